@@ -1,0 +1,30 @@
+/**
+ * The one place that turns failures into HTTP answers: `{"error": {"code", "message"}}`.
+ * Unknown errors become 500 with a generic message; their details go to the log, never the client.
+ */
+import { AppError, type AppErrorKind } from '../../core/errors';
+import { jsonResponse, type HttpResponse } from './response';
+
+export const STATUS_BY_KIND: Record<AppErrorKind, number> = {
+  invalid_request: 400,
+  unauthorized: 401,
+  forbidden: 403,
+  not_found: 404,
+  conflict: 409,
+  throttled: 429,
+  upstream_failed: 502,
+  unavailable: 503,
+};
+
+export function errorResponse(error: unknown): HttpResponse {
+  if (error instanceof AppError) {
+    const headers: Record<string, string> = {};
+    if (error.options.retryAfterSeconds !== undefined) headers['retry-after'] = String(error.options.retryAfterSeconds);
+    return jsonResponse(STATUS_BY_KIND[error.kind], { error: { code: error.code, message: error.message } }, headers);
+  }
+  return jsonResponse(500, { error: { code: 'internal_error', message: 'Something went wrong on our side. Please retry.' } });
+}
+
+export function isServerError(error: unknown): boolean {
+  return !(error instanceof AppError) || STATUS_BY_KIND[error.kind] >= 500;
+}

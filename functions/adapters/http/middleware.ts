@@ -1,0 +1,33 @@
+/**
+ * The middy stack every HTTP handler shares: header normalisation and the one error mapper.
+ * No JSON body parser here: the webhook handler needs the raw body for its signature check, and
+ * the app handlers parse (and validate) their bodies with zod themselves.
+ */
+import middy from '@middy/core';
+import httpHeaderNormalizer from '@middy/http-header-normalizer';
+import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
+import { logger } from '../logger';
+import { errorResponse, isServerError } from './error-mapper';
+import type { HttpResponse } from './response';
+
+export type HttpEvent = APIGatewayProxyEventV2 & {
+  requestContext: APIGatewayProxyEventV2['requestContext'] & {
+    authorizer?: { jwt?: { claims: Record<string, string | number | boolean | string[]>; scopes?: string[] } };
+  };
+};
+
+export type HttpRoute = (event: HttpEvent, context: Context) => Promise<HttpResponse>;
+
+export function httpHandler(route: HttpRoute) {
+  return middy<HttpEvent, HttpResponse>()
+    .use(httpHeaderNormalizer())
+    .use({
+      onError: async (request) => {
+        const { error } = request;
+        if (isServerError(error)) logger.error('request failed', { error: error as Error, path: request.event.rawPath });
+        else logger.info('request rejected', { code: (error as { code?: string }).code, path: request.event.rawPath });
+        request.response = errorResponse(error);
+      },
+    })
+    .handler(route);
+}

@@ -1,0 +1,11 @@
+/**
+ * Structured JSON logging (Powertools). One logger per process; never pass secrets, tokens or raw
+ * webhook bodies to it.
+ */
+import { Logger } from '@aws-lambda-powertools/logger';
+
+export const logger = new Logger({
+  serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? 'linkout',
+  logLevel: (process.env.LOG_LEVEL as 'DEBUG' | 'INFO' | 'WARN' | 'ERROR' | 'SILENT' | undefined) ??
+    (process.env.NODE_ENV === 'test' ? 'SILENT' : 'INFO'),
+});

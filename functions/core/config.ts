@@ -1,0 +1,174 @@
+/**
+ * The one configuration schema of Linkout.
+ *
+ * The same validated object drives the CDK stacks, the local stack, the Lambdas (at cold start) and
+ * the apple-app-site-association file, so every fact lives here exactly once.
+ * Pure: no I/O. Loading a file or an environment variable is the adapters' job.
+ */
+import { z } from 'zod';
+
+const roleName = z.string().regex(/^[a-z][a-z0-9_-]*$/, 'role names are lower-case identifiers');
+const stripeId = (prefix: string) => z.string().regex(new RegExp(`^${prefix}_[A-Za-z0-9_]+$`), `must start with ${prefix}_`);
+const httpsUrl = z.url({ protocol: /^https$/ });
+const domainName = z
+  .string()
+  .regex(/^(?!-)[a-z0-9-]+(\.[a-z0-9-]+)+$/, 'a bare host name such as links.example.com (no scheme, no path)');
+const returnPath = z.string().regex(/^\/[A-Za-z0-9_\-/]*$/, 'a path on the universal-link domain, starting with /');
+
+export const PriceSchema = z.object({
+  /** Stripe price lookup key: the portable handle for a price across test and live mode. */
+  lookupKey: z.string().min(1),
+  unitAmount: z.number().int().nonnegative(),
+  currency: z.string().regex(/^[a-z]{3}$/),
+  interval: z.enum(['day', 'week', 'month', 'year']),
+  intervalCount: z.number().int().positive().default(1),
+  /** Entitlement keys this price grants in addition to its product's. */
+  entitlements: z.array(z.string().min(1)).default([]),
+});
+
+export const ProductSchema = z.object({
+  /** Stripe product id. Stripe accepts caller-chosen ids, so the catalog is stable across accounts. */
+  id: stripeId('prod'),
+  name: z.string().min(1),
+  description: z.string().optional(),
+  /** Entitlement keys a subscription to this product grants; defaults to the product id. */
+  entitlements: z.array(z.string().min(1)).default([]),
+  prices: z.array(PriceSchema).min(1),
+});
+
+const CancellationReasons = z.enum([
+  'customer_service',
+  'low_quality',
+  'missing_features',
+  'other',
+  'switched_service',
+  'too_complex',
+  'too_expensive',
+  'unused',
+]);
+
+/** What one role may do in Stripe's hosted portal: the declarative source of a portal configuration. */
+export const PortalRoleSchema = z
+  .object({
+    name: z.string().min(1).optional(),
+    features: z
+      .object({
+        customerUpdate: z
+          .object({
+            enabled: z.boolean(),
+            allowedUpdates: z.array(z.enum(['address', 'email', 'name', 'phone', 'shipping', 'tax_id'])).default([]),
+          })
+          .default({ enabled: false, allowedUpdates: [] }),
+        invoiceHistory: z.object({ enabled: z.boolean() }).default({ enabled: true }),
+        paymentMethodUpdate: z.object({ enabled: z.boolean() }).default({ enabled: false }),
+        subscriptionCancel: z
+          .object({
+            enabled: z.boolean(),
+            mode: z.enum(['at_period_end', 'immediately']).default('at_period_end'),
+            prorationBehavior: z.enum(['always_invoice', 'create_prorations', 'none']).default('none'),
+            cancellationReasons: z.array(CancellationReasons).default([]),
+          })
+          .default({ enabled: false, mode: 'at_period_end', prorationBehavior: 'none', cancellationReasons: [] }),
+        subscriptionUpdate: z
+          .object({
+            enabled: z.boolean(),
+            defaultAllowedUpdates: z.array(z.enum(['price', 'promotion_code', 'quantity'])).default(['price']),
+            prorationBehavior: z.enum(['always_invoice', 'create_prorations', 'none']).default('create_prorations'),
+            /** Catalog product ids offered for switching; their prices come from the catalog. */
+            products: z.array(stripeId('prod')).default([]),
+          })
+          .default({ enabled: false, defaultAllowedUpdates: ['price'], prorationBehavior: 'create_prorations', products: [] }),
+      })
+      .strict(),
+    loginPage: z.object({ enabled: z.boolean() }).default({ enabled: false }),
+  })
+  .strict();
+
+export const LinkoutConfigSchema = z
+  .object({
+    app: z.object({
+      name: z.string().min(1),
+      /** Apple developer team id (10 characters). */
+      teamId: z.string().regex(/^[A-Z0-9]{10}$/, 'an Apple team id is 10 upper-case letters or digits'),
+      bundleId: z.string().regex(/^[A-Za-z0-9.-]+$/),
+      /** Custom URL scheme the fallback pages open when a universal link does not fire. */
+      urlScheme: z.string().regex(/^[a-z][a-z0-9+.-]*$/),
+      /** Host that serves the AASA file and the fallback pages (the universal-link domain). */
+      universalLinkDomain: domainName,
+      /** Extra paths (beyond the fallback pages) that open the app through universal links. */
+      universalLinkPaths: z.array(returnPath).default([]),
+    }),
+    auth: z.object({
+      /** OIDC issuer checked by the JWT authorizer (AWS) and the dev server (local). */
+      issuer: z.url(),
+      audience: z.array(z.string().min(1)).min(1),
+      /** JWT claim holding the billing account id (default: each user is their own account). */
+      accountClaim: z.string().min(1).default('sub'),
+      /** JWT claim holding the caller's role within the billing account. */
+      roleClaim: z.string().min(1).default('role'),
+    }),
+    access: z
+      .object({
+        pastDueGrantsAccess: z.boolean().default(true),
+        pausedCollectionSuspendsAccess: z.boolean().default(true),
+      })
+      .default({ pastDueGrantsAccess: true, pausedCollectionSuspendsAccess: true }),
+    catalog: z.object({ products: z.array(ProductSchema).min(1) }),
+    portal: z.object({
+      /** Paths on the universal-link domain a portal session may return to (no open redirect). */
+      returnPaths: z.array(returnPath).min(1).default(['/portal_redirect']),
+      businessProfile: z.object({
+        headline: z.string().max(60, 'Stripe limits the portal headline to 60 characters').optional(),
+        privacyPolicyUrl: httpsUrl.optional(),
+        termsOfServiceUrl: httpsUrl.optional(),
+      }),
+      roles: z.record(roleName, PortalRoleSchema),
+      /** The role used for a caller whose role is unknown or missing: deny by default. */
+      leastPrivilegedRole: roleName,
+    }),
+    /** Per-deployment-stage settings for the CDK app (`cdk deploy -c stage=<name>`). */
+    stages: z.record(
+      z.string().regex(/^[a-z][a-z0-9-]*$/),
+      z.object({
+        account: z.string().regex(/^\d{12}$/).optional(),
+        region: z.string().optional(),
+        /** Keep data on stack deletion and turn on deletion protection. */
+        production: z.boolean().default(false),
+        /** Optional custom domain for the universal-link site; needs a certificate in us-east-1. */
+        siteDomain: domainName.optional(),
+        siteCertificateArn: z.string().startsWith('arn:aws:acm:us-east-1:').optional(),
+        alarmEmail: z.email().optional(),
+        logRetentionDays: z.number().int().positive().default(30),
+      }),
+    ),
+  })
+  .superRefine((config, ctx) => {
+    if (!(config.portal.leastPrivilegedRole in config.portal.roles)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['portal', 'leastPrivilegedRole'],
+        message: `"${config.portal.leastPrivilegedRole}" is not one of the portal roles`,
+      });
+    }
+  });
+
+export type LinkoutConfig = z.infer<typeof LinkoutConfigSchema>;
+export type CatalogProduct = z.infer<typeof ProductSchema>;
+export type CatalogPrice = z.infer<typeof PriceSchema>;
+export type PortalRole = z.infer<typeof PortalRoleSchema>;
+
+/** Validates raw configuration and explains every problem in one message. */
+export function parseConfig(raw: unknown): LinkoutConfig {
+  const result = LinkoutConfigSchema.safeParse(raw);
+  if (!result.success) {
+    throw new ConfigError(z.prettifyError(result.error));
+  }
+  return result.data;
+}
+
+export class ConfigError extends Error {
+  constructor(details: string) {
+    super(`Invalid Linkout configuration:\n${details}`);
+    this.name = 'ConfigError';
+  }
+}
