@@ -1,0 +1,21 @@
+/**
+ * The HTTP API's routes, written once: the CDK stack creates one Lambda per handler and one route
+ * per entry; the local dev server serves the same table with the same handlers.
+ */
+export type HandlerName = 'webhook' | 'entitlements' | 'portal-sessions';
+
+export interface ApiRoute {
+  method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+  /** API Gateway route path; `{name}` marks a path parameter. */
+  path: string;
+  /** The module in functions/handlers/ whose `handler` export serves the route. */
+  handler: HandlerName;
+  /** Whether the JWT authorizer guards the route (every app route; never Stripe's webhook). */
+  authorized: boolean;
+}
+
+export const apiRoutes: readonly ApiRoute[] = [
+  { method: 'POST', path: '/v1/webhooks/stripe', handler: 'webhook', authorized: false },
+  { method: 'GET', path: '/v1/entitlements', handler: 'entitlements', authorized: true },
+  { method: 'POST', path: '/v1/portal-sessions', handler: 'portal-sessions', authorized: true },
+];
