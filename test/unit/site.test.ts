@@ -1,0 +1,112 @@
+import { readFileSync } from 'node:fs';
+import { DEFAULT_CONFIG_FILE } from '../../functions/adapters/config';
+import { parseConfig, type LinkoutConfig } from '../../functions/core/config';
+import { AASA_MAX_BYTES, buildAppleAppSiteAssociation, buildSiteFiles, escapeHtml } from '../../functions/core/site';
+
+const exampleRaw = () => JSON.parse(readFileSync(DEFAULT_CONFIG_FILE, 'utf8'));
+const configWith = (mutate: (raw: any) => void = () => {}): LinkoutConfig => {
+  const raw = exampleRaw();
+  mutate(raw);
+  return parseConfig(raw);
+};
+const fileAt = (config: LinkoutConfig, key: string) => {
+  const file = buildSiteFiles(config).find((f) => f.key === key);
+  if (!file) throw new Error(`no site file ${key}`);
+  return file;
+};
+
+describe('site files', () => {
+  it('builds exactly the AASA (twice) and the two fallback pages, keys without a leading slash', () => {
+    expect(buildSiteFiles(configWith()).map((f) => f.key)).toEqual([
+      '.well-known/apple-app-site-association',
+      'apple-app-site-association',
+      'portal_redirect',
+      'checkout_redirect',
+    ]);
+  });
+
+  it.each([
+    ['.well-known/apple-app-site-association', 'application/json'],
+    ['apple-app-site-association', 'application/json'],
+    ['portal_redirect', 'text/html; charset=utf-8'],
+    ['checkout_redirect', 'text/html; charset=utf-8'],
+  ])('%s is served as %s with a cache policy', (key, contentType) => {
+    const file = fileAt(configWith(), key);
+    expect(file.contentType).toBe(contentType);
+    expect(file.cacheControl).toMatch(/max-age=\d+/);
+    expect(file.body.length).toBeGreaterThan(0);
+  });
+
+  it('serves the same AASA document at both locations', () => {
+    const config = configWith();
+    expect(fileAt(config, 'apple-app-site-association').body).toBe(fileAt(config, '.well-known/apple-app-site-association').body);
+  });
+});
+
+describe('apple-app-site-association', () => {
+  it('uses the modern format with the team-qualified app id and the fallback paths', () => {
+    const aasa = JSON.parse(fileAt(configWith(), 'apple-app-site-association').body);
+    expect(aasa).toEqual({
+      applinks: {
+        details: [
+          {
+            appIDs: ['A1B2C3D4E5.com.lumenphotos.app'],
+            components: [
+              { '/': '/portal_redirect*', comment: expect.any(String) },
+              { '/': '/checkout_redirect*', comment: expect.any(String) },
+            ],
+          },
+        ],
+      },
+      webcredentials: { apps: ['A1B2C3D4E5.com.lumenphotos.app'] },
+    });
+  });
+
+  it.each([
+    ['extra universal-link paths are added', (c: any) => (c.app.universalLinkPaths = ['/open', '/share/photo']), ['/open', '/share/photo']],
+    ['extra return paths are added', (c: any) => (c.portal.returnPaths = ['/portal_redirect', '/billing/done']), ['/billing/done']],
+    ['a path under a wildcard component is not repeated', (c: any) => (c.app.universalLinkPaths = ['/portal_redirect/done']), []],
+    ['the same path from both lists appears once', (c: any) => {
+      c.app.universalLinkPaths = ['/done'];
+      c.portal.returnPaths = ['/done'];
+    }, ['/done']],
+  ])('%s', (_name, mutate, expectedExtra) => {
+    const components = buildAppleAppSiteAssociation(configWith(mutate)).applinks.details[0]!.components.map((c) => c['/']);
+    expect(components).toEqual(['/portal_redirect*', '/checkout_redirect*', ...expectedExtra]);
+  });
+
+  it('refuses to build a document Apple would reject for its size', () => {
+    const manyPaths = Array.from({ length: 6000 }, (_, i) => `/deep/link/number/${i}/with/a/long/path`);
+    expect(() => buildSiteFiles(configWith((c) => (c.app.universalLinkPaths = manyPaths)))).toThrow(/at most 131072/);
+    expect(AASA_MAX_BYTES).toBe(131072);
+  });
+});
+
+describe('fallback pages', () => {
+  it.each([
+    ['portal_redirect', 'lumenphotos://portal_redirect'],
+    ['checkout_redirect', 'lumenphotos://checkout_redirect'],
+  ])('%s links to %s and names the app on its button', (key, appUrl) => {
+    const html = fileAt(configWith(), key).body;
+    expect(html).toContain(`href="${appUrl}"`);
+    expect(html).toContain('>Open Lumen Photos</a>');
+    // The query string the page was opened with is passed on to the app.
+    expect(html).toContain('location.search');
+    expect(html).not.toMatch(/\{\{\w+\}\}/);
+  });
+
+  it('escapes the app name so configuration cannot inject markup', () => {
+    const html = fileAt(configWith((c) => (c.app.name = 'Evil <script>alert("x")</script> & Co')), 'portal_redirect').body;
+    expect(html).not.toContain('<script>alert');
+    expect(html).toContain('Open Evil &#60;script&#62;alert(&#34;x&#34;)&#60;/script&#62; &#38; Co</a>');
+  });
+
+  it.each([
+    ['&', '&#38;'],
+    ['<>', '&#60;&#62;'],
+    [`"'`, '&#34;&#39;'],
+    ['plain', 'plain'],
+  ])('escapeHtml(%j) -> %j', (input, output) => {
+    expect(escapeHtml(input)).toBe(output);
+  });
+});
