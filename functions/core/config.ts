@@ -6,6 +6,7 @@
  * Pure: no I/O. Loading a file or an environment variable is the adapters' job.
  */
 import { z } from 'zod';
+import { portalDefinitionProblems } from './portal-configuration';
 
 const roleName = z.string().regex(/^[a-z][a-z0-9_-]*$/, 'role names are lower-case identifiers');
 const stripeId = (prefix: string) => z.string().regex(new RegExp(`^${prefix}_[A-Za-z0-9_]+$`), `must start with ${prefix}_`);
@@ -149,6 +150,10 @@ export const LinkoutConfigSchema = z
         path: ['portal', 'leastPrivilegedRole'],
         message: `"${config.portal.leastPrivilegedRole}" is not one of the portal roles`,
       });
+    }
+    // Portal rules Stripe would reject at sync time: caught when the configuration loads instead.
+    for (const problem of portalDefinitionProblems(config)) {
+      ctx.addIssue({ code: 'custom', path: problem.path, message: problem.message });
     }
   });
 
