@@ -1,0 +1,32 @@
+/**
+ * Files the local stack serves outside the API routes: the universal-link site (the same files the
+ * CDK stack uploads), the dev issuer's JWKS, and any extra static routes.
+ */
+import type { LinkoutConfig } from '../../functions/core/config';
+import { buildSiteFiles } from '../../functions/core/site';
+
+export interface StaticFile {
+  contentType: string;
+  body: string | Buffer;
+  cacheControl?: string;
+}
+
+/** URL path -> file. */
+export type StaticRoutes = Map<string, StaticFile>;
+
+/**
+ * Extra static routes of the local stack, keyed by URL path (e.g. '/openapi.json'). Add a file here
+ * to have `npm start` serve it; the universal-link site files come from functions/core/site.ts.
+ */
+export function extraStaticRoutes(_config: LinkoutConfig): Record<string, StaticFile> {
+  return {};
+}
+
+export function siteStaticRoutes(config: LinkoutConfig, extra: Record<string, StaticFile> = {}): StaticRoutes {
+  const routes: StaticRoutes = new Map();
+  for (const file of buildSiteFiles(config)) {
+    routes.set(`/${file.key}`, { contentType: file.contentType, body: file.body, cacheControl: file.cacheControl });
+  }
+  for (const [urlPath, file] of Object.entries({ ...extraStaticRoutes(config), ...extra })) routes.set(urlPath, file);
+  return routes;
+}
