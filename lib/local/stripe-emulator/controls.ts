@@ -1,0 +1,41 @@
+/**
+ * Test controls outside Stripe's API (no API key needed), for driving what only time or a bank would
+ * cause. Each changes state through the same operations as the API, so it emits the same events.
+ *
+ *   POST /_emulator/subscriptions/:id/advance_period   renew at period end (or end it if cancel_at is due)
+ *   POST /_emulator/subscriptions/:id/payment_failed   a failed charge: past_due + invoice.payment_failed
+ *   POST /_emulator/subscriptions/:id/payment_succeeded  the retried charge succeeds: active again
+ *   POST /_emulator/reset                               forget everything but the seeded catalog
+ *   GET  /_emulator/health                              200 when listening
+ */
+import { NO_REQUEST, type ResourceModule } from './context';
+import { advancePeriod, failPayment, recoverPayment, requireSubscription } from './resources/subscriptions';
+
+export function testControls(reset: () => void): ResourceModule {
+  return (context) => [
+    {
+      method: 'POST',
+      path: '/_emulator/subscriptions/:id/advance_period',
+      handle: ({ pathParams }) => advancePeriod(context, requireSubscription(context, pathParams.id!), NO_REQUEST),
+    },
+    {
+      method: 'POST',
+      path: '/_emulator/subscriptions/:id/payment_failed',
+      handle: ({ pathParams }) => failPayment(context, requireSubscription(context, pathParams.id!), NO_REQUEST),
+    },
+    {
+      method: 'POST',
+      path: '/_emulator/subscriptions/:id/payment_succeeded',
+      handle: ({ pathParams }) => recoverPayment(context, requireSubscription(context, pathParams.id!), NO_REQUEST),
+    },
+    {
+      method: 'POST',
+      path: '/_emulator/reset',
+      handle: () => {
+        reset();
+        return { reset: true };
+      },
+    },
+    { method: 'GET', path: '/_emulator/health', handle: () => ({ ok: true }) },
+  ];
+}

@@ -1,0 +1,336 @@
+/**
+ * The hosted customer portal behind a session URL: server-rendered HTML, no JavaScript. It shows the
+ * customer's subscriptions and offers only what the session's configuration enables; every action is
+ * a form POST that changes state through the same operations as the API (so it emits the same events).
+ *
+ *   GET  /p/session/:secret                     home, or the session's flow until it is completed
+ *   POST /p/session/:secret/cancel              subscription=<id> [reason=<feedback>]
+ *   POST /p/session/:secret/switch              subscription=<id> price=<id> [item=<si_>] [quantity=<n>]
+ *   POST /p/session/:secret/payment_method      card_number, exp_month, exp_year
+ *
+ * Stable hooks for browser tests: data-testid="cancel-subscription", "switch-price",
+ * "update-payment-method" (the submit buttons), "invoice-history" (the section), "return-link".
+ */
+import { NO_REQUEST, type EmulatorContext } from './context';
+import { StripeApiError } from './errors';
+import type { Params } from './params';
+import { updateCustomer } from './resources/customers';
+import { formatAmount } from './resources/invoices';
+import { findPortalLink, offeredPrices, type PortalLink } from './resources/portal-sessions';
+import { cancelSubscription, updateSubscription } from './resources/subscriptions';
+import { newId, type StripeObject } from './store';
+import { newestFirst } from './wire';
+
+export interface PortalPageResponse {
+  status: number;
+  headers: Record<string, string>;
+  body: string;
+}
+
+interface Portal {
+  context: EmulatorContext;
+  link: PortalLink;
+  session: StripeObject;
+  configuration: StripeObject;
+  customer: StripeObject;
+  base: string;
+}
+
+const FEEDBACK = ['customer_service', 'low_quality', 'missing_features', 'other', 'switched_service', 'too_complex', 'too_expensive', 'unused'];
+
+export function handlePortalPage(context: EmulatorContext, method: string, url: URL, form: Params): PortalPageResponse {
+  const match = /^\/p\/session\/([A-Za-z0-9]+)(?:\/(cancel|switch|payment_method))?\/?$/.exec(url.pathname);
+  const found = match && findPortalLink(context, match[1]!);
+  if (!match || !found) return page(404, 'Session not found', '<p>This portal link is invalid or has expired.</p>');
+  const configuration = context.store.get(found.session.configuration, 'billing_portal.configuration');
+  const customer = context.store.get(found.session.customer, 'customer');
+  if (!configuration || !customer) return page(410, 'Session ended', '<p>This customer no longer exists.</p>');
+  const portal: Portal = { context, ...found, configuration, customer, base: `/p/session/${match[1]}` };
+  const action = match[2];
+  try {
+    if (method === 'GET' && !action) return renderGet(portal, url);
+    if (method === 'POST' && action) return performAction(portal, action, form);
+    return page(405, 'Not allowed', '<p>Use the portal page.</p>');
+  } catch (error) {
+    if (error instanceof StripeApiError) return page(error.status === 404 ? 404 : 400, 'Something went wrong', `<p class="error">${escape(error.message)}</p>${homeLink(portal)}`);
+    throw error;
+  }
+}
+
+// ---------- rendering ----------
+
+function renderGet(portal: Portal, url: URL): PortalPageResponse {
+  const { flow } = portal.session;
+  if (flow && !portal.link.completed) return renderFlow(portal, flow);
+  if (flow && portal.link.completed && flow.after_completion.type === 'hosted_confirmation') {
+    return confirmation(portal, flow.after_completion.hosted_confirmation?.custom_message ?? 'Your changes have been saved.');
+  }
+  return renderHome(portal, url.searchParams.get('notice'));
+}
+
+function renderHome(portal: Portal, notice: string | null): PortalPageResponse {
+  const { features } = portal.configuration;
+  const subscriptions = newestFirst(portal.context.store.all('subscription').filter((subscription) => subscription.customer === portal.customer.id));
+  const sections = [
+    notice ? `<p class="notice" data-testid="notice">${escape(notice)}</p>` : '',
+    '<h2>Current subscriptions</h2>',
+    subscriptions.length === 0 ? '<p>No subscriptions.</p>' : subscriptions.map((subscription) => subscriptionCard(portal, subscription, true)).join('\n'),
+    features.payment_method_update.enabled ? paymentMethodSection(portal) : '',
+    features.invoice_history.enabled ? invoiceHistory(portal) : '',
+  ];
+  return page(200, 'Billing', sections.join('\n'), portal);
+}
+
+function renderFlow(portal: Portal, flow: StripeObject): PortalPageResponse {
+  if (flow.type === 'payment_method_update') return page(200, 'Update payment method', paymentMethodSection(portal), portal);
+  const subscriptionId = flow[flow.type].subscription as string;
+  const subscription = portal.context.store.get(subscriptionId, 'subscription');
+  if (!subscription) return page(404, 'Subscription not found', homeLink(portal), portal);
+  if (flow.type === 'subscription_cancel') {
+    return page(200, 'Cancel your subscription', `${subscriptionCard(portal, subscription, false)}${cancelForm(portal, subscription)}`, portal);
+  }
+  if (flow.type === 'subscription_update') {
+    return page(200, 'Update your plan', `${subscriptionCard(portal, subscription, false)}${switchForm(portal, subscription)}`, portal);
+  }
+  const item = flow.subscription_update_confirm.items[0] as { id: string; price: string | null; quantity: number | null };
+  const current = subscription.items.data.find((candidate: StripeObject) => candidate.id === item.id);
+  const price = item.price ? portal.context.store.get(item.price, 'price') : current?.price;
+  const body = `${subscriptionCard(portal, subscription, false)}
+<section data-testid="update-confirmation"><h2>Confirm your update</h2>
+<p>New plan: <strong>${escape(productName(portal, price))}</strong> — ${escape(priceLabel(price))}${item.quantity ? ` × ${item.quantity}` : ''}</p>
+<form method="post" action="${portal.base}/switch">
+${hidden('subscription', subscription.id)}${hidden('item', item.id)}${item.price ? hidden('price', item.price) : ''}${item.quantity ? hidden('quantity', String(item.quantity)) : ''}
+<button type="submit" data-testid="switch-price">Confirm</button>
+</form></section>`;
+  return page(200, 'Confirm your update', body, portal);
+}
+
+function subscriptionCard(portal: Portal, subscription: StripeObject, withActions: boolean): string {
+  const { features } = portal.configuration;
+  const item = subscription.items.data[0];
+  const periodEnd = Math.max(...subscription.items.data.map((candidate: StripeObject) => candidate.current_period_end as number));
+  const state =
+    subscription.status === 'canceled'
+      ? `Canceled on ${date(subscription.ended_at ?? subscription.canceled_at)}`
+      : subscription.cancel_at
+        ? `Cancels on ${date(subscription.cancel_at)}`
+        : `Renews on ${date(periodEnd)}`;
+  const paused = subscription.pause_collection
+    ? `<p data-testid="paused">Payment collection paused${subscription.pause_collection.resumes_at ? ` until ${date(subscription.pause_collection.resumes_at)}` : ''}</p>`
+    : '';
+  const open = subscription.status !== 'canceled';
+  const actions = withActions && open
+    ? [
+        features.subscription_cancel.enabled && !subscription.cancel_at_period_end ? cancelForm(portal, subscription) : '',
+        features.subscription_update.enabled ? switchForm(portal, subscription) : '',
+      ].join('\n')
+    : '';
+  return `<section class="subscription" data-testid="subscription" data-subscription-id="${escape(subscription.id)}">
+<h3>${escape(productName(portal, item?.price))}</h3>
+<p class="price">${escape(priceLabel(item?.price))}${item && item.quantity > 1 ? ` × ${item.quantity}` : ''}</p>
+<p class="status">Status: <span data-testid="status">${escape(subscription.status)}</span></p>
+<p class="period" data-testid="period">${escape(state)}</p>
+${paused}
+${actions}
+</section>`;
+}
+
+function cancelForm(portal: Portal, subscription: StripeObject): string {
+  const { cancellation_reason: reasons, mode } = portal.configuration.features.subscription_cancel;
+  const reasonField = reasons.enabled
+    ? `<label>Why are you cancelling? <select name="reason">${(reasons.options as string[])
+        .filter((option) => FEEDBACK.includes(option))
+        .map((option) => `<option value="${option}">${escape(option.replace(/_/g, ' '))}</option>`)
+        .join('')}</select></label>`
+    : '';
+  const when = mode === 'immediately' ? 'Your subscription will end now.' : 'Your subscription will stay active until the end of the billing period.';
+  return `<form method="post" action="${portal.base}/cancel" class="cancel">
+${hidden('subscription', subscription.id)}<p>${when}</p>${reasonField}
+<button type="submit" data-testid="cancel-subscription">Cancel subscription</button>
+</form>`;
+}
+
+function switchForm(portal: Portal, subscription: StripeObject): string {
+  const current = subscription.items.data[0];
+  const options = offeredPrices(portal.configuration)
+    .map((id) => portal.context.store.get(id, 'price'))
+    .filter((price): price is StripeObject => Boolean(price) && price!.id !== current?.price.id && price!.currency === subscription.currency)
+    .map((price) => `<option value="${escape(price.id)}">${escape(productName(portal, price))} — ${escape(priceLabel(price))}</option>`);
+  if (options.length === 0) return '';
+  return `<form method="post" action="${portal.base}/switch" class="switch">
+${hidden('subscription', subscription.id)}${current ? hidden('item', current.id) : ''}
+<label>Change plan <select name="price" data-testid="price-select">${options.join('')}</select></label>
+<button type="submit" data-testid="switch-price">Update plan</button>
+</form>`;
+}
+
+function paymentMethodSection(portal: Portal): string {
+  const defaultMethod = portal.customer.invoice_settings?.default_payment_method as string | null;
+  const method = defaultMethod ? portal.context.store.get(defaultMethod, 'payment_method') : undefined;
+  const current = method?.card ? `${method.card.brand} •••• ${method.card.last4}` : defaultMethod ?? 'none';
+  return `<section data-testid="payment-method"><h2>Payment method</h2>
+<p>Default: <span data-testid="default-payment-method">${escape(current)}</span></p>
+<form method="post" action="${portal.base}/payment_method">
+<label>Card number <input name="card_number" data-testid="card-number" inputmode="numeric" value="4242424242424242"></label>
+<label>Expiry <input name="exp_month" size="2" value="12"> / <input name="exp_year" size="4" value="${new Date().getUTCFullYear() + 3}"></label>
+<button type="submit" data-testid="update-payment-method">Update payment method</button>
+</form></section>`;
+}
+
+function invoiceHistory(portal: Portal): string {
+  const invoices = newestFirst(portal.context.store.all('invoice').filter((invoice) => invoice.customer === portal.customer.id && invoice.status !== 'draft'));
+  const rows = invoices
+    .map((invoice) => `<tr data-invoice-id="${escape(invoice.id)}"><td>${date(invoice.created)}</td><td>${escape(invoice.number ?? invoice.id)}</td><td>${escape(formatAmount(invoice.total, invoice.currency))}</td><td>${escape(invoice.status)}</td></tr>`)
+    .join('\n');
+  return `<section data-testid="invoice-history"><h2>Invoice history</h2>
+${invoices.length === 0 ? '<p>No invoices yet.</p>' : `<table><thead><tr><th>Date</th><th>Number</th><th>Amount</th><th>Status</th></tr></thead><tbody>${rows}</tbody></table>`}
+</section>`;
+}
+
+// ---------- actions ----------
+
+function performAction(portal: Portal, action: string, form: Params): PortalPageResponse {
+  const { features } = portal.configuration;
+  const enabled = action === 'cancel' ? features.subscription_cancel.enabled : action === 'switch' ? features.subscription_update.enabled : features.payment_method_update.enabled;
+  if (!enabled) return page(403, 'Not available', `<p class="error">This action is not available in this portal.</p>${homeLink(portal)}`, portal);
+  if (action === 'payment_method') {
+    const problem = updatePaymentMethod(portal, form);
+    if (problem) return page(400, 'Update payment method', `<p class="error">${escape(problem)}</p>${paymentMethodSection(portal)}`, portal);
+    return completed(portal, 'payment_method_update', 'Your payment method has been updated.');
+  }
+  const subscription = ownSubscription(portal, String(form.subscription ?? ''));
+  if (!subscription) return page(404, 'Subscription not found', homeLink(portal), portal);
+  if (action === 'cancel') {
+    const feedback = FEEDBACK.includes(String(form.reason)) ? String(form.reason) : undefined;
+    if (features.subscription_cancel.mode === 'immediately') {
+      cancelSubscription(portal.context, subscription, NO_REQUEST, feedback ? { feedback } : undefined);
+    } else {
+      updateSubscription(portal.context, subscription, { cancel_at_period_end: 'true', ...(feedback && { cancellation_details: { feedback } }) }, NO_REQUEST);
+    }
+    return completed(portal, 'subscription_cancel', 'Your subscription has been canceled.');
+  }
+  const price = String(form.price ?? '');
+  const confirmItem = portal.session.flow?.subscription_update_confirm?.items?.[0];
+  const offered = offeredPrices(portal.configuration).includes(price) || (confirmItem && confirmItem.price === price);
+  if (price && !offered) return page(400, 'Update your plan', `<p class="error">That plan is not offered here.</p>${homeLink(portal)}`, portal);
+  const item = String(form.item ?? subscription.items.data[0]?.id ?? '');
+  updateSubscription(
+    portal.context,
+    subscription,
+    {
+      items: [{ id: item, ...(price && { price }), ...(form.quantity && { quantity: String(form.quantity) }) }],
+      proration_behavior: features.subscription_update.proration_behavior,
+    },
+    NO_REQUEST,
+  );
+  return completed(portal, portal.session.flow?.type === 'subscription_update_confirm' ? 'subscription_update_confirm' : 'subscription_update', 'Your plan has been updated.');
+}
+
+function ownSubscription(portal: Portal, id: string): StripeObject | undefined {
+  const subscription = portal.context.store.get(id, 'subscription');
+  return subscription && subscription.customer === portal.customer.id && subscription.status !== 'canceled' ? subscription : undefined;
+}
+
+/** Records a fake card as a payment method and makes it the customer's default; returns a problem to show, if any. */
+function updatePaymentMethod(portal: Portal, form: Params): string | undefined {
+  const number = String(form.card_number ?? '').replace(/\s+/g, '');
+  if (!/^\d{12,19}$/.test(number)) return 'Your card number is invalid.';
+  const { context, customer } = portal;
+  const paymentMethod = context.store.put({
+    id: newId('pm'),
+    object: 'payment_method',
+    allow_redisplay: 'always',
+    billing_details: { address: null, email: customer.email, name: customer.name, phone: null },
+    card: {
+      brand: number.startsWith('4') ? 'visa' : number.startsWith('5') ? 'mastercard' : number.startsWith('3') ? 'amex' : 'unknown',
+      country: 'US',
+      exp_month: Number(form.exp_month) || 12,
+      exp_year: Number(form.exp_year) || new Date().getUTCFullYear() + 3,
+      funding: 'credit',
+      last4: number.slice(-4),
+    },
+    created: context.now(),
+    customer: customer.id,
+    livemode: false,
+    metadata: {},
+    type: 'card',
+  });
+  context.emit('payment_method.attached', paymentMethod, NO_REQUEST);
+  updateCustomer(context, customer, { invoice_settings: { default_payment_method: paymentMethod.id } }, NO_REQUEST);
+  return undefined;
+}
+
+/** After an action: follow the flow's after_completion, or confirm with a link back to the app. */
+function completed(portal: Portal, action: string, message: string): PortalPageResponse {
+  const { flow } = portal.session;
+  if (flow && !portal.link.completed && flow.type === action) {
+    portal.link.completed = true;
+    const after = flow.after_completion;
+    if (after.type === 'redirect') return { status: 303, headers: { location: after.redirect.return_url }, body: '' };
+    if (after.type === 'portal_homepage') return { status: 303, headers: { location: `${portal.base}?notice=${encodeURIComponent(message)}` }, body: '' };
+    return confirmation(portal, after.hosted_confirmation?.custom_message ?? message);
+  }
+  return confirmation(portal, message);
+}
+
+function confirmation(portal: Portal, message: string): PortalPageResponse {
+  return page(200, 'Done', `<p class="notice" data-testid="confirmation">${escape(message)}</p>${homeLink(portal)}`, portal);
+}
+
+// ---------- HTML helpers ----------
+
+function page(status: number, title: string, body: string, portal?: Portal): PortalPageResponse {
+  const name = portal?.context.accountName ?? 'the app';
+  const profile = portal?.configuration.business_profile ?? {};
+  const returnUrl = portal?.session.return_url as string | null | undefined;
+  const legal = [
+    profile.privacy_policy_url ? `<a href="${escape(profile.privacy_policy_url)}">Privacy</a>` : '',
+    profile.terms_of_service_url ? `<a href="${escape(profile.terms_of_service_url)}">Terms</a>` : '',
+  ].join(' ');
+  const html = `<!doctype html>
+<html lang="${escape(portal?.session.locale && portal.session.locale !== 'auto' ? portal.session.locale : 'en')}">
+<head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${escape(title)} — ${escape(name)}</title>
+<style>body{font-family:system-ui,sans-serif;max-width:40rem;margin:2rem auto;padding:0 1rem;color:#1a1f36}
+section{border:1px solid #e3e8ee;border-radius:8px;padding:1rem;margin:1rem 0}.error{color:#b3093c}.notice{color:#0a7e48}
+button{padding:.5rem 1rem;margin-top:.5rem}table{width:100%;border-collapse:collapse}td,th{text-align:left;padding:.25rem}</style></head>
+<body>
+<header>${returnUrl ? `<a href="${escape(returnUrl)}" data-testid="return-link">← Return to ${escape(name)}</a>` : ''}
+<h1>${escape(title)}</h1>${profile.headline ? `<p class="headline">${escape(profile.headline)}</p>` : ''}
+${portal ? `<p class="customer">${escape(portal.customer.email ?? portal.customer.name ?? portal.customer.id)}</p>` : ''}</header>
+<main>
+${body}
+</main>
+<footer><small>Stripe emulator (test mode). ${legal}</small></footer>
+</body></html>`;
+  return { status, headers: { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' }, body: html };
+}
+
+function homeLink(portal: Portal): string {
+  return `<p><a href="${portal.base}" data-testid="portal-home">Back to billing</a></p>`;
+}
+
+function hidden(name: string, value: string): string {
+  return `<input type="hidden" name="${escape(name)}" value="${escape(value)}">`;
+}
+
+function productName(portal: Portal, price: StripeObject | undefined): string {
+  if (!price) return 'Subscription';
+  return portal.context.store.get(price.product, 'product')?.name ?? price.product;
+}
+
+function priceLabel(price: StripeObject | undefined): string {
+  if (!price) return '';
+  const amount = formatAmount(price.unit_amount, price.currency);
+  if (!price.recurring) return amount;
+  const { interval, interval_count: count } = price.recurring;
+  return count > 1 ? `${amount} every ${count} ${interval}s` : `${amount} per ${interval}`;
+}
+
+function date(unixSeconds: number): string {
+  return new Intl.DateTimeFormat('en-US', { dateStyle: 'long', timeZone: 'UTC' }).format(new Date(unixSeconds * 1000));
+}
+
+function escape(value: string): string {
+  return value.replace(/[&<>"']/g, (char) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[char]!);
+}

@@ -1,0 +1,192 @@
+/** Customers: create, retrieve, update, delete, list (email filter) and search (Stripe's query language, the common subset). */
+import type { EmulatorContext, RequestMeta, ResourceModule } from '../context';
+import { StripeApiError, invalidParameter, noSuch } from '../errors';
+import { checkParams, expandPaths, mergeMetadata, optionalString, type ParamSpec, type Params } from '../params';
+import { newId, type StripeObject } from '../store';
+import { expand, matchesCreated, newestFirst, paginate, previousAttributes, searchPage } from '../wire';
+import { cancelSubscription } from './subscriptions';
+
+const ADDRESS: ParamSpec = { city: 'value', country: 'value', line1: 'value', line2: 'value', postal_code: 'value', state: 'value' };
+
+const WRITABLE: Record<string, ParamSpec> = {
+  address: ADDRESS,
+  description: 'value',
+  email: 'value',
+  invoice_settings: { custom_fields: [{ name: 'value', value: 'value' }], default_payment_method: 'value', footer: 'value', rendering_options: 'map' },
+  metadata: 'map',
+  name: 'value',
+  phone: 'value',
+  preferred_locales: ['value'],
+  shipping: { address: ADDRESS, name: 'value', phone: 'value' },
+  tax_exempt: 'value',
+};
+
+const LIST: Record<string, ParamSpec> = { email: 'value', created: 'map', limit: 'value', starting_after: 'value', ending_before: 'value', test_clock: 'value' };
+
+export function requireCustomer(context: EmulatorContext, id: string, param?: string): StripeObject {
+  const customer = context.store.get(id, 'customer');
+  if (!customer) throw noSuch('customer', id, param);
+  return customer;
+}
+
+export function updateCustomer(context: EmulatorContext, customer: StripeObject, params: Params, meta: RequestMeta): StripeObject {
+  const before = structuredClone(customer);
+  for (const field of ['description', 'email', 'name', 'phone', 'tax_exempt'] as const) {
+    if (params[field] !== undefined) customer[field] = params[field] === '' ? null : String(params[field]);
+  }
+  if (params.address !== undefined) customer.address = params.address === '' ? null : { ...emptyAddress(), ...params.address };
+  if (params.shipping !== undefined) customer.shipping = params.shipping === '' ? null : params.shipping;
+  if (params.preferred_locales !== undefined) customer.preferred_locales = params.preferred_locales === '' ? [] : Object.values(params.preferred_locales);
+  if (params.invoice_settings?.default_payment_method !== undefined) {
+    customer.invoice_settings.default_payment_method = params.invoice_settings.default_payment_method || null;
+  }
+  if (params.invoice_settings?.footer !== undefined) customer.invoice_settings.footer = params.invoice_settings.footer || null;
+  customer.metadata = mergeMetadata(customer.metadata, params.metadata);
+  const previous = previousAttributes(before, customer);
+  if (Object.keys(previous).length > 0) context.emit('customer.updated', customer, meta, previous);
+  return customer;
+}
+
+export const customers: ResourceModule = (context) => {
+  const { store } = context;
+  return [
+    {
+      method: 'POST',
+      path: '/v1/customers',
+      handle({ params, meta }) {
+        checkParams(params, { ...WRITABLE, payment_method: 'value', test_clock: 'value' });
+        const customer = store.put<StripeObject>({
+          id: newId('cus', 14),
+          object: 'customer',
+          address: params.address ? { ...emptyAddress(), ...params.address } : null,
+          balance: 0,
+          created: context.now(),
+          currency: null,
+          default_source: null,
+          delinquent: false,
+          description: optionalString(params.description, 'description') ?? null,
+          discount: null,
+          email: optionalString(params.email, 'email') ?? null,
+          invoice_prefix: newId('x', 8).slice(2).toUpperCase(),
+          invoice_settings: {
+            custom_fields: null,
+            default_payment_method: params.invoice_settings?.default_payment_method ?? params.payment_method ?? null,
+            footer: params.invoice_settings?.footer ?? null,
+            rendering_options: null,
+          },
+          livemode: false,
+          metadata: mergeMetadata({}, params.metadata),
+          name: optionalString(params.name, 'name') ?? null,
+          next_invoice_sequence: 1,
+          phone: optionalString(params.phone, 'phone') ?? null,
+          preferred_locales: params.preferred_locales ? Object.values(params.preferred_locales) : [],
+          shipping: params.shipping || null,
+          tax_exempt: params.tax_exempt ?? 'none',
+          test_clock: null,
+        });
+        context.emit('customer.created', customer, meta);
+        return expand(customer, expandPaths(params), store);
+      },
+    },
+    {
+      method: 'GET',
+      path: '/v1/customers/search',
+      handle({ params }) {
+        checkParams(params, { query: 'value', limit: 'value', page: 'value' });
+        const query = optionalString(params.query, 'query');
+        if (!query) throw invalidParameter('query', 'Missing required param: query.', 'parameter_missing');
+        const matches = compileSearch(query);
+        const found = newestFirst(store.all('customer')).filter(matches);
+        return expand(searchPage(found, params, '/v1/customers/search'), expandPaths(params), store);
+      },
+    },
+    {
+      method: 'GET',
+      path: '/v1/customers/:id',
+      handle({ pathParams, params }) {
+        checkParams(params, {});
+        if (store.isDeleted(pathParams.id!)) return { id: pathParams.id, object: 'customer', deleted: true };
+        return expand(requireCustomer(context, pathParams.id!), expandPaths(params), store);
+      },
+    },
+    {
+      method: 'POST',
+      path: '/v1/customers/:id',
+      handle({ pathParams, params, meta }) {
+        checkParams(params, { ...WRITABLE, default_source: 'value', source: 'value' });
+        const customer = updateCustomer(context, requireCustomer(context, pathParams.id!), params, meta);
+        return expand(customer, expandPaths(params), store);
+      },
+    },
+    {
+      method: 'DELETE',
+      path: '/v1/customers/:id',
+      handle({ pathParams, params, meta }) {
+        checkParams(params, {});
+        const customer = requireCustomer(context, pathParams.id!);
+        // Deleting a customer cancels its subscriptions immediately, as in Stripe.
+        for (const subscription of store.all('subscription')) {
+          if (subscription.customer === customer.id && subscription.status !== 'canceled') cancelSubscription(context, subscription, meta);
+        }
+        store.markDeleted(customer.id);
+        context.emit('customer.deleted', customer, meta);
+        return { id: customer.id, object: 'customer', deleted: true };
+      },
+    },
+    {
+      method: 'GET',
+      path: '/v1/customers',
+      handle({ params }) {
+        checkParams(params, LIST);
+        const email = optionalString(params.email, 'email');
+        const found = newestFirst(store.all('customer')).filter(
+          (customer) => (email === undefined || customer.email === email) && matchesCreated(customer.created, params.created),
+        );
+        return expand(paginate(found, params, '/v1/customers'), expandPaths(params), store);
+      },
+    },
+  ];
+};
+
+function emptyAddress() {
+  return { city: null, country: null, line1: null, line2: null, postal_code: null, state: null };
+}
+
+/**
+ * Stripe's search query language, the part Linkout needs: clauses `field:'value'` (exact),
+ * `field~'value'` (substring), `-field:'value'` (negation), `metadata['key']:'value'`, joined by AND or
+ * by OR (not both, as in Stripe), over email, name, phone, description and metadata.
+ */
+export function compileSearch(query: string): (customer: StripeObject) => boolean {
+  const clause = /^\s*(-)?(metadata\[['"]([^'"]+)['"]\]|[a-z_]+)\s*(:|~)\s*(?:'((?:[^'\\]|\\.)*)'|"((?:[^"\\]|\\.)*)")\s*/i;
+  const tests: Array<(customer: StripeObject) => boolean> = [];
+  const joiners = new Set<string>();
+  let rest = query;
+  for (;;) {
+    const match = clause.exec(rest);
+    if (!match) throw badQuery(query);
+    const [whole, negate, field, metadataKey, operator, single, double] = match;
+    const expected = (single ?? double ?? '').replace(/\\(.)/g, '$1');
+    if (!metadataKey && !['email', 'name', 'phone', 'description'].includes(field!)) {
+      throw invalidParameter('query', `Field \`${field}\` is an unsupported search field for resource \`customers\`.`, 'parameter_invalid_string');
+    }
+    const read = (customer: StripeObject): unknown => (metadataKey ? customer.metadata?.[metadataKey] : customer[field!]);
+    tests.push((customer) => {
+      const actual = read(customer);
+      const hit = typeof actual === 'string' && (operator === ':' ? actual.toLowerCase() === expected.toLowerCase() : actual.toLowerCase().includes(expected.toLowerCase()));
+      return negate ? !hit : hit;
+    });
+    rest = rest.slice(whole!.length);
+    if (rest.trim() === '') break;
+    const joiner = /^(AND|OR)\s+/.exec(rest);
+    if (!joiner) throw badQuery(query);
+    joiners.add(joiner[1]!);
+    rest = rest.slice(joiner[0].length);
+  }
+  if (joiners.size > 1) throw invalidParameter('query', 'Queries cannot mix AND and OR.');
+  return joiners.has('OR') ? (customer) => tests.some((test) => test(customer)) : (customer) => tests.every((test) => test(customer));
+}
+
+function badQuery(query: string): StripeApiError {
+  return invalidParameter('query', `The query \`${query}\` is not a valid search query.`);
+}
