@@ -1,0 +1,67 @@
+/**
+ * The account's Stripe customer, created exactly once per billing account even when several first
+ * requests race: every racer sends the same Idempotency-Key (derived from the account id), so Stripe
+ * returns one customer to all of them, and the DynamoDB link is first-writer-wins for the rare case
+ * where the key has expired (keys live >= 24 h) and a second customer appears anyway.
+ * A customer id never comes from the client.
+ */
+import { createHash } from 'node:crypto';
+import type Stripe from 'stripe';
+import type { AccountLinks } from '../../core/accounts';
+import type { BillingCustomers } from '../../core/portal-sessions';
+import { callStripe } from './errors';
+
+/** Metadata key on the Stripe customer naming the app's billing account. */
+export const ACCOUNT_ID_METADATA_KEY = 'app_account_id';
+
+export function customerIdempotencyKey(accountId: string): string {
+  return `linkout-customer-${createHash('sha256').update(accountId).digest('hex')}`;
+}
+
+/** Stripe search query for a metadata value, quoted as Stripe's query language requires. */
+export function accountSearchQuery(accountId: string): string {
+  return `metadata['${ACCOUNT_ID_METADATA_KEY}']:'${accountId.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
+}
+
+export class StripeBillingCustomers implements BillingCustomers {
+  constructor(
+    private readonly stripe: () => Stripe,
+    private readonly links: AccountLinks,
+  ) {}
+
+  existingCustomerId(accountId: string): Promise<string | undefined> {
+    return this.links.customerForAccount(accountId);
+  }
+
+  async customerIdForAccount(accountId: string): Promise<string> {
+    const linked = await this.links.customerForAccount(accountId);
+    if (linked) return linked;
+    const customerId = (await this.findByMetadata(accountId)) ?? (await this.create(accountId));
+    // First writer wins: a racer that lost gets the winner's customer back.
+    return this.links.link(accountId, customerId);
+  }
+
+  /**
+   * A customer created earlier whose link was never written (e.g. the function died in between).
+   * Search is eventually consistent, so it is a recovery path, not the guard against duplicates.
+   */
+  private async findByMetadata(accountId: string): Promise<string | undefined> {
+    const result = await callStripe('looking up the billing account\'s customer', () =>
+      this.stripe().customers.search({ query: accountSearchQuery(accountId), limit: 10 }),
+    );
+    const matches = result.data
+      .filter((customer) => customer.metadata?.[ACCOUNT_ID_METADATA_KEY] === accountId)
+      .sort((a, b) => a.created - b.created);
+    return matches[0]?.id;
+  }
+
+  private async create(accountId: string): Promise<string> {
+    const customer = await callStripe('creating the billing account\'s customer', () =>
+      this.stripe().customers.create(
+        { metadata: { [ACCOUNT_ID_METADATA_KEY]: accountId } },
+        { idempotencyKey: customerIdempotencyKey(accountId) },
+      ),
+    );
+    return customer.id;
+  }
+}

@@ -1,0 +1,72 @@
+/**
+ * POST /v1/portal-sessions — the app's "Manage subscription" button. Thin: identity from the
+ * verified JWT claims, the rules in functions/core/portal-sessions.ts, Stripe and DynamoDB behind
+ * ports.
+ */
+import type Stripe from 'stripe';
+import type { AccountLinks } from '../core/accounts';
+import type { LinkoutConfig } from '../core/config';
+import { createPortalSession, type PortalPorts } from '../core/portal-sessions';
+import { loadConfig } from '../adapters/config';
+import { documentClient, dynamoFromEnv, tableNameFromEnv } from '../adapters/dynamodb/client';
+import { DynamoAccountLinks } from '../adapters/dynamodb/account-links';
+import { callerFrom } from '../adapters/http/auth';
+import { httpHandler } from '../adapters/http/middleware';
+import { jsonResponse } from '../adapters/http/response';
+import { readStripeSecrets, requireSecretKey } from '../adapters/secrets';
+import { createStripeClient } from '../adapters/stripe/client';
+import { StripeBillingCustomers } from '../adapters/stripe/customers';
+import { StripePortalConfigurations, StripePortalSessions, StripeSubscriptions } from '../adapters/stripe/portal';
+
+export interface PortalSessionsDeps {
+  config: LinkoutConfig;
+  links: AccountLinks;
+  /** The Stripe client for this invocation (the secret may have been rotated since cold start). */
+  stripe: () => Stripe;
+}
+
+export function makePortalSessionsHandler(deps: PortalSessionsDeps) {
+  // Built once per container: the configuration cache lives as long as the container.
+  const ports: PortalPorts = {
+    customers: new StripeBillingCustomers(deps.stripe, deps.links),
+    configurations: new StripePortalConfigurations(deps.stripe, deps.config.app.bundleId),
+    subscriptions: new StripeSubscriptions(deps.stripe),
+    sessions: new StripePortalSessions(deps.stripe),
+  };
+  return httpHandler(async (event) => {
+    const caller = callerFrom(event, deps.config.auth);
+    const body = event.body !== undefined && event.isBase64Encoded ? Buffer.from(event.body, 'base64').toString('utf8') : event.body;
+    const session = await createPortalSession(deps.config, caller, body, ports);
+    return jsonResponse(201, session);
+  });
+}
+
+/** One Stripe client per secret key, so a rotated key gets a new client and no request builds one. */
+export function stripeFromEnv(env: NodeJS.ProcessEnv = process.env): () => Stripe {
+  const clients = new Map<string, Stripe>();
+  return () => {
+    const secretKey = requireSecretKey(readStripeSecrets(env));
+    let client = clients.get(secretKey);
+    if (!client) {
+      client = createStripeClient({ secretKey, ...(env.STRIPE_API_URL && { apiUrl: env.STRIPE_API_URL }) });
+      clients.set(secretKey, client);
+    }
+    return client;
+  };
+}
+
+function depsFromEnv(): PortalSessionsDeps {
+  return {
+    config: loadConfig(),
+    links: new DynamoAccountLinks(documentClient(dynamoFromEnv()), tableNameFromEnv()),
+    stripe: stripeFromEnv(),
+  };
+}
+
+let built: ReturnType<typeof makePortalSessionsHandler> | undefined;
+
+/** The Lambda entry: dependencies are built on the first invocation (cold start), not at import. */
+export const handler = (event: Parameters<ReturnType<typeof makePortalSessionsHandler>>[0], context: Parameters<ReturnType<typeof makePortalSessionsHandler>>[1]) => {
+  built ??= makePortalSessionsHandler(depsFromEnv());
+  return built(event, context);
+};
