@@ -1,0 +1,287 @@
+/**
+ * The entitlement records in Linkout's single table (README "Entitlements" has the full model).
+ *
+ *   pk = CUSTOMER#<customerId>  sk = SUB#<subscriptionId>    newest snapshot + watermark; newest invoice signal + its watermark
+ *   pk = CUSTOMER#<customerId>  sk = ENTITLEMENT_SUMMARY     Stripe Entitlements' active lookup keys + watermark
+ *   pk = CUSTOMER#<customerId>  sk = DELETED                 the customer was deleted in Stripe
+ *   pk = CUSTOMER#<customerId>  sk = LOOKUP                  Stripe named no account for the customer (ttl)
+ *
+ * Records are keyed by customer, not account, so a customer linked to an account later needs no
+ * migration, and one Query reads everything the entitlements endpoint needs.
+ *
+ * Every event is ONE conditional UpdateItem whose condition is the `apply` branch of the ordering
+ * rule (functions/core/ordering.ts). Only when it fails is the item read (a GetItem, or the item
+ * DynamoDB returns with the failure) to tell duplicate, stale and tie apart.
+ */
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { unmarshall } from '@aws-sdk/util-dynamodb';
+import {
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  UpdateCommand,
+  type DynamoDBDocumentClient,
+  type NativeAttributeValue,
+} from '@aws-sdk/lib-dynamodb';
+import type { CustomerRecords, StoredSubscription } from '../../core/entitlements';
+import type { EntitlementStore, OrderedWriteResult, ResolvedWriteResult } from '../../core/entitlements-sync';
+import { AppError } from '../../core/errors';
+import { orderEvent, type Watermark } from '../../core/ordering';
+import { CUSTOMER_LOOKUP_TTL_SECONDS } from '../../core/entitlements-sync';
+import {
+  isTerminal,
+  TERMINAL_STATUSES,
+  type EventPosition,
+  type InvoiceSignal,
+  type SubscriptionSnapshot,
+  type SubscriptionStatus,
+} from '../../core/stripe-events';
+
+type Item = Record<string, NativeAttributeValue>;
+type Key = { pk: string; sk: string };
+
+export const customerPk = (customerId: string) => `CUSTOMER#${customerId}`;
+export const subscriptionKey = (customerId: string, subscriptionId: string): Key => ({
+  pk: customerPk(customerId),
+  sk: `SUB#${subscriptionId}`,
+});
+export const entitlementSummaryKey = (customerId: string): Key => ({ pk: customerPk(customerId), sk: 'ENTITLEMENT_SUMMARY' });
+export const customerDeletedKey = (customerId: string): Key => ({ pk: customerPk(customerId), sk: 'DELETED' });
+export const customerLookupKey = (customerId: string): Key => ({ pk: customerPk(customerId), sk: 'LOOKUP' });
+
+/** Which attributes hold one ordered value's watermark (an item may hold several, independently ordered). */
+interface OrderedGroup {
+  watermark: string;
+  eventIds: string;
+  /** Attribute with the subscription status, when terminal states must not be overwritten. */
+  status?: string;
+}
+const SNAPSHOT: OrderedGroup = { watermark: 'watermark', eventIds: 'eventIds', status: 'status' };
+const INVOICE: OrderedGroup = { watermark: 'invoiceWatermark', eventIds: 'invoiceEventIds' };
+const SUMMARY: OrderedGroup = { watermark: 'watermark', eventIds: 'eventIds' };
+
+export class DynamoEntitlementStore implements EntitlementStore {
+  constructor(
+    private readonly db: DynamoDBDocumentClient,
+    private readonly tableName: string,
+    private readonly clock: () => Date = () => new Date(),
+  ) {}
+
+  putSubscription(event: EventPosition, subscription: SubscriptionSnapshot): Promise<OrderedWriteResult> {
+    return this.orderedWrite(subscriptionKey(subscription.customerId, subscription.id), SNAPSHOT, event, this.snapshotValues(subscription), isTerminal(subscription.status));
+  }
+
+  putResolvedSubscription(event: EventPosition, subscription: SubscriptionSnapshot): Promise<ResolvedWriteResult> {
+    return this.resolvedWrite(subscriptionKey(subscription.customerId, subscription.id), SNAPSHOT, event, this.snapshotValues(subscription));
+  }
+
+  putInvoiceSignal(event: EventPosition, customerId: string, subscriptionId: string, signal: InvoiceSignal): Promise<OrderedWriteResult> {
+    return this.orderedWrite(subscriptionKey(customerId, subscriptionId), INVOICE, event, this.invoiceValues(customerId, subscriptionId, signal), false);
+  }
+
+  putResolvedInvoiceSignal(event: EventPosition, customerId: string, subscriptionId: string, signal: InvoiceSignal): Promise<ResolvedWriteResult> {
+    return this.resolvedWrite(subscriptionKey(customerId, subscriptionId), INVOICE, event, this.invoiceValues(customerId, subscriptionId, signal));
+  }
+
+  putEntitlementSummary(event: EventPosition, customerId: string, lookupKeys: string[]): Promise<OrderedWriteResult> {
+    return this.orderedWrite(entitlementSummaryKey(customerId), SUMMARY, event, this.summaryValues(customerId, lookupKeys), false);
+  }
+
+  putResolvedEntitlementSummary(event: EventPosition, customerId: string, lookupKeys: string[]): Promise<ResolvedWriteResult> {
+    return this.resolvedWrite(entitlementSummaryKey(customerId), SUMMARY, event, this.summaryValues(customerId, lookupKeys));
+  }
+
+  async markCustomerDeleted(event: EventPosition, customerId: string): Promise<'applied' | 'duplicate'> {
+    try {
+      await this.guard(this.db.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: { ...customerDeletedKey(customerId), customerId, eventId: event.eventId, deletedAt: event.created, updatedAt: this.stamp() },
+          // A deleted customer stays deleted: any later copy changes nothing.
+          ConditionExpression: 'attribute_not_exists(pk)',
+        }),
+      ));
+      return 'applied';
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return 'duplicate';
+      throw error;
+    }
+  }
+
+  async customerRecords(customerId: string): Promise<CustomerRecords> {
+    const records: CustomerRecords = { subscriptions: [], deleted: false };
+    let startKey: Item | undefined;
+    do {
+      const page = await this.guard(this.db.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          KeyConditionExpression: 'pk = :pk',
+          ExpressionAttributeValues: { ':pk': customerPk(customerId) },
+          ConsistentRead: true,
+          ExclusiveStartKey: startKey,
+        }),
+      ));
+      for (const item of page.Items ?? []) addRecord(records, item);
+      startKey = page.LastEvaluatedKey;
+    } while (startKey);
+    return records;
+  }
+
+  async customerLookedUpSince(customerId: string, sinceSeconds: number): Promise<boolean> {
+    const { Item } = await this.guard(this.db.send(new GetCommand({ TableName: this.tableName, Key: customerLookupKey(customerId) })));
+    return typeof Item?.checkedAt === 'number' && Item.checkedAt >= sinceSeconds;
+  }
+
+  async recordCustomerLookup(customerId: string, atSeconds: number): Promise<void> {
+    await this.guard(this.db.send(
+      new PutCommand({
+        TableName: this.tableName,
+        // `ttl` lets DynamoDB delete the marker once it no longer matters.
+        Item: { ...customerLookupKey(customerId), checkedAt: atSeconds, ttl: atSeconds + CUSTOMER_LOOKUP_TTL_SECONDS },
+      }),
+    ));
+  }
+
+  /** The one conditional write of the common path. */
+  private async orderedWrite(key: Key, group: OrderedGroup, event: EventPosition, values: Item, incomingTerminal: boolean): Promise<OrderedWriteResult> {
+    const set: Item = { ...values, [group.watermark]: event.created, [group.eventIds]: [event.eventId] };
+    const update = updateExpression(set);
+    update.names['#wm'] = group.watermark;
+    update.values[':created'] = event.created;
+    let condition = 'attribute_not_exists(#wm) OR #wm < :created';
+    if (group.status && !incomingTerminal) {
+      // Never resurrect a terminal subscription (ordering.ts explains why the timestamp is not enough).
+      update.names['#st'] = group.status;
+      TERMINAL_STATUSES.forEach((status, i) => (update.values[`:terminal${i}`] = status));
+      const terminalList = TERMINAL_STATUSES.map((_, i) => `:terminal${i}`).join(', ');
+      condition = `attribute_not_exists(#wm) OR (#wm < :created AND NOT (#st IN (${terminalList})))`;
+    }
+    try {
+      await this.guard(this.db.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: key,
+          UpdateExpression: update.expression,
+          ConditionExpression: condition,
+          ExpressionAttributeNames: update.names,
+          ExpressionAttributeValues: update.values,
+          // Real DynamoDB returns the blocking item with the failure and saves the read below.
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+        }),
+      ));
+      return 'applied';
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      const stored = error.Item ? unmarshall(error.Item) : await this.read(key);
+      const decision = orderEvent(watermarkOf(stored, group), { ...event, terminal: incomingTerminal });
+      // 'apply' cannot follow a failed condition (watermarks only grow); report it as a transient fault.
+      if (decision === 'apply') throw unavailable(new Error('ordering condition failed but the stored state allows the event'));
+      return decision;
+    }
+  }
+
+  /** After a tie: store Stripe's answer unless a newer event moved the watermark meanwhile. */
+  private async resolvedWrite(key: Key, group: OrderedGroup, event: EventPosition, values: Item): Promise<ResolvedWriteResult> {
+    const update = updateExpression(values);
+    update.names['#wm'] = group.watermark;
+    update.names['#ids'] = group.eventIds;
+    update.values[':created'] = event.created;
+    update.values[':ids'] = [event.eventId];
+    try {
+      await this.guard(this.db.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: key,
+          UpdateExpression: `${update.expression}, #ids = list_append(#ids, :ids)`,
+          ConditionExpression: '#wm = :created',
+          ExpressionAttributeNames: update.names,
+          ExpressionAttributeValues: update.values,
+        }),
+      ));
+      return 'applied';
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return 'stale';
+      throw error;
+    }
+  }
+
+  private async read(key: Key): Promise<Item | undefined> {
+    const { Item } = await this.guard(this.db.send(new GetCommand({ TableName: this.tableName, Key: key, ConsistentRead: true })));
+    return Item;
+  }
+
+  private snapshotValues(subscription: SubscriptionSnapshot): Item {
+    return {
+      customerId: subscription.customerId,
+      subscriptionId: subscription.id,
+      status: subscription.status,
+      snapshot: subscription,
+      updatedAt: this.stamp(),
+    };
+  }
+
+  private invoiceValues(customerId: string, subscriptionId: string, signal: InvoiceSignal): Item {
+    return { customerId, subscriptionId, invoice: signal, updatedAt: this.stamp() };
+  }
+
+  private summaryValues(customerId: string, lookupKeys: string[]): Item {
+    return { customerId, lookupKeys, updatedAt: this.stamp() };
+  }
+
+  private stamp(): string {
+    return this.clock().toISOString();
+  }
+
+  /** DynamoDB failures other than a failed condition are transient for the caller: 503, retry later. */
+  /** DynamoDB failures other than a failed condition are transient for the caller: 503, retry later. */
+  private async guard<T>(request: Promise<T>): Promise<T> {
+    try {
+      return await request;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) throw error;
+      throw unavailable(error);
+    }
+  }
+}
+
+const unavailable = (cause: unknown) =>
+  new AppError('unavailable', 'storage_unavailable', 'The entitlement store is unavailable; retry later.', { cause });
+
+function updateExpression(values: Item): { expression: string; names: Record<string, string>; values: Item } {
+  const names: Record<string, string> = {};
+  const placeholders: Item = {};
+  const parts = Object.entries(values).map(([name, value], i) => {
+    names[`#a${i}`] = name;
+    placeholders[`:v${i}`] = value;
+    return `#a${i} = :v${i}`;
+  });
+  return { expression: `SET ${parts.join(', ')}`, names, values: placeholders };
+}
+
+function watermarkOf(item: Item | undefined, group: OrderedGroup): Watermark | undefined {
+  if (!item || typeof item[group.watermark] !== 'number') return undefined;
+  const status = group.status ? (item[group.status] as SubscriptionStatus | undefined) : undefined;
+  return {
+    created: item[group.watermark] as number,
+    eventIds: (item[group.eventIds] as string[] | undefined) ?? [],
+    terminal: status !== undefined && isTerminal(status),
+  };
+}
+
+function addRecord(records: CustomerRecords, item: Item): void {
+  const sk = item.sk as string;
+  if (sk.startsWith('SUB#')) {
+    if (!item.snapshot) return; // an invoice signal that arrived before any snapshot
+    const stored: StoredSubscription = {
+      snapshot: item.snapshot as SubscriptionSnapshot,
+      snapshotCreated: item.watermark as number,
+      updatedAt: item.updatedAt as string,
+    };
+    if (item.invoice) stored.invoice = { ...(item.invoice as InvoiceSignal), created: item.invoiceWatermark as number };
+    records.subscriptions.push(stored);
+  } else if (sk === 'ENTITLEMENT_SUMMARY') {
+    records.entitlementSummary = { lookupKeys: (item.lookupKeys as string[]) ?? [], updatedAt: item.updatedAt as string };
+  } else if (sk === 'DELETED') {
+    records.deleted = true;
+  }
+}

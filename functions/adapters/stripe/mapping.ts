@@ -1,0 +1,106 @@
+/**
+ * Maps Stripe's objects and events onto Linkout's core types (functions/core/stripe-events.ts).
+ * Only the fields the access rules need are kept; everything else in Stripe's payload is ignored.
+ */
+import type Stripe from 'stripe';
+import {
+  ACCOUNT_METADATA_KEY,
+  SUBSCRIPTION_STATUSES,
+  type BillingEvent,
+  type SubscriptionSnapshot,
+  type SubscriptionStatus,
+} from '../../core/stripe-events';
+import { invalidRequest } from '../../core/errors';
+
+const SUBSCRIPTION_EVENTS = new Set([
+  'customer.subscription.created',
+  'customer.subscription.updated',
+  'customer.subscription.deleted',
+  'customer.subscription.paused',
+  'customer.subscription.resumed',
+  'customer.subscription.pending_update_applied',
+  'customer.subscription.pending_update_expired',
+  'customer.subscription.trial_will_end',
+]);
+
+type IdOrObject = string | { id: string } | null | undefined;
+const idOf = (value: IdOrObject): string | null => (typeof value === 'string' ? value : (value?.id ?? null));
+
+export function toSubscriptionSnapshot(subscription: Stripe.Subscription): SubscriptionSnapshot {
+  const customerId = idOf(subscription.customer as IdOrObject);
+  if (!customerId) throw invalidRequest('invalid_payload', 'The subscription has no customer.');
+  return {
+    id: subscription.id,
+    customerId,
+    status: toStatus(subscription.status),
+    created: subscription.created,
+    items: (subscription.items?.data ?? []).map((item) => ({
+      priceId: item.price.id,
+      productId: idOf(item.price.product as IdOrObject) ?? '',
+      lookupKey: item.price.lookup_key ?? null,
+      currentPeriodEnd: typeof item.current_period_end === 'number' ? item.current_period_end : null,
+    })),
+    cancelAtPeriodEnd: Boolean(subscription.cancel_at_period_end),
+    cancelAt: subscription.cancel_at ?? null,
+    pauseCollection: subscription.pause_collection
+      ? { behavior: subscription.pause_collection.behavior, resumesAt: subscription.pause_collection.resumes_at ?? null }
+      : null,
+  };
+}
+
+/** Turns a verified event into the core's view of it; types Linkout does not act on become `ignored`. */
+export function toBillingEvent(event: Stripe.Event): BillingEvent {
+  const meta = { eventId: event.id, type: event.type, created: event.created };
+  const object = event.data.object as unknown as Record<string, unknown>;
+  if (SUBSCRIPTION_EVENTS.has(event.type)) {
+    return { ...meta, kind: 'subscription', subscription: toSubscriptionSnapshot(object as unknown as Stripe.Subscription) };
+  }
+  switch (event.type) {
+    case 'invoice.paid':
+    case 'invoice.payment_failed': {
+      const invoice = object as unknown as Stripe.Invoice;
+      const subscriptionId = invoiceSubscriptionId(invoice);
+      const customerId = idOf(invoice.customer as IdOrObject);
+      // One-off invoices carry no subscription: nothing to entitle.
+      if (!subscriptionId || !customerId) return { ...meta, kind: 'ignored' };
+      return {
+        ...meta,
+        kind: 'invoice',
+        customerId,
+        subscriptionId,
+        invoice: { invoiceId: invoice.id ?? '', paymentFailed: event.type === 'invoice.payment_failed' },
+      };
+    }
+    case 'customer.created':
+    case 'customer.updated': {
+      const customer = object as unknown as Stripe.Customer;
+      const accountId = customer.metadata?.[ACCOUNT_METADATA_KEY];
+      return { ...meta, kind: 'customer', customerId: customer.id, accountId: accountId ? accountId : null };
+    }
+    case 'customer.deleted':
+      return { ...meta, kind: 'customer_deleted', customerId: String(object.id) };
+    case 'entitlements.active_entitlement_summary.updated': {
+      const summary = object as unknown as Stripe.Entitlements.ActiveEntitlementSummary;
+      return {
+        ...meta,
+        kind: 'entitlement_summary',
+        customerId: summary.customer,
+        lookupKeys: (summary.entitlements?.data ?? []).map((entitlement) => entitlement.lookup_key),
+      };
+    }
+    default:
+      return { ...meta, kind: 'ignored' };
+  }
+}
+
+/** Since API 2025-03-31 an invoice names its subscription under parent.subscription_details. */
+function invoiceSubscriptionId(invoice: Stripe.Invoice): string | null {
+  const fromParent = idOf(invoice.parent?.subscription_details?.subscription as IdOrObject);
+  const legacy = idOf((invoice as unknown as { subscription?: IdOrObject }).subscription);
+  return fromParent ?? legacy;
+}
+
+function toStatus(status: string): SubscriptionStatus {
+  if ((SUBSCRIPTION_STATUSES as readonly string[]).includes(status)) return status as SubscriptionStatus;
+  throw invalidRequest('invalid_payload', `Unknown subscription status "${status}".`);
+}

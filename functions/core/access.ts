@@ -1,0 +1,80 @@
+/**
+ * Access rules (GUIDE §7): what one stored subscription grants at a given moment. Evaluated at read
+ * time, so an expiry or the end of a collection pause takes effect without any event.
+ */
+import type { LinkoutConfig } from './config';
+import type { InvoiceSignal, SubscriptionSnapshot, SubscriptionStatus } from './stripe-events';
+
+export type AccessRules = LinkoutConfig['access'];
+
+export interface StoredInvoiceSignal extends InvoiceSignal {
+  /** `created` of the invoice event the signal came from. */
+  created: number;
+}
+
+export interface SubscriptionAccess {
+  grantsAccess: boolean;
+  billingIssue: boolean;
+  /** A collection pause is in force now (resumes_at unset or still ahead). */
+  collectionPaused: boolean;
+  pauseResumesAt: number | null;
+  willRenew: boolean;
+  /** When access ends: the scheduled cancellation, else the end of the current period. */
+  expiresAt: number | null;
+  currentPeriodEnd: number | null;
+}
+
+const BILLING_ISSUE_STATUSES: readonly SubscriptionStatus[] = ['past_due', 'unpaid'];
+const RENEWING_STATUSES: readonly SubscriptionStatus[] = ['trialing', 'active', 'past_due'];
+
+/**
+ * @param snapshotCreated `created` of the event that produced the snapshot; an invoice signal at
+ *   least as new overrides the status-derived billing-issue flag (the subscription's own update
+ *   may still be on its way).
+ */
+export function subscriptionAccess(
+  subscription: SubscriptionSnapshot,
+  rules: AccessRules,
+  now: number,
+  invoice?: StoredInvoiceSignal,
+  snapshotCreated = 0,
+): SubscriptionAccess {
+  const currentPeriodEnd = latestPeriodEnd(subscription);
+  const scheduledEnd = subscription.cancelAtPeriodEnd ? (currentPeriodEnd ?? subscription.cancelAt) : subscription.cancelAt;
+  const pause = subscription.pauseCollection;
+  const collectionPaused = pause !== null && (pause.resumesAt === null || pause.resumesAt > now);
+
+  let grantsAccess = statusGrantsAccess(subscription.status, rules);
+  if (collectionPaused && rules.pausedCollectionSuspendsAccess) grantsAccess = false;
+  if (scheduledEnd !== null && scheduledEnd <= now) grantsAccess = false;
+
+  const billingIssue =
+    invoice && invoice.created >= snapshotCreated ? invoice.paymentFailed : BILLING_ISSUE_STATUSES.includes(subscription.status);
+
+  return {
+    grantsAccess,
+    billingIssue,
+    collectionPaused,
+    pauseResumesAt: collectionPaused ? (pause?.resumesAt ?? null) : null,
+    willRenew: RENEWING_STATUSES.includes(subscription.status) && scheduledEnd === null,
+    expiresAt: scheduledEnd ?? currentPeriodEnd,
+    currentPeriodEnd,
+  };
+}
+
+export function statusGrantsAccess(status: SubscriptionStatus, rules: AccessRules): boolean {
+  switch (status) {
+    case 'active':
+    case 'trialing':
+      return true;
+    case 'past_due':
+      return rules.pastDueGrantsAccess;
+    default:
+      return false;
+  }
+}
+
+function latestPeriodEnd(subscription: SubscriptionSnapshot): number | null {
+  const ends = subscription.items.map((item) => item.currentPeriodEnd).filter((end): end is number => end !== null);
+  return ends.length > 0 ? Math.max(...ends) : null;
+}

@@ -1,0 +1,149 @@
+/**
+ * Applies one verified Stripe event to the stored entitlement state, through ports only.
+ *
+ * The common path (an event in order, for a customer already known to this process) costs one
+ * conditional write and no Stripe call. Stripe is asked only to break a same-second tie and, once
+ * per unknown customer, to read the customer's `metadata.app_account_id`.
+ */
+import type { AccountLinks } from './accounts';
+import type { CustomerRecords } from './entitlements';
+import type { EventPosition, InvoiceSignal, SubscriptionSnapshot, BillingEvent } from './stripe-events';
+
+export type WebhookOutcome = 'applied' | 'duplicate' | 'stale' | 'ignored';
+/** A conditional write either lands, or tells why it did not. */
+export type OrderedWriteResult = 'applied' | 'duplicate' | 'stale' | 'tie';
+/** A write after a tie was decided: lands unless a newer event overtook it meanwhile. */
+export type ResolvedWriteResult = 'applied' | 'stale';
+
+/** Port: the entitlement records (functions/adapters/dynamodb/entitlement-store.ts). */
+export interface EntitlementStore {
+  putSubscription(event: EventPosition, subscription: SubscriptionSnapshot): Promise<OrderedWriteResult>;
+  putResolvedSubscription(event: EventPosition, subscription: SubscriptionSnapshot): Promise<ResolvedWriteResult>;
+  putInvoiceSignal(event: EventPosition, customerId: string, subscriptionId: string, signal: InvoiceSignal): Promise<OrderedWriteResult>;
+  putResolvedInvoiceSignal(
+    event: EventPosition,
+    customerId: string,
+    subscriptionId: string,
+    signal: InvoiceSignal,
+  ): Promise<ResolvedWriteResult>;
+  putEntitlementSummary(event: EventPosition, customerId: string, lookupKeys: string[]): Promise<OrderedWriteResult>;
+  putResolvedEntitlementSummary(event: EventPosition, customerId: string, lookupKeys: string[]): Promise<ResolvedWriteResult>;
+  markCustomerDeleted(event: EventPosition, customerId: string): Promise<'applied' | 'duplicate'>;
+  customerRecords(customerId: string): Promise<CustomerRecords | undefined>;
+  /** Whether Stripe was asked for this customer's account after `sinceSeconds` and had none. */
+  customerLookedUpSince(customerId: string, sinceSeconds: number): Promise<boolean>;
+  recordCustomerLookup(customerId: string, atSeconds: number): Promise<void>;
+}
+
+/** Port: reads from Stripe, the source of truth (functions/adapters/stripe/billing-lookup.ts). */
+export interface BillingLookup {
+  subscription(subscriptionId: string): Promise<SubscriptionSnapshot | undefined>;
+  /** The customer's `metadata.app_account_id`, or null when it has none (or no longer exists). */
+  customerAccountId(customerId: string): Promise<string | null>;
+  activeEntitlementKeys(customerId: string): Promise<string[]>;
+}
+
+export interface EntitlementSyncPorts {
+  store: EntitlementStore;
+  links: AccountLinks;
+  billing: BillingLookup;
+  /** Unix seconds. */
+  now?: () => number;
+}
+
+/** How long a "this customer has no account" answer from Stripe is trusted before asking again. */
+export const CUSTOMER_LOOKUP_TTL_SECONDS = 24 * 60 * 60;
+/** The same answer kept in process memory (a warm Lambda), to spare the table read as well. */
+const NEGATIVE_MEMORY_SECONDS = 5 * 60;
+
+export class EntitlementSync {
+  /** customerId -> Unix second until which no link work is needed (Infinity once linked). */
+  private readonly settledCustomers = new Map<string, number>();
+  private readonly now: () => number;
+
+  constructor(private readonly ports: EntitlementSyncPorts) {
+    this.now = ports.now ?? (() => Math.floor(Date.now() / 1000));
+  }
+
+  async process(event: BillingEvent): Promise<WebhookOutcome> {
+    const { store } = this.ports;
+    switch (event.kind) {
+      case 'subscription': {
+        const written = await store.putSubscription(event, event.subscription);
+        const outcome = written === 'tie' ? await this.resolveSubscriptionTie(event, event.subscription.id) : written;
+        await this.ensureAccountLink(event.subscription.customerId);
+        return outcome;
+      }
+      case 'invoice': {
+        const written = await store.putInvoiceSignal(event, event.customerId, event.subscriptionId, event.invoice);
+        const outcome = written === 'tie' ? await this.resolveInvoiceTie(event) : written;
+        await this.ensureAccountLink(event.customerId);
+        return outcome;
+      }
+      case 'entitlement_summary': {
+        const written = await store.putEntitlementSummary(event, event.customerId, event.lookupKeys);
+        if (written !== 'tie') return written;
+        const keys = await this.ports.billing.activeEntitlementKeys(event.customerId);
+        return store.putResolvedEntitlementSummary(event, event.customerId, keys);
+      }
+      case 'customer_deleted':
+        return store.markCustomerDeleted(event, event.customerId);
+      case 'customer':
+        if (!event.accountId) return 'ignored';
+        await this.link(event.accountId, event.customerId);
+        return 'applied';
+      case 'ignored':
+        return 'ignored';
+    }
+  }
+
+  /** Two events of one subscription in one second: store what Stripe says now. */
+  private async resolveSubscriptionTie(event: EventPosition, subscriptionId: string): Promise<WebhookOutcome> {
+    const current = await this.ports.billing.subscription(subscriptionId);
+    if (!current) return 'stale';
+    return this.ports.store.putResolvedSubscription(event, current);
+  }
+
+  /** Two invoice events of one subscription in one second: the subscription's status decides. */
+  private async resolveInvoiceTie(event: Extract<BillingEvent, { kind: 'invoice' }>): Promise<WebhookOutcome> {
+    const current = await this.ports.billing.subscription(event.subscriptionId);
+    if (!current) return 'stale';
+    const paymentFailed = current.status === 'past_due' || current.status === 'unpaid';
+    return this.ports.store.putResolvedInvoiceSignal(event, event.customerId, event.subscriptionId, {
+      invoiceId: event.invoice.invoiceId,
+      paymentFailed,
+    });
+  }
+
+  /**
+   * Makes sure a customer seen in an event is linked to its billing account when Stripe names one.
+   * Records are keyed by customer, so an unlinked customer's data is already in place and becomes
+   * visible the moment a link appears; this only creates that link from the customer's metadata.
+   */
+  private async ensureAccountLink(customerId: string): Promise<void> {
+    const now = this.now();
+    if ((this.settledCustomers.get(customerId) ?? 0) > now) return;
+    const { links, store, billing } = this.ports;
+    if (await links.accountForCustomer(customerId)) {
+      this.settledCustomers.set(customerId, Infinity);
+      return;
+    }
+    if (await store.customerLookedUpSince(customerId, now - CUSTOMER_LOOKUP_TTL_SECONDS)) {
+      this.settledCustomers.set(customerId, now + NEGATIVE_MEMORY_SECONDS);
+      return;
+    }
+    const accountId = await billing.customerAccountId(customerId);
+    if (accountId && (await this.link(accountId, customerId))) return;
+    // No account named, or the account is already tied to another customer: remember the answer
+    // so that the next events of this customer do not ask Stripe again.
+    await store.recordCustomerLookup(customerId, now);
+    this.settledCustomers.set(customerId, now + NEGATIVE_MEMORY_SECONDS);
+  }
+
+  /** First link wins: false when the account is already tied to another customer (see AccountLinks). */
+  private async link(accountId: string, customerId: string): Promise<boolean> {
+    const linked = (await this.ports.links.link(accountId, customerId)) === customerId;
+    if (linked) this.settledCustomers.set(customerId, Infinity);
+    return linked;
+  }
+}

@@ -1,0 +1,54 @@
+/**
+ * GET /v1/entitlements — the caller's billing account's entitlements (GUIDE §7), computed now from
+ * the stored records. The account comes from the verified token's claims, never from the request.
+ */
+import { loadConfig } from '../adapters/config';
+import { documentClient, dynamoFromEnv, tableNameFromEnv } from '../adapters/dynamodb/client';
+import { DynamoAccountLinks } from '../adapters/dynamodb/account-links';
+import { DynamoEntitlementStore } from '../adapters/dynamodb/entitlement-store';
+import { callerFrom } from '../adapters/http/auth';
+import { httpHandler } from '../adapters/http/middleware';
+import { jsonResponse } from '../adapters/http/response';
+import type { AccountLinks } from '../core/accounts';
+import type { LinkoutConfig } from '../core/config';
+import { entitlementsResponse } from '../core/entitlements';
+import type { EntitlementStore } from '../core/entitlements-sync';
+import { AppError } from '../core/errors';
+
+export interface EntitlementsDeps {
+  config: LinkoutConfig;
+  links: AccountLinks;
+  store: Pick<EntitlementStore, 'customerRecords'>;
+  /** Unix seconds. */
+  now?: () => number;
+}
+
+export function makeEntitlementsHandler(deps: EntitlementsDeps | (() => EntitlementsDeps)) {
+  let resolved: EntitlementsDeps | undefined;
+  const resolve = () => (resolved ??= typeof deps === 'function' ? deps() : deps);
+  return httpHandler(async (event) => {
+    const { config, links, store, now = () => Math.floor(Date.now() / 1000) } = resolve();
+    const caller = callerFrom(event, config.auth);
+    const customerId = await storageCall(() => links.customerForAccount(caller.accountId));
+    const records = customerId ? await store.customerRecords(customerId) : undefined;
+    return jsonResponse(200, entitlementsResponse(caller.accountId, customerId, records, config, now()));
+  });
+}
+
+export function entitlementsDepsFromEnv(env: NodeJS.ProcessEnv = process.env): EntitlementsDeps {
+  const db = documentClient(dynamoFromEnv(env));
+  const tableName = tableNameFromEnv(env);
+  return { config: loadConfig(env), links: new DynamoAccountLinks(db, tableName), store: new DynamoEntitlementStore(db, tableName) };
+}
+
+/** The account-links adapter lets DynamoDB errors through; for this read they are transient (503). */
+async function storageCall<T>(read: () => Promise<T>): Promise<T> {
+  try {
+    return await read();
+  } catch (error) {
+    if (error instanceof AppError) throw error;
+    throw new AppError('unavailable', 'storage_unavailable', 'The entitlement store is unavailable; retry later.', { cause: error });
+  }
+}
+
+export const handler = makeEntitlementsHandler(() => entitlementsDepsFromEnv());
