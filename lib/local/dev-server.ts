@@ -38,6 +38,8 @@ export interface LocalStackOptions {
   /** Keep DynamoDB data on disk in this directory; in memory when unset. */
   dataDir?: string;
   tableName?: string;
+  /** The route table; defaults to functions/handlers/routes.ts (tests pass their own). */
+  routes?: readonly ApiRoute[];
   /** Replaces the handler modules (tests). Return undefined for "not implemented". */
   loadHandler?: (name: HandlerName) => LambdaHandler | undefined;
   /** Extra static routes by URL path. */
@@ -87,7 +89,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   const state: GatewayState = {
     ready: false,
     staticRoutes,
-    matchRoute: compileRoutes(apiRoutes),
+    matchRoute: compileRoutes(options.routes ?? apiRoutes),
     signingKey,
     jwtSettings,
     loadHandler: options.loadHandler ?? loadHandlerModule,
