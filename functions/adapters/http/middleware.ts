@@ -9,6 +9,7 @@ import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
 import { logger } from '../logger';
 import { errorResponse, isServerError } from './error-mapper';
 import type { HttpResponse } from './response';
+import { STRIPE_SECRET_ARN_ENV, stripeSecretsMiddleware } from './secrets-middleware';
 
 export type HttpEvent = APIGatewayProxyEventV2 & {
   requestContext: APIGatewayProxyEventV2['requestContext'] & {
@@ -19,6 +20,8 @@ export type HttpEvent = APIGatewayProxyEventV2 & {
 export type HttpRoute = (event: HttpEvent, context: Context) => Promise<HttpResponse>;
 
 export function httpHandler(route: HttpRoute) {
+  // In AWS the Stripe secrets live in Secrets Manager; locally they are already in the environment.
+  const secretArn = process.env[STRIPE_SECRET_ARN_ENV];
   return middy<HttpEvent, HttpResponse>()
     .use(httpHeaderNormalizer())
     .use({
@@ -29,5 +32,6 @@ export function httpHandler(route: HttpRoute) {
         request.response = errorResponse(error);
       },
     })
+    .use(secretArn ? [stripeSecretsMiddleware({ secretId: secretArn })] : [])
     .handler(route);
 }

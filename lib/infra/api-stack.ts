@@ -1,0 +1,257 @@
+/**
+ * The stateless compute of Linkout: the HTTP API with its JWT authorizer, one Lambda per handler of
+ * the route table, the deploy-time portal configuration sync, and the alarms that tell ops when
+ * webhooks fail. Safe to destroy and redeploy: all state lives in the data stack and in Stripe.
+ */
+import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
+import { CfnElement, CfnOutput, CustomResource, Duration, Stack, type StackProps, Validations } from 'aws-cdk-lib';
+import { CfnStage, HttpApi, HttpMethod, HttpNoneAuthorizer, type HttpRoute, LogGroupLogDestination } from 'aws-cdk-lib/aws-apigatewayv2';
+import { HttpJwtAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
+import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
+import { Alarm, ComparisonOperator, type IMetric, Metric, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
+import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
+import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
+import { FilterPattern, LogGroup, MetricFilter } from 'aws-cdk-lib/aws-logs';
+import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
+import { Topic } from 'aws-cdk-lib/aws-sns';
+import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
+import { Provider } from 'aws-cdk-lib/custom-resources';
+import type { Construct } from 'constructs';
+import { apiRoutes, type ApiRoute, type HandlerName } from '../../functions/handlers/routes';
+import { LinkoutFunction, type TableAccess } from './linkout-function';
+import { logRetention, portalConfigHash, statefulRemovalPolicy, type LinkoutStage } from './stage';
+
+export interface ApiStackProps extends StackProps {
+  stage: LinkoutStage;
+  table: ITable;
+  stripeSecret: ISecret;
+}
+
+/** Least privilege per handler; a new handler name does not compile until it is given its access here. */
+export const TABLE_ACCESS: Record<HandlerName, TableAccess> = {
+  webhook: 'read-write',
+  entitlements: 'read',
+  'portal-sessions': 'read-write',
+};
+
+/**
+ * Stripe allows 25 requests per second per endpoint by default; each portal-session request makes
+ * one billing_portal/sessions call, so the route is held below that with room for retries.
+ */
+export const PORTAL_SESSION_THROTTLE = { rateLimit: 20, burstLimit: 20 } as const;
+/** Everything else: generous enough for Stripe's webhook bursts, low enough to cap a runaway client. */
+export const DEFAULT_THROTTLE = { rateLimit: 100, burstLimit: 200 } as const;
+
+export const METRIC_NAMESPACE = 'Linkout';
+
+export class ApiStack extends Stack {
+  readonly api: HttpApi;
+  readonly functions: Map<HandlerName, LinkoutFunction>;
+  readonly alarmTopic: Topic;
+
+  constructor(scope: Construct, id: string, props: ApiStackProps) {
+    super(scope, id, props);
+    const { stage } = props;
+
+    this.functions = this.createHandlers(props);
+    const accessLogs = new LogGroup(this, 'AccessLogs', {
+      retention: logRetention(stage.settings.logRetentionDays),
+      removalPolicy: statefulRemovalPolicy(stage),
+    });
+    this.api = new HttpApi(this, 'HttpApi', {
+      apiName: `linkout-${stage.name}`,
+      description: `Linkout v1 API (${stage.name})`,
+      createDefaultStage: false,
+    });
+    const apiStage = this.api.addStage('DefaultStage', {
+      stageName: '$default',
+      autoDeploy: true,
+      throttle: DEFAULT_THROTTLE,
+      accessLogSettings: { destination: new LogGroupLogDestination(accessLogs), format: accessLogFormat() },
+    });
+
+    const authorizer = new HttpJwtAuthorizer('JwtAuthorizer', stage.config.auth.issuer, {
+      jwtAudience: stage.config.auth.audience,
+      identitySource: ['$request.header.Authorization'],
+    });
+    const routes = apiRoutes.map((route) => this.addRoute(route, route.authorized ? authorizer : new HttpNoneAuthorizer()));
+    for (const [index, route] of apiRoutes.entries()) {
+      if (route.authorized) continue;
+      for (const unauthorized of routes[index]!) {
+        Validations.of(unauthorized).acknowledge({
+          id: 'AwsSolutions-APIG4',
+          reason: 'Stripe cannot send a JWT; the webhook handler authenticates every delivery by its Stripe-Signature HMAC on the raw body.',
+        });
+      }
+    }
+    this.throttlePortalSessions(apiStage.node.defaultChild as CfnStage, routes);
+
+    this.alarmTopic = this.createAlarmTopic(stage);
+    this.createAlarms(accessLogs);
+    this.syncPortalConfigurations(props);
+
+    const webhookPath = routeFor('webhook').path;
+    new CfnOutput(this, 'ApiUrl', { value: this.api.apiEndpoint, description: 'Base URL of the v1 API' });
+    new CfnOutput(this, 'WebhookUrl', {
+      value: `${this.api.apiEndpoint}${webhookPath}`,
+      description: 'Paste into Stripe: Developers > Webhooks > Add endpoint',
+    });
+    new CfnOutput(this, 'AlarmTopicArn', { value: this.alarmTopic.topicArn });
+  }
+
+  private createHandlers(props: ApiStackProps): Map<HandlerName, LinkoutFunction> {
+    const functions = new Map<HandlerName, LinkoutFunction>();
+    for (const { handler } of apiRoutes) {
+      if (functions.has(handler)) continue;
+      functions.set(
+        handler,
+        new LinkoutFunction(this, `${pascal(handler)}Function`, {
+          handlerName: handler,
+          stage: props.stage,
+          table: { table: props.table, access: TABLE_ACCESS[handler] },
+          stripeSecret: props.stripeSecret,
+        }),
+      );
+    }
+    return functions;
+  }
+
+  private addRoute(route: ApiRoute, authorizer: HttpJwtAuthorizer | HttpNoneAuthorizer): HttpRoute[] {
+    const fn = this.functions.get(route.handler)!;
+    return this.api.addRoutes({
+      path: route.path,
+      methods: [HttpMethod[route.method]],
+      integration: new HttpLambdaIntegration(`${pascal(route.handler)}${route.method}Integration`, fn),
+      authorizer,
+    });
+  }
+
+  private throttlePortalSessions(stage: CfnStage, routes: HttpRoute[][]): void {
+    const portal = routeFor('portal-sessions');
+    stage.addPropertyOverride(`RouteSettings.${portal.method} ${portal.path}`, {
+      ThrottlingRateLimit: PORTAL_SESSION_THROTTLE.rateLimit,
+      ThrottlingBurstLimit: PORTAL_SESSION_THROTTLE.burstLimit,
+    });
+    // Route settings name a route key that must already exist when the stage is created or updated.
+    for (const route of routes.flat()) stage.node.addDependency(route);
+  }
+
+  private createAlarmTopic(stage: LinkoutStage): Topic {
+    const topic = new Topic(this, 'AlarmTopic', { displayName: `Linkout ${stage.name} alarms`, enforceSSL: true });
+    if (stage.settings.alarmEmail) topic.addSubscription(new EmailSubscription(stage.settings.alarmEmail));
+    Validations.of(topic).acknowledge({
+      id: 'AwsSolutions-SNS2',
+      reason: 'Alarm notifications carry no customer data; a customer-managed KMS key (needed for CloudWatch to publish to an encrypted topic) would cost more than the whole idle stack.',
+    });
+    return topic;
+  }
+
+  private createAlarms(accessLogs: LogGroup): void {
+    const webhook = routeFor('webhook');
+    const webhookRouteKey = `${webhook.method} ${webhook.path}`;
+    // Webhook outcomes come from the access log, so they need no paid detailed route metrics.
+    const webhookMetric = (name: string, statusPattern: string) =>
+      new MetricFilter(this, `${name}Filter`, {
+        logGroup: accessLogs,
+        metricNamespace: `${METRIC_NAMESPACE}/${this.stackName}`,
+        metricName: name,
+        filterPattern: FilterPattern.literal(`{ $.routeKey = "${webhookRouteKey}" && ${statusPattern} }`),
+        metricValue: '1',
+        defaultValue: 0,
+      }).metric({ statistic: 'Sum', period: Duration.minutes(5) });
+
+    // Stripe retries a failed delivery, but a 5xx means entitlements are going stale right now.
+    this.alarm('WebhookServerErrors', webhookMetric('WebhookServerErrors', '$.status >= 500'), 1, 1,
+      'Stripe webhook deliveries are failing with 5xx; entitlements are not being updated.');
+    // A burst of 4xx on the webhook is nearly always a wrong or rolled signing secret.
+    this.alarm('WebhookRejected', webhookMetric('WebhookRejected', '$.status >= 400 && $.status < 500'), 5, 3,
+      'Stripe webhook deliveries are being rejected (4xx); check the webhook signing secret.');
+    this.alarm('ApiServerErrors', this.api.metricServerError({ period: Duration.minutes(5), statistic: 'Sum' }), 5, 1,
+      'The Linkout API is answering 5xx.');
+
+    for (const [name, fn] of this.functions) {
+      this.alarm(`${pascal(name)}Errors`, fn.metricErrors({ period: Duration.minutes(5) }), 1, 1,
+        `The ${name} Lambda is failing.`);
+      this.alarm(`${pascal(name)}Throttles`, fn.metricThrottles({ period: Duration.minutes(5) }), 1, 1,
+        `The ${name} Lambda is being throttled (account concurrency exhausted).`);
+    }
+  }
+
+  private alarm(id: string, metric: IMetric, threshold: number, evaluationPeriods: number, description: string): Alarm {
+    const alarm = new Alarm(this, id, {
+      alarmDescription: description,
+      metric,
+      threshold,
+      evaluationPeriods,
+      comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      treatMissingData: TreatMissingData.NOT_BREACHING,
+    });
+    alarm.addAlarmAction(new SnsAction(this.alarmTopic));
+    alarm.addOkAction(new SnsAction(this.alarmTopic));
+    return alarm;
+  }
+
+  /** Creates or updates one Stripe portal configuration per role on every deploy that changes them. */
+  private syncPortalConfigurations(props: ApiStackProps): void {
+    const onEvent = new LinkoutFunction(this, 'PortalConfigFunction', {
+      handlerName: 'portal-config-resource',
+      stage: props.stage,
+      stripeSecret: props.stripeSecret,
+      description: `Linkout portal configuration sync (${props.stage.name})`,
+      timeout: Duration.minutes(2),
+      memorySize: 256,
+    });
+    const provider = new Provider(this, 'PortalConfigProvider', {
+      onEventHandler: onEvent,
+      logGroup: new LogGroup(this, 'PortalConfigProviderLogs', {
+        retention: logRetention(props.stage.settings.logRetentionDays),
+        removalPolicy: statefulRemovalPolicy(props.stage),
+      }),
+    });
+    const onEventId = Stack.of(this).getLogicalId(onEvent.node.defaultChild as CfnElement);
+    Validations.of(provider).acknowledge(
+      {
+        id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
+        reason: 'The role of the CDK Provider framework function is created by aws-cdk-lib and only writes its own logs.',
+      },
+      {
+        id: `AwsSolutions-IAM5[Resource::<${onEventId}.Arn>:*]`,
+        reason: 'The Provider framework may invoke any version of the one portal sync function, nothing else.',
+      },
+    );
+    new CustomResource(this, 'PortalConfigurations', {
+      serviceToken: provider.serviceToken,
+      resourceType: 'Custom::LinkoutPortalConfigurations',
+      // The hash makes CloudFormation send an Update exactly when the portal-relevant config changes.
+      properties: { ConfigHash: portalConfigHash(props.stage.config), Stage: props.stage.name },
+    });
+  }
+}
+
+function routeFor(handler: HandlerName): ApiRoute {
+  const route = apiRoutes.find((candidate) => candidate.handler === handler);
+  if (!route) throw new Error(`The route table has no route for the ${handler} handler`);
+  return route;
+}
+
+/**
+ * JSON access log lines: the fields ops need to trace a request, and nothing from its body. The
+ * status is a bare number so that the webhook metric filters can compare it numerically.
+ */
+function accessLogFormat(): AccessLogFormat {
+  const quoted = {
+    requestId: '$context.requestId',
+    ip: '$context.identity.sourceIp',
+    requestTime: '$context.requestTime',
+    routeKey: '$context.routeKey',
+    responseLength: '$context.responseLength',
+    latency: '$context.responseLatency',
+    integrationError: '$context.integrationErrorMessage',
+    authorizerError: '$context.authorizer.error',
+  };
+  return AccessLogFormat.custom(JSON.stringify(quoted).replace(/}$/, ',"status":$context.status}'));
+}
+
+function pascal(name: string): string {
+  return name.replace(/(^|-)([a-z])/g, (_m, _dash, letter: string) => letter.toUpperCase());
+}

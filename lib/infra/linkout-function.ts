@@ -1,0 +1,110 @@
+/**
+ * Every Linkout Lambda, with the defaults fixed once: Node.js 22 on arm64, esbuild bundling with the
+ * AWS SDK inside (no dependence on the runtime's copy; faster cold start), source maps, a log group
+ * with the stage's retention, Powertools logging settings, the configuration, and — in one call —
+ * the table and secret grants the handler needs, nothing more.
+ */
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { Duration, Validations } from 'aws-cdk-lib';
+import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
+import { Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { Architecture, Runtime } from 'aws-cdk-lib/aws-lambda';
+import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { LogGroup } from 'aws-cdk-lib/aws-logs';
+import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
+import type { Construct } from 'constructs';
+import { STRIPE_SECRET_ARN_ENV } from '../../functions/adapters/http/secrets-middleware';
+import { TABLE_NAME_ENV } from '../../functions/adapters/dynamodb/table-definition';
+import { logRetention, runtimeConfig, statefulRemovalPolicy, type LinkoutStage } from './stage';
+
+export const PROJECT_ROOT = path.resolve(__dirname, '../..');
+export const HANDLERS_DIR = path.join(PROJECT_ROOT, 'functions/handlers');
+
+/** Lambda allows 4 KB of environment in total; above this the configuration ships as a file instead. */
+export const INLINE_CONFIG_LIMIT = 3000;
+const BUNDLED_CONFIG_FILE = 'linkout-config.json';
+
+export type TableAccess = 'read' | 'read-write';
+
+export interface LinkoutFunctionProps {
+  /** Module in functions/handlers/ whose `handler` export this Lambda runs. */
+  handlerName: string;
+  stage: LinkoutStage;
+  /** Omit for a function that never touches DynamoDB. */
+  table?: { table: ITable; access: TableAccess };
+  /** The Stripe secret; the function receives its ARN and read permission, never its value. */
+  stripeSecret: ISecret;
+  description?: string;
+  timeout?: Duration;
+  memorySize?: number;
+}
+
+export class LinkoutFunction extends NodejsFunction {
+  constructor(scope: Construct, id: string, props: LinkoutFunctionProps) {
+    const config = JSON.stringify(runtimeConfig(props.stage.config));
+    const configInline = Buffer.byteLength(config) <= INLINE_CONFIG_LIMIT;
+    const logGroup = new LogGroup(scope, `${id}Logs`, {
+      retention: logRetention(props.stage.settings.logRetentionDays),
+      removalPolicy: statefulRemovalPolicy(props.stage),
+    });
+    // An own role instead of AWSLambdaBasicExecutionRole: it may write to this log group only.
+    const role = new Role(scope, `${id}Role`, { assumedBy: new ServicePrincipal('lambda.amazonaws.com') });
+    logGroup.grantWrite(role);
+
+    super(scope, id, {
+      entry: path.join(HANDLERS_DIR, `${props.handlerName}.ts`),
+      handler: 'handler',
+      description: props.description ?? `Linkout ${props.handlerName} (${props.stage.name})`,
+      runtime: Runtime.NODEJS_22_X,
+      architecture: Architecture.ARM_64,
+      // 512 MB buys enough CPU for a fast cold start of a bundle that carries stripe and the AWS SDK.
+      memorySize: props.memorySize ?? 512,
+      // Well under Stripe's webhook timeout and API Gateway's 30 s integration limit.
+      timeout: props.timeout ?? Duration.seconds(10),
+      logGroup,
+      role,
+      projectRoot: PROJECT_ROOT,
+      depsLockFilePath: path.join(PROJECT_ROOT, 'package-lock.json'),
+      bundling: {
+        minify: true,
+        sourceMap: true,
+        sourcesContent: false,
+        target: 'node22',
+        format: OutputFormat.CJS,
+        externalModules: [],
+        tsconfig: path.join(PROJECT_ROOT, 'tsconfig.json'),
+        ...(!configInline && { commandHooks: bundleConfigFile(config) }),
+      },
+      environment: {
+        NODE_OPTIONS: '--enable-source-maps',
+        POWERTOOLS_SERVICE_NAME: 'linkout',
+        LOG_LEVEL: 'INFO',
+        LINKOUT_STAGE: props.stage.name,
+        [STRIPE_SECRET_ARN_ENV]: props.stripeSecret.secretArn,
+        ...(props.table && { [TABLE_NAME_ENV]: props.table.table.tableName }),
+        ...(configInline ? { LINKOUT_CONFIG: config } : { LINKOUT_CONFIG_FILE: `/var/task/${BUNDLED_CONFIG_FILE}` }),
+      },
+    });
+
+    Validations.of(this).acknowledge({
+      id: 'AwsSolutions-L1',
+      reason: 'Pinned to Node.js 22 (LTS, supported by Lambda into 2027), the version the project is built and tested against.',
+    });
+    props.stripeSecret.grantRead(this);
+    if (props.table?.access === 'read') props.table.table.grantReadData(this);
+    if (props.table?.access === 'read-write') props.table.table.grantReadWriteData(this);
+  }
+}
+
+/** Copies the validated configuration next to the bundle when it is too large for the environment. */
+function bundleConfigFile(config: string) {
+  const file = path.join(mkdtempSync(path.join(tmpdir(), 'linkout-config-')), BUNDLED_CONFIG_FILE);
+  writeFileSync(file, config);
+  return {
+    beforeBundling: () => [],
+    beforeInstall: () => [],
+    afterBundling: (_inputDir: string, outputDir: string) => [`cp "${file}" "${path.join(outputDir, BUNDLED_CONFIG_FILE)}"`],
+  };
+}
