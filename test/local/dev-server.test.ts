@@ -88,7 +88,7 @@ describe('health and unknown routes', () => {
   it('answers 501 not_implemented for a route whose handler module does not exist yet', async () => {
     const response = await call('/v1/subscriptions/sub_1/pause', { method: 'POST', headers: { authorization: `Bearer ${await token()}` } });
     expect(response.status).toBe(501);
-    expect((await response.json()).error.code).toBe('not_implemented');
+    expect(((await response.json()) as { error: { code: string } }).error.code).toBe('not_implemented');
   });
 });
 
@@ -129,7 +129,7 @@ describe('JWT authorizer', () => {
   });
 
   it('publishes a JWKS that verifies the tokens it accepts', async () => {
-    const jwks = await (await call('/.well-known/jwks.json')).json();
+    const jwks = (await (await call('/.well-known/jwks.json')).json()) as Parameters<typeof createLocalJWKSet>[0];
     const { payload } = await jwtVerify(await token(), createLocalJWKSet(jwks), { issuer: config.auth.issuer });
     expect(payload.sub).toBe('user_1');
   });
@@ -242,9 +242,9 @@ describe('static site files', () => {
   });
 
   it('serves the AASA generated from configuration', async () => {
-    const aasa = await (await call('/.well-known/apple-app-site-association')).json();
+    const aasa = (await (await call('/.well-known/apple-app-site-association')).json()) as ReturnType<typeof buildAppleAppSiteAssociation>;
     expect(aasa).toEqual(buildAppleAppSiteAssociation(config));
-    expect(aasa.applinks.details[0].appIDs).toEqual(['A1B2C3D4E5.com.lumenphotos.app']);
+    expect(aasa.applinks.details[0]!.appIDs).toEqual(['A1B2C3D4E5.com.lumenphotos.app']);
   });
 
   it('serves the fallback page query string through to the app link (a real browser runs the page)', async () => {
