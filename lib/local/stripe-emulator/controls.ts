@@ -5,13 +5,18 @@
  *   POST /_emulator/subscriptions/:id/advance_period   renew at period end (or end it if cancel_at is due)
  *   POST /_emulator/subscriptions/:id/payment_failed   a failed charge: past_due + invoice.payment_failed
  *   POST /_emulator/subscriptions/:id/payment_succeeded  the retried charge succeeds: active again
+ *   POST /_emulator/faults                              status=429 [count=1] [path=/v1/...] [method=POST]: fail next requests
+ *   DELETE /_emulator/faults                            forget injected faults
  *   POST /_emulator/reset                               forget everything but the seeded catalog
  *   GET  /_emulator/health                              200 when listening
  */
 import { NO_REQUEST, type ResourceModule } from './context';
+import { invalidParameter } from './errors';
+import type { FaultPlan } from './faults';
+import { optionalEnum, optionalInteger, optionalString, required } from './params';
 import { advancePeriod, failPayment, recoverPayment, requireSubscription } from './resources/subscriptions';
 
-export function testControls(reset: () => void): ResourceModule {
+export function testControls(reset: () => void, faults: FaultPlan): ResourceModule {
   return (context) => [
     {
       method: 'POST',
@@ -27,6 +32,30 @@ export function testControls(reset: () => void): ResourceModule {
       method: 'POST',
       path: '/_emulator/subscriptions/:id/payment_succeeded',
       handle: ({ pathParams }) => recoverPayment(context, requireSubscription(context, pathParams.id!), NO_REQUEST),
+    },
+    {
+      method: 'POST',
+      path: '/_emulator/faults',
+      handle: ({ params }) => {
+        const status = required(optionalInteger(params.status, 'status'), 'status');
+        if (status < 400 || status > 599) throw invalidParameter('status', 'status must be a 4xx or 5xx code.');
+        const fault = {
+          status,
+          count: optionalInteger(params.count, 'count') ?? 1,
+          path: optionalString(params.path, 'path'),
+          method: optionalEnum(params.method, 'method', ['GET', 'POST', 'DELETE'] as const),
+        };
+        faults.add(fault);
+        return { fault };
+      },
+    },
+    {
+      method: 'DELETE',
+      path: '/_emulator/faults',
+      handle: () => {
+        faults.clear();
+        return { cleared: true };
+      },
     },
     {
       method: 'POST',

@@ -15,6 +15,7 @@ import type { ApiRequest, EmulatorContext, RequestMeta } from './context';
 import { testControls } from './controls';
 import { WebhookDelivery, type DeliveryOptions, type DeliveryRecord, type WebhookTarget } from './delivery';
 import { StripeApiError, authenticationError, unrecognizedUrl } from './errors';
+import { FaultPlan, type Fault } from './faults';
 import type { Params } from './params';
 import { handlePortalPage } from './portal-page';
 import { RESOURCES } from './resources';
@@ -23,6 +24,7 @@ import { Router } from './router';
 import { Store, clone, newId, type StripeObject } from './store';
 
 export type { DeliveryOptions } from './delivery';
+export type { Fault } from './faults';
 
 export const EMULATOR_API_VERSION = '2026-10-28.endive';
 /** Used to sign deliveries when a webhook URL is given without a secret. */
@@ -57,6 +59,8 @@ export interface StripeEmulator {
   flushDeliveries(): Promise<void>;
   /** Points deliveries at another receiver (or none). */
   setWebhook(url: string | undefined, secret?: string): void;
+  /** Makes the next matching API request(s) fail with this status, in Stripe's envelope. */
+  injectFault(fault: Fault): void;
   /** Every event so far, oldest first. */
   events(): Stripe.Event[];
   deliveries(): DeliveryRecord[];
@@ -84,6 +88,7 @@ export async function startStripeEmulator(options: StripeEmulatorOptions = {}): 
   const eventLog: Stripe.Event[] = [];
   const idempotency = new Map<string, IdempotentResult>();
   const delivery = new WebhookDelivery(() => webhook);
+  const faults = new FaultPlan();
   delivery.setOptions(options.delivery ?? {});
 
   const context: EmulatorContext = {
@@ -121,10 +126,11 @@ export async function startStripeEmulator(options: StripeEmulatorOptions = {}): 
     store.clear();
     eventLog.length = 0;
     idempotency.clear();
+    faults.clear();
     clockOffset = 0;
     seed();
   };
-  const router = new Router([...RESOURCES, testControls(reset)].flatMap((module) => module(context)));
+  const router = new Router([...RESOURCES, testControls(reset, faults)].flatMap((module) => module(context)));
 
   async function handleApi(request: IncomingMessage, response: ServerResponse, url: URL, body: string): Promise<void> {
     const method = request.method ?? 'GET';
@@ -145,6 +151,8 @@ export async function startStripeEmulator(options: StripeEmulatorOptions = {}): 
       if (!isControl) authenticate(request.headers.authorization);
       const matched = router.match(method, url.pathname);
       if (!matched) throw unrecognizedUrl(method, url.pathname);
+      const fault = isControl ? undefined : faults.take(method, url.pathname);
+      if (fault) throw fault;
       const params: Params = { ...qs.parse(url.search.slice(1), QS_OPTIONS), ...(body ? qs.parse(body, QS_OPTIONS) : {}) };
       const replayKey = method === 'POST' && idempotencyKey && !isControl ? `${apiKey}:${idempotencyKey}` : undefined;
       const fingerprint = JSON.stringify(params);
@@ -216,6 +224,7 @@ export async function startStripeEmulator(options: StripeEmulatorOptions = {}): 
     setWebhook(url, secret) {
       webhook = url ? { url, secret: secret ?? webhook?.secret ?? options.webhookSecret ?? DEFAULT_WEBHOOK_SECRET } : undefined;
     },
+    injectFault: (fault) => faults.add(fault),
     events: () => eventLog.map((event) => clone(event)),
     deliveries: () => delivery.deliveries(),
     async close() {
