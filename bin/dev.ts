@@ -57,7 +57,9 @@ function banner(stack: LocalStack, dataDir: string | undefined): string {
     `  Fallback pages    ${stack.url}/portal_redirect  ${stack.url}/checkout_redirect`,
     `  JWKS (dev JWTs)   ${stack.url}/.well-known/jwks.json   issuer ${stack.jwt.issuer}, audience ${stack.jwt.audience[0]}`,
     `  Stripe            ${stripe}`,
-    ...(stack.emulator ? [`  Customer portal   POST /v1/portal-sessions with a token returns an emulator-hosted portal URL`] : []),
+    stack.portalSynced
+      ? `  Customer portal   POST /v1/portal-sessions with a token returns an emulator-hosted portal URL`
+      : `  Customer portal   run \`npm run portal:sync\` once against this Stripe before creating portal sessions`,
     `  Webhook secret    ${secrets}${process.env.STRIPE_WEBHOOK_SECRET ? '' : '  (default; set STRIPE_WEBHOOK_SECRET to change)'}`,
     `  DynamoDB          ${stack.dynamoEndpoint}  table ${stack.tableName}, ${dataDir ? `persisted in ${dataDir}` : 'in memory (use --persist to keep data)'}`,
     '',

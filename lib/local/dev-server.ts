@@ -12,6 +12,8 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { once } from 'node:events';
 import { loadConfig, resetConfigCache } from '../../functions/adapters/config';
+import { createStripeClient } from '../../functions/adapters/stripe/client';
+import { syncPortalConfigurations } from '../../functions/adapters/stripe/portal-sync';
 import { DEFAULT_LOCAL_TABLE_NAME, TABLE_NAME_ENV } from '../../functions/adapters/dynamodb/table-definition';
 import type { LinkoutConfig } from '../../functions/core/config';
 import { apiRoutes, type ApiRoute, type HandlerName } from '../../functions/handlers/routes';
@@ -61,6 +63,8 @@ export interface LocalStack {
   /** Base URL the handlers use for Stripe; undefined for real Stripe. */
   stripeApiUrl: string | undefined;
   webhookSecrets: string[];
+  /** Whether the stack synced the portal configurations itself (the embedded emulator). */
+  portalSynced: boolean;
   emulator?: RunningEmulator;
   jwt: DevJwtSettings;
   close(): Promise<void>;
@@ -88,6 +92,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
 
   const state: GatewayState = {
     ready: false,
+    apiReady: false,
     staticRoutes,
     matchRoute: compileRoutes(options.routes ?? apiRoutes),
     signingKey,
@@ -121,6 +126,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
 
     let emulator: RunningEmulator | undefined;
     let stripeApiUrl: string | undefined;
+    let portalSynced = false;
     if (stripe.kind === 'emulator') {
       emulator = await startEmulatorClearly(stripe.port, config, `${url}/v1/webhooks/stripe`, webhookSecrets[0]!);
       cleanups.push(() => emulator!.close());
@@ -140,7 +146,14 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       ...(options.config && { LINKOUT_CONFIG: JSON.stringify(options.config) }),
     });
     cleanups.push(async () => restoreEnv());
+    // The API is usable from here on: the sync below makes the emulator deliver webhooks to it.
+    state.apiReady = true;
 
+    if (emulator) {
+      // The emulator starts empty: give it the per-role portal configurations the handlers look up.
+      // (Against real Stripe or another server that stays an explicit `npm run portal:sync`.)
+      portalSynced = await syncPortalInto(createStripeClient({ secretKey: stripe.secretKey, apiUrl: stripeApiUrl! }), config, log);
+    }
     state.ready = true;
     log(`local stack ready at ${url}`);
     return {
@@ -153,6 +166,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       stripe,
       stripeApiUrl,
       webhookSecrets,
+      portalSynced,
       ...(emulator && { emulator }),
       jwt: jwtSettings,
       close,
@@ -164,7 +178,10 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
 }
 
 interface GatewayState {
+  /** Everything is up: /healthz answers 200. */
   ready: boolean;
+  /** Handlers have their environment: requests are served (webhooks arrive during the start-up sync). */
+  apiReady: boolean;
   staticRoutes: StaticRoutes;
   matchRoute: ReturnType<typeof compileRoutes<ApiRoute>>;
   signingKey: DevSigningKey;
@@ -186,7 +203,7 @@ async function handleRequest(state: GatewayState, req: IncomingMessage, res: Ser
 
 async function answer(state: GatewayState, req: IncomingMessage, method: string, rawUrl: string, pathname: string): Promise<HttpReply> {
   if (pathname === '/healthz') return state.ready ? json(200, { status: 'ok' }) : json(503, { status: 'starting' });
-  if (!state.ready) return json(503, { error: { code: 'starting', message: 'The local stack is still starting.' } }, { 'retry-after': '1' });
+  if (!state.apiReady) return json(503, { error: { code: 'starting', message: 'The local stack is still starting.' } }, { 'retry-after': '1' });
 
   const file = state.staticRoutes.get(pathname);
   if (file && (method === 'GET' || method === 'HEAD')) {
@@ -340,9 +357,21 @@ function portError(error: unknown, port: number, host: string, variable: string)
 
 async function startEmulatorClearly(port: number, config: LinkoutConfig, webhookUrl: string, webhookSecret: string): Promise<RunningEmulator> {
   try {
-    return await startEmbeddedEmulator({ port, host: '127.0.0.1', catalog: config.catalog, webhookUrl, webhookSecret });
+    return await startEmbeddedEmulator({ port, host: '127.0.0.1', config, webhookUrl, webhookSecret });
   } catch (error) {
     throw portError(error, port, '127.0.0.1', 'STRIPE_EMULATOR_PORT');
+  }
+}
+
+async function syncPortalInto(stripe: ReturnType<typeof createStripeClient>, config: LinkoutConfig, log: (line: string) => void): Promise<boolean> {
+  try {
+    const report = await syncPortalConfigurations(stripe, config);
+    log(`portal configurations synced: ${report.created.length} created, ${report.updated.length} updated, ${report.unchanged.length} unchanged`);
+    return true;
+  } catch (error) {
+    // The rest of the stack is still useful; portal sessions will answer portal_not_configured.
+    log(`portal configuration sync failed: ${(error as Error).message}`);
+    return false;
   }
 }
 

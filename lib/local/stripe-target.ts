@@ -4,9 +4,8 @@
  *   a real STRIPE_SECRET_KEY, no URL   -> real Stripe (test mode only)
  *   neither                            -> the embedded Stripe emulator
  */
-import { existsSync } from 'node:fs';
-import path from 'node:path';
 import type { LinkoutConfig } from '../../functions/core/config';
+import { startStripeEmulator, type StripeEmulator } from './stripe-emulator';
 
 export const LOCAL_SECRET_KEY = 'sk_test_linkout_local';
 /** Fixed so that a receiver or `stripe listen` set up once keeps verifying after restarts. */
@@ -39,33 +38,24 @@ export function webhookSecretsFromEnv(env: NodeJS.ProcessEnv): string[] {
   return listed.length > 0 ? listed : [LOCAL_WEBHOOK_SECRET];
 }
 
-/** What the embedded emulator hands back (lib/local/stripe-emulator/index.ts). */
-export interface RunningEmulator {
-  url: string;
-  port: number;
-  close(): Promise<void>;
-  [more: string]: unknown;
-}
+export type RunningEmulator = StripeEmulator;
 
 export interface EmulatorOptions {
   port: number;
   host?: string;
-  catalog: LinkoutConfig['catalog'];
+  config: LinkoutConfig;
   webhookUrl: string;
   webhookSecret: string;
 }
 
-const EMULATOR_MODULE = path.resolve(__dirname, 'stripe-emulator/index.ts');
-
-/** Starts the embedded emulator, loaded on demand so the rest of the stack works without it. */
-export async function startEmbeddedEmulator(options: EmulatorOptions): Promise<RunningEmulator> {
-  if (!existsSync(EMULATOR_MODULE)) {
-    throw new Error(
-      'The embedded Stripe emulator (lib/local/stripe-emulator) is not available in this checkout. ' +
-        'Set STRIPE_API_URL to a Stripe-compatible server (e.g. stripe-mock) or STRIPE_SECRET_KEY to a Stripe test key.',
-    );
-  }
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const emulator = require(EMULATOR_MODULE) as { startStripeEmulator(options: EmulatorOptions): Promise<RunningEmulator> };
-  return emulator.startStripeEmulator(options);
+/** Starts the embedded emulator seeded with the configured catalog, delivering events to the stack's webhook route. */
+export function startEmbeddedEmulator(options: EmulatorOptions): Promise<RunningEmulator> {
+  return startStripeEmulator({
+    port: options.port,
+    host: options.host ?? '127.0.0.1',
+    catalog: options.config.catalog.products,
+    webhookUrl: options.webhookUrl,
+    webhookSecret: options.webhookSecret,
+    accountName: options.config.app.name,
+  });
 }
