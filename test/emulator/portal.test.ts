@@ -252,3 +252,20 @@ describe('Stripe emulator: billing portal', () => {
     });
   });
 });
+
+describe('Stripe emulator: portal session lifetime', () => {
+  let clock = 1_800_000_000;
+  const harness = useStripeEmulator({ now: () => clock });
+
+  it('an unopened URL expires after 5 minutes; an opened one lasts the visit', async () => {
+    const customer = await harness.stripe.customers.create({});
+    const unopened = await harness.stripe.billingPortal.sessions.create({ customer: customer.id });
+    const opened = await harness.stripe.billingPortal.sessions.create({ customer: customer.id });
+    expect((await fetch(opened.url)).status).toBe(200);
+    clock += 5 * 60 + 1;
+    expect((await fetch(unopened.url)).status).toBe(404);
+    expect((await fetch(opened.url)).status).toBe(200);
+    clock += 60 * 60;
+    expect((await fetch(opened.url)).status).toBe(404);
+  });
+});

@@ -103,7 +103,6 @@ export async function startStripeEmulator(options: StripeEmulatorOptions = {}): 
       const event = {
         id: newId('evt'),
         object: 'event',
-        account: undefined,
         api_version: EMULATOR_API_VERSION,
         created: context.now(),
         data: { object: clone(object), ...(previous && { previous_attributes: clone(previous) }) },

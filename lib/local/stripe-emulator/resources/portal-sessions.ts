@@ -35,17 +35,29 @@ const FLOW_DATA: ParamSpec = {
   subscription_update_confirm: { subscription: 'value', items: [{ id: 'value', price: 'value', quantity: 'value' }], discounts: [{ coupon: 'value', promotion_code: 'value' }] },
 };
 
+/** An unopened session URL expires after 5 minutes; once opened, the visit lasts an hour (as with Stripe). */
+export const SESSION_OPEN_WITHIN_SECONDS = 5 * 60;
+export const SESSION_VISIT_SECONDS = 60 * 60;
+
 /** The emulator's private record behind a session URL (never listed by the API). */
 export interface PortalLink extends StripeObject {
   object: 'emulator.portal_link';
   session: string;
   completed: boolean;
+  /** Unix seconds after which the URL no longer opens. */
+  expiresAt: number;
+  opened: boolean;
 }
 
 export function findPortalLink(context: EmulatorContext, secret: string): { link: PortalLink; session: StripeObject } | undefined {
   const link = context.store.get(secret, 'emulator.portal_link') as PortalLink | undefined;
   const session = link && context.store.get(link.session, 'billing_portal.session');
-  return link && session ? { link, session } : undefined;
+  if (!link || !session || context.now() > link.expiresAt) return undefined;
+  if (!link.opened) {
+    link.opened = true;
+    link.expiresAt = context.now() + SESSION_VISIT_SECONDS;
+  }
+  return { link, session };
 }
 
 function flowOf(context: EmulatorContext, customer: StripeObject, configuration: StripeObject, data: Params): StripeObject {
@@ -183,7 +195,7 @@ export const portalSessions: ResourceModule = (context) => {
           return_url: returnUrl ?? null,
           url: `${context.baseUrl()}/p/session/${secret}`,
         });
-        store.put({ id: secret, object: 'emulator.portal_link', session: session.id, completed: false } satisfies PortalLink);
+        store.put({ id: secret, object: 'emulator.portal_link', session: session.id, completed: false, opened: false, expiresAt: context.now() + SESSION_OPEN_WITHIN_SECONDS } satisfies PortalLink);
         context.emit('billing_portal.session.created', session, meta);
         return expand(session, expandPaths(params), store);
       },
