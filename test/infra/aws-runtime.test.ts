@@ -1,0 +1,248 @@
+/**
+ * The AWS-only runtime pieces, driven through the real AWS SDK over HTTP:
+ *  - the Stripe secrets middleware that `httpHandler` turns on when STRIPE_SECRET_ARN is set;
+ *  - the deploy-time custom resource that syncs portal configurations (against the Stripe emulator).
+ * Secrets Manager is a small local server speaking its JSON wire protocol (GetSecretValue only).
+ */
+import { once } from 'node:events';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
+import { httpHandler } from '../../functions/adapters/http/middleware';
+import { jsonResponse } from '../../functions/adapters/http/response';
+import { cachedStripeSecrets, parseStoredStripeSecret } from '../../functions/adapters/http/secrets-middleware';
+import { readStripeSecrets, requireSecretKey } from '../../functions/adapters/secrets';
+import { handler as portalConfigResource, secretNameFromArn } from '../../functions/handlers/portal-config-resource';
+import { buildApiGatewayEvent } from '../../lib/local/api-gateway-event';
+import { TEST_SECRET_KEY, useStripeEmulator } from '../helpers/stripe';
+
+const SECRET_ARN = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:linkout/dev/stripe-AbC123';
+
+/** A Secrets Manager stand-in: answers GetSecretValue from `state`, counts calls. */
+function fakeSecretsManager() {
+  const state = {
+    secretString: undefined as string | undefined,
+    failure: undefined as undefined | { status: number; type: string },
+    requests: [] as Array<{ target: string; secretId: string }>,
+  };
+  const server: Server = createServer((req, res) => {
+    let body = '';
+    req.on('data', (chunk) => (body += chunk));
+    req.on('end', () => {
+      const target = String(req.headers['x-amz-target']);
+      const { SecretId } = JSON.parse(body || '{}');
+      state.requests.push({ target, secretId: SecretId });
+      res.setHeader('content-type', 'application/x-amz-json-1.1');
+      if (state.failure) {
+        res.statusCode = state.failure.status;
+        res.end(JSON.stringify({ __type: state.failure.type, message: 'injected' }));
+        return;
+      }
+      res.end(JSON.stringify({ ARN: SecretId, Name: 'linkout/dev/stripe', SecretString: state.secretString, VersionId: 'v1' }));
+    });
+  });
+  return { server, state };
+}
+
+const fake = fakeSecretsManager();
+let endpoint: string;
+const savedEnv = { ...process.env };
+
+beforeAll(async () => {
+  fake.server.listen(0, '127.0.0.1');
+  await once(fake.server, 'listening');
+  endpoint = `http://127.0.0.1:${(fake.server.address() as AddressInfo).port}`;
+  // What a Lambda has in AWS, with the SDK pointed at the local server.
+  Object.assign(process.env, {
+    AWS_REGION: 'eu-west-1',
+    AWS_ACCESS_KEY_ID: 'AKIDLOCAL',
+    AWS_SECRET_ACCESS_KEY: 'local',
+    AWS_ENDPOINT_URL_SECRETS_MANAGER: endpoint,
+  });
+});
+
+afterAll(async () => {
+  process.env = savedEnv;
+  fake.server.close();
+  await once(fake.server, 'close');
+});
+
+beforeEach(() => {
+  fake.state.requests = [];
+  fake.state.failure = undefined;
+  delete process.env.STRIPE_SECRET_KEY;
+  delete process.env.STRIPE_WEBHOOK_SECRET;
+});
+
+const stored = (secretKey: string, webhookSecrets: string) => JSON.stringify({ secretKey, webhookSecrets });
+
+/** A route that shows what the handler sees through `readStripeSecrets()`. */
+function echoSecretsHandler() {
+  return httpHandler(async () => {
+    const secrets = readStripeSecrets();
+    return jsonResponse(200, { secretKey: requireSecretKey(secrets), webhookSecrets: secrets.webhookSecrets });
+  });
+}
+
+async function invoke(handler: ReturnType<typeof echoSecretsHandler>) {
+  const event = buildApiGatewayEvent({ method: 'GET', url: '/v1/entitlements', routeKey: 'GET /v1/entitlements' });
+  const result = await handler(event, {} as never);
+  return { status: result.statusCode, body: JSON.parse(String(result.body)) };
+}
+
+describe('Stripe secrets middleware in httpHandler', () => {
+  beforeEach(() => {
+    process.env.STRIPE_SECRET_ARN = SECRET_ARN;
+  });
+  afterEach(() => {
+    delete process.env.STRIPE_SECRET_ARN;
+  });
+
+  it('loads the secret by ARN into the variables readStripeSecrets() reads, once per cache period', async () => {
+    fake.state.secretString = stored('sk_test_fromsecrets', 'whsec_current, whsec_previous');
+    const handler = echoSecretsHandler();
+    const first = await invoke(handler);
+    const second = await invoke(handler);
+    expect(first).toEqual({ status: 200, body: { secretKey: 'sk_test_fromsecrets', webhookSecrets: ['whsec_current', 'whsec_previous'] } });
+    expect(second).toEqual(first);
+    expect(fake.state.requests).toEqual([{ target: 'secretsmanager.GetSecretValue', secretId: SECRET_ARN }]);
+  });
+
+  it('answers 503 stripe_not_configured while the secret is still the deploy-time placeholder', async () => {
+    fake.state.secretString = JSON.stringify({ secretKey: '', webhookSecrets: '', placeholder: 'Xy12' });
+    const { status, body } = await invoke(echoSecretsHandler());
+    expect(status).toBe(503);
+    expect(body.error.code).toBe('stripe_not_configured');
+  });
+
+  it('answers 503 without echoing the stored value when the secret is not JSON', async () => {
+    fake.state.secretString = 'sk_live_pasted_raw';
+    const { status, body } = await invoke(echoSecretsHandler());
+    expect(status).toBe(503);
+    expect(body.error.code).toBe('stripe_secret_misconfigured');
+    expect(JSON.stringify(body)).not.toContain('sk_live');
+  });
+
+  it('answers 503 (so Stripe retries) when Secrets Manager cannot be read', async () => {
+    fake.state.failure = { status: 400, type: 'ResourceNotFoundException' };
+    const { status, body } = await invoke(echoSecretsHandler());
+    expect(status).toBe(503);
+    expect(body.error.code).toBe('secrets_unavailable');
+  });
+
+  it('is off without STRIPE_SECRET_ARN: the local stack keeps its environment', async () => {
+    delete process.env.STRIPE_SECRET_ARN;
+    process.env.STRIPE_SECRET_KEY = 'sk_test_local';
+    const { status, body } = await invoke(echoSecretsHandler());
+    expect(status).toBe(200);
+    expect(body.secretKey).toBe('sk_test_local');
+    expect(fake.state.requests).toHaveLength(0);
+  });
+});
+
+describe('secret cache', () => {
+  const client = () => new SecretsManagerClient({ endpoint, maxAttempts: 1 });
+
+  it('refetches after the cache period, so a rolled webhook secret arrives without a deploy', async () => {
+    let now = 1_000_000;
+    const load = cachedStripeSecrets({ secretId: SECRET_ARN, client: client(), cacheSeconds: 300, now: () => now });
+    fake.state.secretString = stored('sk_test_a', 'whsec_old');
+    expect((await load()).webhookSecrets).toEqual(['whsec_old']);
+    fake.state.secretString = stored('sk_test_a', 'whsec_new,whsec_old');
+    now += 299_000;
+    expect((await load()).webhookSecrets).toEqual(['whsec_old']);
+    now += 2_000;
+    expect((await load()).webhookSecrets).toEqual(['whsec_new', 'whsec_old']);
+    expect(fake.state.requests).toHaveLength(2);
+  });
+
+  it('keeps serving the last secrets when a refresh fails', async () => {
+    let now = 0;
+    const load = cachedStripeSecrets({ secretId: SECRET_ARN, client: client(), cacheSeconds: 60, now: () => now });
+    fake.state.secretString = stored('sk_test_kept', 'whsec_kept');
+    await load();
+    fake.state.failure = { status: 500, type: 'InternalServiceError' };
+    now += 120_000;
+    expect(await load()).toEqual({ secretKey: 'sk_test_kept', webhookSecrets: ['whsec_kept'] });
+  });
+
+  it.each([
+    ['comma list with spaces', stored('sk_test_1', ' whsec_a , whsec_b ,'), { secretKey: 'sk_test_1', webhookSecrets: ['whsec_a', 'whsec_b'] }],
+    ['array of secrets', JSON.stringify({ secretKey: 'sk_test_2', webhookSecrets: ['whsec_c'] }), { secretKey: 'sk_test_2', webhookSecrets: ['whsec_c'] }],
+    ['placeholder', JSON.stringify({ secretKey: '', webhookSecrets: '', placeholder: 'x' }), { secretKey: '', webhookSecrets: [] }],
+    ['missing fields', '{}', { secretKey: '', webhookSecrets: [] }],
+  ])('parses the stored JSON: %s', (_name, secretString, expected) => {
+    expect(parseStoredStripeSecret(secretString)).toEqual(expected);
+  });
+
+  it.each([['not JSON', 'sk_test_raw'], ['a JSON string', '"sk_test_raw"'], ['a numeric key', '{"secretKey": 42}']])(
+    'rejects a stored secret that is %s',
+    (_name, secretString) => {
+      expect(() => parseStoredStripeSecret(secretString)).toThrow(expect.objectContaining({ code: 'stripe_secret_misconfigured' }));
+    },
+  );
+});
+
+describe('portal configuration custom resource', () => {
+  const emu = useStripeEmulator();
+
+  const cfnEvent = (RequestType: 'Create' | 'Update' | 'Delete') =>
+    ({
+      RequestType,
+      ServiceToken: 'arn:aws:lambda:eu-west-1:123456789012:function:provider',
+      ResponseURL: 'https://cloudformation-custom-resource-response.example/',
+      StackId: 'arn:aws:cloudformation:eu-west-1:123456789012:stack/LinkoutApi-dev/1',
+      RequestId: `request-${RequestType}`,
+      LogicalResourceId: 'PortalConfigurations',
+      ResourceType: 'Custom::LinkoutPortalConfigurations',
+      ResourceProperties: { ServiceToken: 'x', ConfigHash: 'abc', Stage: 'dev' },
+      ...(RequestType !== 'Create' && { PhysicalResourceId: 'linkout-portal-configurations', OldResourceProperties: {} }),
+    }) as CloudFormationCustomResourceEvent;
+
+  beforeAll(() => {
+    process.env.STRIPE_SECRET_ARN = SECRET_ARN;
+    process.env.STRIPE_API_URL = emu.emulator.url;
+  });
+
+  async function managedConfigurationIds() {
+    const list = await emu.stripe.billingPortal.configurations.list({ limit: 100 });
+    return list.data.filter((c) => c.metadata?.linkout_role).map((c) => c.id).sort();
+  }
+
+  it('fails the deployment with instructions while the Stripe secret is unset, touching nothing', async () => {
+    fake.state.secretString = JSON.stringify({ secretKey: '', webhookSecrets: '', placeholder: 'Qw12' });
+    await expect(portalConfigResource(cfnEvent('Create'))).rejects.toThrow(
+      /linkout\/dev\/stripe has no Stripe secret key yet.*put-secret-value --secret-id linkout\/dev\/stripe/,
+    );
+    expect(await managedConfigurationIds()).toEqual([]);
+  });
+
+  it('creates one configuration per role, and an update leaves the same ones', async () => {
+    fake.state.secretString = stored(TEST_SECRET_KEY, 'whsec_deploy');
+    const created = await portalConfigResource(cfnEvent('Create'));
+    expect(created.PhysicalResourceId).toBe('linkout-portal-configurations');
+    expect(Object.keys(created.Data!).sort()).toEqual(['member', 'owner']);
+    expect(Object.values(created.Data!).every((id) => id.startsWith('bpc_'))).toBe(true);
+
+    const updated = await portalConfigResource(cfnEvent('Update'));
+    expect(updated).toEqual(created);
+    expect(await managedConfigurationIds()).toEqual(Object.values(created.Data!).sort());
+  });
+
+  it('leaves Stripe alone on delete and does not even read the secret', async () => {
+    const before = await managedConfigurationIds();
+    fake.state.requests = [];
+    const deleted = await portalConfigResource(cfnEvent('Delete'));
+    expect(deleted).toEqual({ PhysicalResourceId: 'linkout-portal-configurations' });
+    expect(fake.state.requests).toHaveLength(0);
+    expect(await managedConfigurationIds()).toEqual(before);
+  });
+
+  it.each([
+    [SECRET_ARN, 'linkout/dev/stripe'],
+    ['linkout/prod/stripe', 'linkout/prod/stripe'],
+  ])('names the secret %s as %s in its instructions', (arn, name) => {
+    expect(secretNameFromArn(arn)).toBe(name);
+  });
+});
