@@ -11,7 +11,7 @@ describe('GET /v1/entitlements', () => {
   let clock = NOW;
   let h: Harness;
   beforeAll(() => {
-    h = createHarness({ dynamoEndpoint: db.endpoint, tableName: db.tableName, stripeApiUrl: 'http://127.0.0.1:9', // no Stripe call on the read path now: () => clock });
+    h = createHarness({ dynamoEndpoint: db.endpoint, tableName: db.tableName, stripeApiUrl: 'http://127.0.0.1:9', now: () => clock }); // the read path never calls Stripe
   });
   afterAll(() => h.close());
   beforeEach(() => (clock = NOW));
