@@ -296,6 +296,25 @@ describe('stack wiring', () => {
     }
   });
 
+  it('answers API Gateway\'s 503 when a handler outlives its timeout', async () => {
+    const slow = await startLocalStack({
+      port: 0,
+      env: { STRIPE_API_URL: 'http://127.0.0.1:9' },
+      config,
+      stateDir,
+      routes,
+      lambdaTimeoutMs: 200,
+      loadHandler: () => () => new Promise(() => {}),
+    });
+    try {
+      const response = await fetch(`${slow.url}/v1/webhooks/stripe`, { method: 'POST', body: '{}' });
+      expect(response.status).toBe(503);
+      expect(await response.json()).toEqual({ message: 'Service Unavailable' });
+    } finally {
+      await slow.close();
+    }
+  });
+
   it('refuses a live-mode Stripe key', async () => {
     await expect(startLocalStack({ port: 0, env: { STRIPE_SECRET_KEY: 'sk_live_123' }, config, stateDir })).rejects.toThrow(/live-mode key/);
   });
