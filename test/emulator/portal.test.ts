@@ -197,6 +197,12 @@ describe('Stripe emulator: billing portal', () => {
       expect(canceled).toMatchObject({ status: 'active', cancel_at_period_end: true, cancellation_details: { feedback: 'too_expensive' } });
       const update = harness.emulator.events().find((event) => event.type === 'customer.subscription.updated' && (event.data.object as Stripe.Subscription).id === subscription.id);
       expect(update?.data.previous_attributes).toMatchObject({ cancel_at_period_end: false });
+
+      const home = await (await fetch(session.url)).text();
+      expect(testIds(home)).toContain('renew-subscription');
+      expect(testIds(home)).not.toContain('cancel-subscription');
+      expect((await postForm(`${session.url}/renew`, { subscription: subscription.id })).status).toBe(200);
+      expect(await harness.stripe.subscriptions.retrieve(subscription.id)).toMatchObject({ cancel_at_period_end: false, cancel_at: null });
     });
 
     it('switches price and records a new default payment method', async () => {
@@ -211,6 +217,9 @@ describe('Stripe emulator: billing portal', () => {
       expect((await postForm(`${session.url}/payment_method`, { card_number: '4242 4242 4242 4242', exp_month: '12', exp_year: '2030' })).status).toBe(200);
       const updated = (await harness.stripe.customers.retrieve(customer.id)) as Stripe.Customer;
       expect(updated.invoice_settings.default_payment_method).toMatch(/^pm_/);
+      const card = await harness.stripe.paymentMethods.retrieve(updated.invoice_settings.default_payment_method as string);
+      expect(card).toMatchObject({ object: 'payment_method', type: 'card', customer: customer.id, card: { brand: 'visa', last4: '4242', exp_year: 2030 } });
+      expect((await harness.stripe.customers.listPaymentMethods(customer.id)).data.map((method) => method.id)).toEqual([card.id]);
     });
 
     it('opens directly on a flow and follows after_completion', async () => {

@@ -5,11 +5,12 @@
  *
  *   GET  /p/session/:secret                     home, or the session's flow until it is completed
  *   POST /p/session/:secret/cancel              subscription=<id> [reason=<feedback>]
+ *   POST /p/session/:secret/renew               subscription=<id> (undo a cancellation at period end)
  *   POST /p/session/:secret/switch              subscription=<id> price=<id> [item=<si_>] [quantity=<n>]
  *   POST /p/session/:secret/payment_method      card_number, exp_month, exp_year
  *
  * Stable hooks for browser tests: data-testid="cancel-subscription", "switch-price",
- * "update-payment-method" (the submit buttons), "invoice-history" (the section), "return-link".
+ * "update-payment-method", "renew-subscription" (the submit buttons), "invoice-history" (the section), "return-link".
  */
 import { NO_REQUEST, type EmulatorContext } from './context';
 import { StripeApiError } from './errors';
@@ -39,7 +40,7 @@ interface Portal {
 const FEEDBACK = ['customer_service', 'low_quality', 'missing_features', 'other', 'switched_service', 'too_complex', 'too_expensive', 'unused'];
 
 export function handlePortalPage(context: EmulatorContext, method: string, url: URL, form: Params): PortalPageResponse {
-  const match = /^\/p\/session\/([A-Za-z0-9]+)(?:\/(cancel|switch|payment_method))?\/?$/.exec(url.pathname);
+  const match = /^\/p\/session\/([A-Za-z0-9]+)(?:\/(cancel|renew|switch|payment_method))?\/?$/.exec(url.pathname);
   const found = match && findPortalLink(context, match[1]!);
   if (!match || !found) return page(404, 'Session not found', '<p>This portal link is invalid or has expired.</p>');
   const configuration = context.store.get(found.session.configuration, 'billing_portal.configuration');
@@ -122,6 +123,7 @@ function subscriptionCard(portal: Portal, subscription: StripeObject, withAction
   const actions = withActions && open
     ? [
         features.subscription_cancel.enabled && !subscription.cancel_at_period_end ? cancelForm(portal, subscription) : '',
+        features.subscription_cancel.enabled && subscription.cancel_at_period_end ? renewForm(portal, subscription) : '',
         features.subscription_update.enabled ? switchForm(portal, subscription) : '',
       ].join('\n')
     : '';
@@ -147,6 +149,13 @@ function cancelForm(portal: Portal, subscription: StripeObject): string {
   return `<form method="post" action="${portal.base}/cancel" class="cancel">
 ${hidden('subscription', subscription.id)}<p>${when}</p>${reasonField}
 <button type="submit" data-testid="cancel-subscription">Cancel subscription</button>
+</form>`;
+}
+
+function renewForm(portal: Portal, subscription: StripeObject): string {
+  return `<form method="post" action="${portal.base}/renew" class="renew">
+${hidden('subscription', subscription.id)}
+<button type="submit" data-testid="renew-subscription">Renew subscription</button>
 </form>`;
 }
 
@@ -191,7 +200,12 @@ ${invoices.length === 0 ? '<p>No invoices yet.</p>' : `<table><thead><tr><th>Dat
 
 function performAction(portal: Portal, action: string, form: Params): PortalPageResponse {
   const { features } = portal.configuration;
-  const enabled = action === 'cancel' ? features.subscription_cancel.enabled : action === 'switch' ? features.subscription_update.enabled : features.payment_method_update.enabled;
+  const enabled =
+    action === 'cancel' || action === 'renew'
+      ? features.subscription_cancel.enabled
+      : action === 'switch'
+        ? features.subscription_update.enabled
+        : features.payment_method_update.enabled;
   if (!enabled) return page(403, 'Not available', `<p class="error">This action is not available in this portal.</p>${homeLink(portal)}`, portal);
   if (action === 'payment_method') {
     const problem = updatePaymentMethod(portal, form);
@@ -208,6 +222,10 @@ function performAction(portal: Portal, action: string, form: Params): PortalPage
       updateSubscription(portal.context, subscription, { cancel_at_period_end: 'true', ...(feedback && { cancellation_details: { feedback } }) }, NO_REQUEST);
     }
     return completed(portal, 'subscription_cancel', 'Your subscription has been canceled.');
+  }
+  if (action === 'renew') {
+    updateSubscription(portal.context, subscription, { cancel_at_period_end: 'false' }, NO_REQUEST);
+    return completed(portal, 'renew', 'Your subscription has been renewed.');
   }
   const price = String(form.price ?? '');
   const confirmItem = portal.session.flow?.subscription_update_confirm?.items?.[0];
