@@ -1,0 +1,94 @@
+/**
+ * The done-when of the portal work, in a real browser against the local stack: an owner and a member
+ * of one billing account get portal pages with different capabilities; the owner's cancel deep link
+ * lands on the cancel flow and returns to /portal_redirect on the universal-link domain; the
+ * member's attempt at it is refused with 403.
+ */
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { usePortalStack } from './portal-stack';
+
+const RETURN_URL = 'https://links.lumenphotos.example/portal_redirect';
+const CAPABILITIES = ['cancel-subscription', 'switch-price', 'update-payment-method', 'invoice-history'] as const;
+
+describe('hosted portal in Chromium (local stack)', () => {
+  const portal = usePortalStack();
+  let browser: Browser;
+  let subscriptionId: string;
+  let ownerToken: string;
+  let memberToken: string;
+
+  beforeAll(async () => {
+    browser = await chromium.launch({
+      executablePath: process.env.CHROMIUM_PATH || '/usr/bin/chromium',
+      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+    });
+    ({ subscriptionId } = await portal.subscribedAccount('team-lumen'));
+    ownerToken = await portal.token('team-lumen', 'owner', 'alice');
+    memberToken = await portal.token('team-lumen', 'member', 'bob');
+  });
+  afterAll(async () => {
+    await browser?.close();
+  });
+
+  async function openPortal(token: string, body?: unknown): Promise<{ page: Page; reply: { status: number; body: any } }> {
+    const reply = await portal.call('POST', '/v1/portal-sessions', token, body);
+    expect(reply.status).toBe(201);
+    const page = await browser.newPage();
+    const response = await page.goto(reply.body.url);
+    expect(response?.status()).toBe(200);
+    return { page, reply };
+  }
+
+  async function offered(page: Page): Promise<Record<string, boolean>> {
+    const entries = await Promise.all(CAPABILITIES.map(async (id) => [id, (await page.getByTestId(id).count()) > 0] as const));
+    return Object.fromEntries(entries);
+  }
+
+  it('the owner portal offers cancel, switch plan, payment method and invoices', async () => {
+    const { page } = await openPortal(ownerToken);
+    expect(await offered(page)).toEqual({ 'cancel-subscription': true, 'switch-price': true, 'update-payment-method': true, 'invoice-history': true });
+    expect(await page.getByTestId('return-link').getAttribute('href')).toBe(RETURN_URL);
+    await page.close();
+  });
+
+  it('the member portal of the same account offers invoices only', async () => {
+    const { page, reply } = await openPortal(memberToken);
+    expect(await offered(page)).toEqual({ 'cancel-subscription': false, 'switch-price': false, 'update-payment-method': false, 'invoice-history': true });
+    // Same account, same subscription visible: only the capabilities differ.
+    expect(await page.locator(`[data-subscription-id="${subscriptionId}"]`).count()).toBe(1);
+    expect(await page.getByTestId('return-link').getAttribute('href')).toBe(reply.body.returnUrl);
+    await page.close();
+  });
+
+  it("the member's cancel deep link is refused with 403", async () => {
+    const reply = await portal.call('POST', '/v1/portal-sessions', memberToken, { flow: { type: 'subscription_cancel', subscriptionId } });
+    expect(reply.status).toBe(403);
+    expect(reply.body.error.code).toBe('flow_not_allowed');
+  });
+
+  it("the owner's cancel deep link lands on the cancel flow and returns to /portal_redirect", async () => {
+    const { page } = await openPortal(ownerToken, { flow: { type: 'subscription_cancel', subscriptionId } });
+    expect(await page.locator('h1').textContent()).toBe('Cancel your subscription');
+    expect(await offered(page)).toMatchObject({ 'cancel-subscription': true, 'switch-price': false, 'update-payment-method': false });
+
+    // The universal-link domain need not resolve here (the app would catch the link): the test
+    // asserts the browser's navigation target, the redirect Stripe's page answered the cancel with.
+    const [returnRequest] = await Promise.all([
+      page.waitForRequest((request) => request.isNavigationRequest() && request.url().startsWith('https://links.lumenphotos.example/')),
+      page.getByTestId('cancel-subscription').click(),
+    ]);
+    expect(returnRequest.url()).toBe(RETURN_URL);
+    const cancelPost = returnRequest.redirectedFrom();
+    expect(cancelPost?.method()).toBe('POST');
+    expect(cancelPost?.url()).toMatch(/\/p\/session\/\w+\/cancel$/);
+    expect((await cancelPost!.response())?.status()).toBe(303);
+    await page.close();
+
+    // The change went through Stripe and, via the webhook, into the entitlements the app refreshes.
+    expect((await portal.stripe.subscriptions.retrieve(subscriptionId)).cancel_at_period_end).toBe(true);
+    await portal.stack.emulator!.flushDeliveries();
+    const entitlements = await portal.call('GET', '/v1/entitlements', memberToken);
+    expect(entitlements.body.subscriptions).toEqual([expect.objectContaining({ id: subscriptionId, cancelAtPeriodEnd: true, grantsAccess: true })]);
+    expect(entitlements.body.entitlements[0]).toMatchObject({ willRenew: false });
+  });
+});
