@@ -90,6 +90,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     ...options.staticFiles,
   });
 
+  const modules = handlerModules();
   const state: GatewayState = {
     ready: false,
     apiReady: false,
@@ -97,7 +98,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     matchRoute: compileRoutes(options.routes ?? apiRoutes),
     signingKey,
     jwtSettings,
-    loadHandler: options.loadHandler ?? loadHandlerModule,
+    loadHandler: options.loadHandler ?? modules.load,
     lambdaTimeoutMs: options.lambdaTimeoutMs ?? API_GATEWAY_TIMEOUT_MS,
     log,
   };
@@ -113,7 +114,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   const actualPort = (server.address() as AddressInfo).port;
   const url = `http://${host}:${actualPort}`;
 
-  const cleanups: Array<() => Promise<void>> = [() => closeServer(server)];
+  const cleanups: Array<() => Promise<void>> = [async () => modules.unload(), () => closeServer(server)];
   const close = async () => {
     for (const cleanup of cleanups.splice(0).reverse()) {
       await cleanup().catch((error: unknown) => log(`shutdown: ${(error as Error).message}`));
@@ -282,19 +283,31 @@ async function invoke(state: GatewayState, handler: LambdaHandler, event: unknow
   }
 }
 
-const handlerCache = new Map<HandlerName, LambdaHandler>();
-
-/** Loads functions/handlers/<name>.ts on first use; undefined while the module does not exist. */
-function loadHandlerModule(name: HandlerName): LambdaHandler | undefined {
-  const cached = handlerCache.get(name);
-  if (cached) return cached;
-  const file = path.join(HANDLERS_DIR, `${name}.ts`);
-  if (!existsSync(file)) return undefined;
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const handler = (require(file) as { handler?: LambdaHandler }).handler;
-  if (typeof handler !== 'function') return undefined;
-  handlerCache.set(name, handler);
-  return handler;
+/**
+ * Loads functions/handlers/<name>.ts on first use (undefined while the module does not exist), as a
+ * Lambda cold start would. `unload` drops the modules again so that a later stack in the same
+ * process gets fresh cold starts with its own environment (under jest, which keeps its own module
+ * registry, run one stack with real handlers per test file).
+ */
+function handlerModules(): { load: (name: HandlerName) => LambdaHandler | undefined; unload: () => void } {
+  const loaded = new Map<HandlerName, { file: string; handler: LambdaHandler }>();
+  return {
+    load(name) {
+      const cached = loaded.get(name);
+      if (cached) return cached.handler;
+      const file = path.join(HANDLERS_DIR, `${name}.ts`);
+      if (!existsSync(file)) return undefined;
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const handler = (require(file) as { handler?: LambdaHandler }).handler;
+      if (typeof handler !== 'function') return undefined;
+      loaded.set(name, { file, handler });
+      return handler;
+    },
+    unload() {
+      for (const { file } of loaded.values()) delete require.cache[require.resolve(file)];
+      loaded.clear();
+    },
+  };
 }
 
 function readBody(req: IncomingMessage): Promise<Buffer | 'too_large'> {
