@@ -201,6 +201,7 @@ export class ApiStack extends Stack {
       timeout: Duration.minutes(2),
       memorySize: 256,
     });
+    const forcedSync: unknown = this.node.tryGetContext('portalSync');
     const provider = new Provider(this, 'PortalConfigProvider', {
       onEventHandler: onEvent,
       logGroup: new LogGroup(this, 'PortalConfigProviderLogs', {
@@ -222,8 +223,13 @@ export class ApiStack extends Stack {
     new CustomResource(this, 'PortalConfigurations', {
       serviceToken: provider.serviceToken,
       resourceType: 'Custom::LinkoutPortalConfigurations',
-      // The hash makes CloudFormation send an Update exactly when the portal-relevant config changes.
-      properties: { ConfigHash: portalConfigHash(props.stage.config), Stage: props.stage.name },
+      // The hash makes CloudFormation send an Update exactly when the portal-relevant config changes;
+      // `-c portalSync=<anything new>` forces one (e.g. after pointing the secret at another Stripe account).
+      properties: {
+        ConfigHash: portalConfigHash(props.stage.config),
+        Stage: props.stage.name,
+        ...(forcedSync !== undefined && { ForcedSync: String(forcedSync) }),
+      },
     });
   }
 }

@@ -328,6 +328,14 @@ describe('portal configuration sync at deploy time', () => {
     const syncFunction = Object.values(lambdaFunctions(dev.api)).find((fn) => !('TABLE_NAME' in fn.Properties.Environment.Variables));
     expect(syncFunction?.Properties.Timeout).toBeGreaterThan(30);
   });
+
+  it('re-runs on demand with -c portalSync=<value>, e.g. after switching Stripe accounts', () => {
+    const resource = () => Object.values(resourcesOf(dev.api, 'Custom::LinkoutPortalConfigurations'))[0]!;
+    expect(resource().Properties).not.toHaveProperty('ForcedSync');
+    const app = new App({ context: { 'aws:cdk:bundling-stacks': [], portalSync: '2026-11-21' } });
+    const forced = Template.fromStack(buildLinkoutApp(app, { config, stageName: 'dev', nag: false }).api);
+    forced.hasResourceProperties('Custom::LinkoutPortalConfigurations', { ConfigHash: portalConfigHash(config), ForcedSync: '2026-11-21' });
+  });
 });
 
 describe('universal-link site', () => {
