@@ -60,7 +60,7 @@ export function findPortalLink(context: EmulatorContext, secret: string): { link
   return { link, session };
 }
 
-function flowOf(context: EmulatorContext, customer: StripeObject, configuration: StripeObject, data: Params): StripeObject {
+function flowOf(context: EmulatorContext, customer: StripeObject, configuration: StripeObject, data: Params): Params {
   const type = required(optionalEnum(data.type, 'flow_data[type]', FLOW_TYPES), 'flow_data[type]');
   for (const other of FLOW_TYPES) {
     if (other !== type && other !== 'payment_method_update' && data[other] !== undefined) {
@@ -74,16 +74,14 @@ function flowOf(context: EmulatorContext, customer: StripeObject, configuration:
       `You can't create a portal session with a \`${type}\` flow because ${label} are disabled in the portal configuration (\`${configuration.id}\`).`,
     );
   }
-  const flow: StripeObject = {
-    id: 'flow',
-    object: 'flow',
+  const flow: Params = {
     after_completion: afterCompletionOf(data.after_completion),
     subscription_cancel: null,
     subscription_update: null,
     subscription_update_confirm: null,
     type,
   };
-  if (type === 'payment_method_update') return strip(flow);
+  if (type === 'payment_method_update') return flow;
   const param = `flow_data[${type}]`;
   if (data[type] === undefined || data[type] === '') throw missingParameter(`${param}[subscription]`);
   const subscription = subscriptionOf(context, customer, required(optionalString(data[type].subscription, `${param}[subscription]`), `${param}[subscription]`), `${param}[subscription]`);
@@ -98,13 +96,7 @@ function flowOf(context: EmulatorContext, customer: StripeObject, configuration:
   } else {
     flow.subscription_update_confirm = { discounts: [], items: [confirmItemOf(context, configuration, subscription, data.subscription_update_confirm.items, param)], subscription: subscription.id };
   }
-  return strip(flow);
-}
-
-/** Drops the helper id/object fields that only satisfy the StripeObject type. */
-function strip(flow: StripeObject): StripeObject {
-  const { id: _id, object: _object, ...rest } = flow;
-  return rest as StripeObject;
+  return flow;
 }
 
 function subscriptionOf(context: EmulatorContext, customer: StripeObject, id: string, param: string): StripeObject {
