@@ -4,6 +4,7 @@
  */
 import type { LinkoutConfig } from '../../functions/core/config';
 import { buildSiteFiles } from '../../functions/core/site';
+import { OPENAPI_PATH, openApiDocument } from '../../openapi';
 
 export interface StaticFile {
   contentType: string;
@@ -19,7 +20,10 @@ export type StaticRoutes = Map<string, StaticFile>;
  * to have `npm start` serve it; the universal-link site files come from functions/core/site.ts.
  */
 export function extraStaticRoutes(_config: LinkoutConfig): Record<string, StaticFile> {
-  return {};
+  return {
+    // The mobile API's OpenAPI document, for client generators (swift-openapi-generator).
+    [OPENAPI_PATH]: { contentType: 'application/json', body: JSON.stringify(openApiDocument, null, 2), cacheControl: 'no-cache' },
+  };
 }
 
 export function siteStaticRoutes(config: LinkoutConfig, extra: Record<string, StaticFile> = {}): StaticRoutes {

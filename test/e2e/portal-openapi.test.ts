@@ -128,6 +128,13 @@ describe('the real handlers answer as documented (local stack)', () => {
     return reply;
   };
 
+  it('serves the document at /openapi.json', async () => {
+    const response = await fetch(`${portal.stack.url}/openapi.json`);
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-type')).toMatch(/^application\/json/);
+    expect(await response.json()).toEqual(doc);
+  });
+
   it('POST /v1/portal-sessions: 201, 400, 401, 403, 404, 409', async () => {
     const { subscriptionId } = await portal.subscribedAccount('team-contract');
     const ownerToken = await portal.token('team-contract', 'owner');
