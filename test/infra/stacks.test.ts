@@ -176,8 +176,8 @@ describe('Lambdas', () => {
   });
 
   it.each([
-    ['dev', 14, () => dev],
-    ['prod', 90, () => prod],
+    ['dev', logRetention(config.stages.dev!.logRetentionDays), () => dev],
+    ['prod', logRetention(config.stages.prod!.logRetentionDays), () => prod],
   ] as const)('%s: Node.js 22 on arm64, own log group kept %i days, Powertools settings, timeouts under Stripe\'s', (_s, days, synth) => {
     const template = synth().api;
     const functions = lambdaFunctions(template);
