@@ -47,8 +47,8 @@ describe('Stripe emulator: subscribe, open the portal, cancel there, receive sig
     const emitted = emulator.events();
     expect(emitted.map((event) => event.type)).toEqual([
       'customer.created',
-      'invoice.created',
       'customer.subscription.created',
+      'invoice.created',
       'invoice.finalized',
       'invoice.paid',
       'invoice.payment_succeeded',

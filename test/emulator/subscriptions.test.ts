@@ -62,7 +62,7 @@ describe('Stripe emulator: catalog and subscriptions', () => {
     const expanded = await harness.stripe.subscriptions.retrieve(subscription.id, { expand: ['latest_invoice', 'customer'] });
     expect(expanded.latest_invoice).toMatchObject({ object: 'invoice', status: 'paid', amount_paid: 1500, billing_reason: 'subscription_create' });
     expect(expanded.customer).toMatchObject({ id: customer.id, object: 'customer' });
-    expect(eventTypesFor(subscription.id)).toEqual(['invoice.created', 'customer.subscription.created', 'invoice.finalized', 'invoice.paid', 'invoice.payment_succeeded']);
+    expect(eventTypesFor(subscription.id)).toEqual(['customer.subscription.created', 'invoice.created', 'invoice.finalized', 'invoice.paid', 'invoice.payment_succeeded']);
   });
 
   it('starts a trial with trial_period_days', async () => {

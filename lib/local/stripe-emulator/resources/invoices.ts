@@ -7,13 +7,16 @@ import { expand, matchesCreated, newestFirst, paginate } from '../wire';
 
 export type BillingReason = 'subscription_create' | 'subscription_cycle' | 'subscription_update' | 'manual';
 
-/** Creates a draft invoice for the subscription's items over their current periods and emits invoice.created. */
+/**
+ * Creates a draft invoice for the subscription's items over their current periods and emits
+ * invoice.created, unless `announce` is false (the caller emits it after its own event).
+ */
 export function createSubscriptionInvoice(
   context: EmulatorContext,
   subscription: StripeObject,
   reason: BillingReason,
   meta: RequestMeta,
-  options: { amountOverride?: number } = {},
+  options: { amountOverride?: number; announce?: boolean } = {},
 ): StripeObject {
   const customer = context.store.get(subscription.customer, 'customer');
   const id = newId('in');
@@ -128,7 +131,7 @@ export function createSubscriptionInvoice(
     total_taxes: [],
     webhooks_delivered_at: null,
   });
-  context.emit('invoice.created', invoice, meta);
+  if (options.announce !== false) context.emit('invoice.created', invoice, meta);
   return invoice;
 }
 

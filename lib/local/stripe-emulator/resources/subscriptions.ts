@@ -217,9 +217,11 @@ export function createSubscription(context: EmulatorContext, params: Params, met
   // for an incomplete start (default_incomplete), as a client-confirmed payment would leave it.
   const incomplete = paymentBehavior === 'default_incomplete' && !trialEnd;
   subscription.status = incomplete ? 'incomplete' : trialEnd ? 'trialing' : 'active';
-  const invoice = createSubscriptionInvoice(context, subscription, 'subscription_create', meta, trialEnd ? { amountOverride: 0 } : {});
+  // Stripe announces the subscription (already pointing at its first invoice) before the invoice.
+  const invoice = createSubscriptionInvoice(context, subscription, 'subscription_create', meta, { announce: false, ...(trialEnd && { amountOverride: 0 }) });
   subscription.latest_invoice = invoice.id;
   context.emit('customer.subscription.created', subscription, meta);
+  context.emit('invoice.created', invoice, meta);
   finalizeInvoice(context, invoice, meta);
   if (!incomplete) payInvoice(context, invoice, meta);
   return subscription;
