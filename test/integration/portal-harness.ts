@@ -29,7 +29,7 @@ export interface PortalHarness {
   links: DynamoAccountLinks;
   /** bpc_ ids by role, as synced. */
   configurationIds: Record<string, string>;
-  post(claims: Claims | undefined, body?: unknown, stripe?: () => Stripe): Promise<PortalReply>;
+  post(claims: Claims | undefined, body?: unknown, stripe?: () => Stripe, contentType?: string): Promise<PortalReply>;
   /** An account with a customer and an active monthly subscription, created through the API. */
   subscribedAccount(accountId: string, lookupKey?: string): Promise<{ customerId: string; subscription: Stripe.Subscription }>;
   sessionsCreated(): number;
@@ -56,7 +56,7 @@ export function usePortalHarness(db: TestDynamo, emu: TestStripe): PortalHarness
     handler = makePortalSessionsHandler({ config: teamConfig, links: harness.links, stripe: () => emu.stripe });
   });
 
-  harness.post = async (claims, body, stripe) => {
+  harness.post = async (claims, body, stripe, contentType = 'application/json') => {
     let target = handler;
     if (stripe) {
       target = handlers.get(stripe) ?? makePortalSessionsHandler({ config: teamConfig, links: harness.links, stripe });
@@ -66,7 +66,7 @@ export function usePortalHarness(db: TestDynamo, emu: TestStripe): PortalHarness
       method: 'POST',
       url: '/v1/portal-sessions',
       routeKey: 'POST /v1/portal-sessions',
-      headers: { 'content-type': 'application/json' },
+      headers: { 'content-type': contentType },
       ...(body !== undefined && { body: typeof body === 'string' ? body : JSON.stringify(body) }),
       ...(claims && { claims }),
     });

@@ -127,6 +127,13 @@ describe('POST /v1/portal-sessions (handler + dynalite + Stripe emulator)', () =
       expect(portal.lastSession().customer).toBe(orphan.id);
     });
 
+    it('escapes quotes in the account id when searching Stripe', async () => {
+      const account = "team-o'neil\\x";
+      const orphan = await emu.stripe.customers.create({ metadata: { app_account_id: account } });
+      expect((await portal.post(owner(account))).status).toBe(201);
+      expect(await portal.links.customerForAccount(account)).toBe(orphan.id);
+    });
+
     it('owner and member of one account share the customer', async () => {
       await portal.post(owner('team-shared'));
       await portal.post(member('team-shared'));
@@ -166,6 +173,12 @@ describe('POST /v1/portal-sessions (handler + dynalite + Stripe emulator)', () =
         flow: { type: 'subscription_update_confirm', subscriptionId: subscription.id, priceId: stray.id },
       });
       expect([reply.status, reply.body.error.code]).toEqual([400, 'price_not_offered']);
+    });
+
+    it('reads a body API Gateway delivered base64-encoded (no JSON content type)', async () => {
+      const reply = await portal.post(member('team-base64'), { locale: 'ja' }, undefined, 'application/octet-stream');
+      expect(reply.status).toBe(201);
+      expect(portal.lastSession().locale).toBe('ja');
     });
 
     it('a request without verified claims is a 401', async () => {
