@@ -5,7 +5,7 @@
 import { loadConfig } from '../adapters/config';
 import { documentClient, dynamoFromEnv, tableNameFromEnv } from '../adapters/dynamodb/client';
 import { DynamoAccountLinks } from '../adapters/dynamodb/account-links';
-import { DynamoEntitlementStore } from '../adapters/dynamodb/entitlement-store';
+import { DynamoEntitlementStore, transientAccountLinks } from '../adapters/dynamodb/entitlement-store';
 import { callerFrom } from '../adapters/http/auth';
 import { httpHandler } from '../adapters/http/middleware';
 import { jsonResponse } from '../adapters/http/response';
@@ -13,7 +13,6 @@ import type { AccountLinks } from '../core/accounts';
 import type { LinkoutConfig } from '../core/config';
 import { entitlementsResponse } from '../core/entitlements';
 import type { EntitlementStore } from '../core/entitlements-sync';
-import { AppError } from '../core/errors';
 
 export interface EntitlementsDeps {
   config: LinkoutConfig;
@@ -29,7 +28,7 @@ export function makeEntitlementsHandler(deps: EntitlementsDeps | (() => Entitlem
   return httpHandler(async (event) => {
     const { config, links, store, now = () => Math.floor(Date.now() / 1000) } = resolve();
     const caller = callerFrom(event, config.auth);
-    const customerId = await storageCall(() => links.customerForAccount(caller.accountId));
+    const customerId = await links.customerForAccount(caller.accountId);
     const records = customerId ? await store.customerRecords(customerId) : undefined;
     return jsonResponse(200, entitlementsResponse(caller.accountId, customerId, records, config, now()));
   });
@@ -38,17 +37,7 @@ export function makeEntitlementsHandler(deps: EntitlementsDeps | (() => Entitlem
 export function entitlementsDepsFromEnv(env: NodeJS.ProcessEnv = process.env): EntitlementsDeps {
   const db = documentClient(dynamoFromEnv(env));
   const tableName = tableNameFromEnv(env);
-  return { config: loadConfig(env), links: new DynamoAccountLinks(db, tableName), store: new DynamoEntitlementStore(db, tableName) };
-}
-
-/** The account-links adapter lets DynamoDB errors through; for this read they are transient (503). */
-async function storageCall<T>(read: () => Promise<T>): Promise<T> {
-  try {
-    return await read();
-  } catch (error) {
-    if (error instanceof AppError) throw error;
-    throw new AppError('unavailable', 'storage_unavailable', 'The entitlement store is unavailable; retry later.', { cause: error });
-  }
+  return { config: loadConfig(env), links: transientAccountLinks(new DynamoAccountLinks(db, tableName)), store: new DynamoEntitlementStore(db, tableName) };
 }
 
 export const handler = makeEntitlementsHandler(() => entitlementsDepsFromEnv());

@@ -72,9 +72,9 @@ describe('GET /v1/entitlements', () => {
     expect(later.entitlements.find((e: { key: string }) => e.key === 'stock_photos').subscriptionId).toBe('sub_paused');
   });
 
-  it('answers 503 when DynamoDB fails', async () => {
-    h.failNext('QueryCommand');
+  it.each(['GetItemCommand', 'QueryCommand'])('answers 503 when DynamoDB fails (%s)', async (command) => {
     await h.links.link('acct_q', 'cus_q');
+    h.failNext(command);
     const response = await h.getEntitlements('acct_q');
     expect(response.statusCode).toBe(503);
     expect(body(response).error.code).toBe('storage_unavailable');

@@ -184,6 +184,26 @@ describe('POST /v1/webhooks/stripe', () => {
     });
   });
 
+  describe('same-second invoice events', () => {
+    it('let the subscription’s status in Stripe decide the billing issue', async () => {
+      const customer = await stripe.stripe.customers.create({ metadata: { app_account_id: 'acct_inv_tie' } });
+      const price = (await stripe.stripe.prices.list({ lookup_keys: ['stock_photos_monthly'] })).data[0]!;
+      const sub = await stripe.stripe.subscriptions.create({ customer: customer.id, items: [{ price: price.id }] });
+      const failCharge = await fetch(`${stripe.emulator.url}/_emulator/subscriptions/${sub.id}/payment_failed`, { method: 'POST' });
+      expect(failCharge.status).toBe(200);
+      expect((await stripe.stripe.subscriptions.retrieve(sub.id)).status).toBe('past_due');
+      await h.deliverEvent(stripeEvent('evt_it_0', 'customer.subscription.created', NOW - 30, sub));
+      const second = NOW - 10;
+      expect(body(await h.deliverEvent(stripeEvent('evt_it_paid', 'invoice.paid', second, invoiceObject('in_a', customer.id, sub.id)))).outcome).toBe('applied');
+      h.resetCounts();
+      expect(body(await h.deliverEvent(stripeEvent('evt_it_failed', 'invoice.payment_failed', second, invoiceObject('in_b', customer.id, sub.id)))).outcome).toBe('applied');
+      expect(h.counts.stripeCalls).toBe(1);
+      const view = body(await h.getEntitlements('acct_inv_tie'));
+      // The stored snapshot (from the older event) still says active; the tie-settled signal says the payment failed.
+      expect(view.entitlements).toEqual([expect.objectContaining({ key: 'stock_photos', billingIssue: true })]);
+    });
+  });
+
   describe('customers Linkout has not seen', () => {
     it('links through metadata.app_account_id, asking Stripe once', async () => {
       const customer = await stripe.stripe.customers.create({ metadata: { app_account_id: 'acct_meta' } });

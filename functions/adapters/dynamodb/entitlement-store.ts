@@ -23,6 +23,7 @@ import {
   type DynamoDBDocumentClient,
   type NativeAttributeValue,
 } from '@aws-sdk/lib-dynamodb';
+import type { AccountLinks } from '../../core/accounts';
 import type { CustomerRecords, StoredSubscription } from '../../core/entitlements';
 import type { EntitlementStore, OrderedWriteResult, ResolvedWriteResult } from '../../core/entitlements-sync';
 import { AppError } from '../../core/errors';
@@ -242,6 +243,25 @@ export class DynamoEntitlementStore implements EntitlementStore {
       throw unavailable(error);
     }
   }
+}
+
+/**
+ * The account links as the entitlement paths need them: a DynamoDB failure is a retryable 503 there
+ * (the webhook must answer 5xx so that Stripe redelivers), not a generic 500.
+ */
+export function transientAccountLinks(links: AccountLinks): AccountLinks {
+  const guard = async <T>(call: () => Promise<T>): Promise<T> => {
+    try {
+      return await call();
+    } catch (error) {
+      throw error instanceof AppError ? error : unavailable(error);
+    }
+  };
+  return {
+    customerForAccount: (accountId) => guard(() => links.customerForAccount(accountId)),
+    accountForCustomer: (customerId) => guard(() => links.accountForCustomer(customerId)),
+    link: (accountId, customerId) => guard(() => links.link(accountId, customerId)),
+  };
 }
 
 const unavailable = (cause: unknown) =>
