@@ -44,6 +44,25 @@ export const member = (account: string, user = `${account}-member`): Claims => (
 /** The tests use a separate account claim so that owner and member can share one billing account. */
 export const teamConfig: LinkoutConfig = { ...config, auth: { ...config.auth, accountClaim: 'account' } };
 
+/** Calls a portal-sessions handler as API Gateway would (payload 2.0 event, verified claims). */
+export async function invokePortal(
+  handler: ReturnType<typeof makePortalSessionsHandler>,
+  claims: Claims | undefined,
+  body?: unknown,
+  contentType = 'application/json',
+): Promise<PortalReply> {
+  const event = buildApiGatewayEvent({
+    method: 'POST',
+    url: '/v1/portal-sessions',
+    routeKey: 'POST /v1/portal-sessions',
+    headers: { 'content-type': contentType },
+    ...(body !== undefined && { body: typeof body === 'string' ? body : JSON.stringify(body) }),
+    ...(claims && { claims }),
+  });
+  const result = (await handler(event, lambdaContext({ functionName: 'linkout-portal-sessions-test', timeoutMs: 20_000 }))) as HttpResponse;
+  return { status: result.statusCode, headers: result.headers, body: JSON.parse(String(result.body)) };
+}
+
 export function usePortalHarness(db: TestDynamo, emu: TestStripe): PortalHarness {
   const harness = { configurationIds: {} } as PortalHarness;
   let handler: ReturnType<typeof makePortalSessionsHandler>;
@@ -62,16 +81,7 @@ export function usePortalHarness(db: TestDynamo, emu: TestStripe): PortalHarness
       target = handlers.get(stripe) ?? makePortalSessionsHandler({ config: teamConfig, links: harness.links, stripe });
       handlers.set(stripe, target);
     }
-    const event = buildApiGatewayEvent({
-      method: 'POST',
-      url: '/v1/portal-sessions',
-      routeKey: 'POST /v1/portal-sessions',
-      headers: { 'content-type': contentType },
-      ...(body !== undefined && { body: typeof body === 'string' ? body : JSON.stringify(body) }),
-      ...(claims && { claims }),
-    });
-    const result = (await target(event, lambdaContext({ functionName: 'linkout-portal-sessions-test', timeoutMs: 20_000 }))) as HttpResponse;
-    return { status: result.statusCode, headers: result.headers, body: JSON.parse(String(result.body)) };
+    return invokePortal(target, claims, body, contentType);
   };
 
   harness.priceId = async (lookupKey) => {

@@ -1,6 +1,9 @@
+import { createStripeClient } from '../../functions/adapters/stripe/client';
+import { syncPortalConfigurations } from '../../functions/adapters/stripe/portal-sync';
+import { makePortalSessionsHandler } from '../../functions/handlers/portal-sessions';
 import { useLocalDynamo } from '../helpers/dynamodb';
-import { useStripeEmulator } from '../helpers/stripe';
-import { member, owner, usePortalHarness, type Claims } from './portal-harness';
+import { TEST_SECRET_KEY, useStripeEmulator } from '../helpers/stripe';
+import { invokePortal, member, owner, teamConfig, usePortalHarness, type Claims } from './portal-harness';
 
 const RETURN_URL = 'https://links.lumenphotos.example/portal_redirect';
 
@@ -184,6 +187,32 @@ describe('POST /v1/portal-sessions (handler + dynalite + Stripe emulator)', () =
     it('a request without verified claims is a 401', async () => {
       const reply = await portal.post(undefined);
       expect([reply.status, reply.body.error.code]).toEqual([401, 'unauthorized']);
+    });
+  });
+
+  describe('configuration resolution', () => {
+    it('answers 503 until the role is synced, then picks it up without a restart and caches it', async () => {
+      const late = { ...teamConfig, app: { ...teamConfig.app, bundleId: 'com.lumenphotos.late' } };
+      const client = createStripeClient({ secretKey: TEST_SECRET_KEY, apiUrl: emu.emulator.url, maxNetworkRetries: 0 });
+      const lists: string[] = [];
+      client.on('request', (request: { method: string; path: string }) => {
+        if (request.path.startsWith('/v1/billing_portal/configurations')) lists.push(request.path);
+      });
+      const handler = makePortalSessionsHandler({ config: late, links: portal.links, stripe: () => client });
+
+      const early = await invokePortal(handler, member('team-late'));
+      expect([early.status, early.body.error.code]).toEqual([503, 'portal_not_configured']);
+      expect(await portal.links.customerForAccount('team-late')).toBeUndefined();
+
+      const report = await syncPortalConfigurations(emu.stripe, late);
+      const memberConfiguration = report.created.find((c) => c.role === 'member')!.configurationId;
+      const first = await invokePortal(handler, member('team-late'));
+      expect([first.status, first.body.configuration]).toEqual([201, memberConfiguration]);
+      const listsAfterFirst = lists.length;
+      expect(listsAfterFirst).toBeGreaterThan(0);
+      const second = await invokePortal(handler, member('team-late'));
+      expect([second.status, second.body.configuration]).toEqual([201, memberConfiguration]);
+      expect(lists.length).toBe(listsAfterFirst);
     });
   });
 });

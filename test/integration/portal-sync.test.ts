@@ -1,3 +1,6 @@
+import { execFile } from 'node:child_process';
+import path from 'node:path';
+import { promisify } from 'node:util';
 import { loadConfig } from '../../functions/adapters/config';
 import { syncPortalConfigurations, PortalSyncError } from '../../functions/adapters/stripe/portal-sync';
 import type { LinkoutConfig } from '../../functions/core/config';
@@ -121,5 +124,45 @@ describe('syncPortalConfigurations against the Stripe emulator', () => {
     });
     await expect(syncPortalConfigurations(emu.stripe, tooLong)).rejects.toThrow('headline');
     expect((await emu.stripe.billingPortal.configurations.list({ limit: 100 })).data.length).toBe(before);
+  });
+
+  describe('npm run portal:sync (bin/portal-sync.ts)', () => {
+    const run = async (args: string[], bundleId: string) => {
+      const config = withChanges((c) => (c.app.bundleId = bundleId));
+      try {
+        const { stdout } = await promisify(execFile)(process.execPath, [require.resolve('tsx/cli'), path.resolve(__dirname, '../../bin/portal-sync.ts'), ...args], {
+          env: { PATH: process.env.PATH, STRIPE_SECRET_KEY: 'sk_test_cli', STRIPE_API_URL: emu.emulator.url, LINKOUT_CONFIG: JSON.stringify(config) },
+        });
+        return { code: 0, stdout };
+      } catch (error) {
+        const failed = error as { code: number; stdout: string; stderr: string };
+        return { code: failed.code, stdout: failed.stdout + failed.stderr };
+      }
+    };
+
+    it('reports drift on a dry run (exit 2), syncs, then finds none (exit 0)', async () => {
+      const dry = await run(['--dry-run', '--json'], 'com.lumenphotos.cli');
+      expect(dry.code).toBe(2);
+      expect(JSON.parse(dry.stdout)).toMatchObject({ dryRun: true, created: [{ role: 'owner' }, { role: 'member' }] });
+
+      const applied = await run([], 'com.lumenphotos.cli');
+      expect(applied.code).toBe(0);
+      expect(applied.stdout).toMatch(/created\s+owner \(bpc_\w+\), member \(bpc_\w+\)/);
+
+      const again = await run(['--dry-run'], 'com.lumenphotos.cli');
+      expect(again.code).toBe(0);
+      expect(again.stdout).toMatch(/drift\s+none/);
+    });
+
+    it('fails with exit 1 and a clear message without a secret key', async () => {
+      const { stdout, code } = await promisify(execFile)(process.execPath, [require.resolve('tsx/cli'), path.resolve(__dirname, '../../bin/portal-sync.ts')], {
+        env: { PATH: process.env.PATH },
+      }).then(
+        (ok) => ({ ...ok, code: 0 }),
+        (error: { code: number; stdout: string; stderr: string }) => ({ stdout: error.stderr, code: error.code }),
+      );
+      expect(code).toBe(1);
+      expect(stdout).toContain('STRIPE_SECRET_KEY is not set');
+    });
   });
 });
