@@ -30,10 +30,10 @@ function exampleConfig(): LinkoutConfig {
   return parseConfig(raw);
 }
 
-function synthesize(config: LinkoutConfig, stageName: string) {
+function synthesize(config: LinkoutConfig, stageName: string, bundledStacks: string[] = []) {
   // Skipping bundling keeps this file fast; handler entry files must still exist. cdk-nag runs in
   // its own test below (synth would otherwise stop at the first finding and hide every other check).
-  const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+  const app = new App({ context: { 'aws:cdk:bundling-stacks': bundledStacks } });
   const built = buildLinkoutApp(app, { config, stageName, nag: false });
   const assembly = app.synth();
   return {
@@ -212,13 +212,18 @@ describe('Lambdas', () => {
   it('ships a configuration too large for the environment as a bundled file instead', () => {
     const big = structuredClone(config);
     big.app.universalLinkPaths = Array.from({ length: 200 }, (_, i) => `/campaign/${i}`);
-    const synth = synthesize(big, 'dev');
+    // Bundled for real (esbuild is quick): the file must land next to index.js in every asset.
+    const synth = synthesize(big, 'dev', ['LinkoutApi-dev']);
     for (const fn of Object.values(lambdaFunctions(synth.api))) {
       const variables = fn.Properties.Environment.Variables;
       expect(variables).not.toHaveProperty('LINKOUT_CONFIG');
       expect(variables.LINKOUT_CONFIG_FILE).toBe('/var/task/linkout-config.json');
+      const assetDir = path.join(synth.assembly.directory, `asset.${String(fn.Properties.Code.S3Key).replace(/\.zip$/, '')}`);
+      const shipped = loadConfig({ LINKOUT_CONFIG_FILE: path.join(assetDir, 'linkout-config.json') });
+      expect(shipped.app.universalLinkPaths).toHaveLength(200);
+      expect(existsSync(path.join(assetDir, 'index.js'))).toBe(true);
     }
-  });
+  }, 120_000);
 
   it('grants table access per handler: entitlements may only read', () => {
     const policies = Object.values(resourcesOf(dev.api, 'AWS::IAM::Policy'));
