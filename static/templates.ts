@@ -7,6 +7,18 @@
  * known in the browser: the one-line script appends `location.search` to the app link and opens it.
  * Without JavaScript the button still opens the app, without the query.
  */
+/** The page's only script; CSP allows it by hash (see SITE_CONTENT_SECURITY_POLICY in functions/core/site.ts). */
+export const fallbackPageScript = '(function(){var a=document.getElementById("open-app");a.href+=location.search;location.replace(a.href)})();';
+
+/** The page's only style sheet; allowed by hash like the script. */
+export const fallbackPageStyle = `
+body{margin:0;min-height:100vh;display:flex;align-items:center;justify-content:center;font-family:-apple-system,BlinkMacSystemFont,"Segoe UI",sans-serif;background:#f6f7f9;color:#1a1a1a}
+main{max-width:26rem;padding:2rem;text-align:center}
+h1{font-size:1.35rem;margin:0 0 .75rem}
+p{margin:0 0 1.5rem;line-height:1.45;color:#444}
+a.button{display:inline-block;padding:.85rem 1.6rem;border-radius:.6rem;background:#0a66ff;color:#fff;text-decoration:none;font-weight:600}
+`;
+
 export const fallbackPageTemplate = `<!doctype html>
 <html lang="en">
 <head>
@@ -14,13 +26,7 @@ export const fallbackPageTemplate = `<!doctype html>
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="robots" content="noindex">
 <title>{{title}}</title>
-<style>
-body{margin:0;min-height:100vh;display:flex;align-items:center;justify-content:center;font-family:-apple-system,BlinkMacSystemFont,"Segoe UI",sans-serif;background:#f6f7f9;color:#1a1a1a}
-main{max-width:26rem;padding:2rem;text-align:center}
-h1{font-size:1.35rem;margin:0 0 .75rem}
-p{margin:0 0 1.5rem;line-height:1.45;color:#444}
-a.button{display:inline-block;padding:.85rem 1.6rem;border-radius:.6rem;background:#0a66ff;color:#fff;text-decoration:none;font-weight:600}
-</style>
+<style>${fallbackPageStyle}</style>
 </head>
 <body>
 <main>
@@ -28,7 +34,7 @@ a.button{display:inline-block;padding:.85rem 1.6rem;border-radius:.6rem;backgrou
 <p>{{message}}</p>
 <a class="button" id="open-app" href="{{appUrl}}">Open {{appName}}</a>
 </main>
-<script>(function(){var a=document.getElementById("open-app");a.href+=location.search;location.replace(a.href)})();</script>
+<script>${fallbackPageScript}</script>
 </body>
 </html>
 `;

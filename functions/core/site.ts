@@ -20,6 +20,22 @@ export const AASA_MAX_BYTES = 128 * 1024;
 
 export const AASA_KEYS = ['.well-known/apple-app-site-association', 'apple-app-site-association'] as const;
 
+/**
+ * Content-Security-Policy for the site (the CDN's response headers policy, the local server): nothing
+ * but the fallback pages' own inline script and style, allowed by hash. A test recomputes the hashes,
+ * so editing static/templates.ts without updating them fails.
+ */
+export const FALLBACK_SCRIPT_SHA256 = 'rwTTt7M3+KUNbeTKb5CP3hw4mLpggP6KvK8Snr1QxsU=';
+export const FALLBACK_STYLE_SHA256 = 'aDbRV2vdp2iJw1tLn87J/Krv/IKGaI+l7srz70Y5MFM=';
+export const SITE_CONTENT_SECURITY_POLICY = [
+  "default-src 'none'",
+  `script-src 'sha256-${FALLBACK_SCRIPT_SHA256}'`,
+  `style-src 'sha256-${FALLBACK_STYLE_SHA256}'`,
+  "base-uri 'none'",
+  "form-action 'none'",
+  "frame-ancestors 'none'",
+].join('; ');
+
 // Apple's CDN re-fetches the AASA on its own schedule; a short TTL keeps our CDN from adding to the delay.
 const AASA_CACHE_CONTROL = 'public, max-age=3600';
 const PAGE_CACHE_CONTROL = 'public, max-age=300';

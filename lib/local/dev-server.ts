@@ -210,7 +210,7 @@ async function answer(state: GatewayState, req: IncomingMessage, method: string,
   if (file && (method === 'GET' || method === 'HEAD')) {
     return {
       statusCode: 200,
-      headers: { 'content-type': file.contentType, ...(file.cacheControl && { 'cache-control': file.cacheControl }) },
+      headers: { ...file.headers, 'content-type': file.contentType, ...(file.cacheControl && { 'cache-control': file.cacheControl }) },
       body: Buffer.isBuffer(file.body) ? file.body : Buffer.from(file.body),
     };
   }

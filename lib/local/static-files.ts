@@ -3,13 +3,15 @@
  * CDK stack uploads), the dev issuer's JWKS, and any extra static routes.
  */
 import type { LinkoutConfig } from '../../functions/core/config';
-import { buildSiteFiles } from '../../functions/core/site';
+import { SITE_CONTENT_SECURITY_POLICY, buildSiteFiles } from '../../functions/core/site';
 import { OPENAPI_PATH, openApiDocument } from '../../openapi';
 
 export interface StaticFile {
   contentType: string;
   body: string | Buffer;
   cacheControl?: string;
+  /** Extra response headers (the site's security headers, as the CDN adds them). */
+  headers?: Record<string, string>;
 }
 
 /** URL path -> file. */
@@ -29,7 +31,12 @@ export function extraStaticRoutes(_config: LinkoutConfig): Record<string, Static
 export function siteStaticRoutes(config: LinkoutConfig, extra: Record<string, StaticFile> = {}): StaticRoutes {
   const routes: StaticRoutes = new Map();
   for (const file of buildSiteFiles(config)) {
-    routes.set(`/${file.key}`, { contentType: file.contentType, body: file.body, cacheControl: file.cacheControl });
+    routes.set(`/${file.key}`, {
+      contentType: file.contentType,
+      body: file.body,
+      cacheControl: file.cacheControl,
+      headers: { 'content-security-policy': SITE_CONTENT_SECURITY_POLICY, 'x-content-type-options': 'nosniff' },
+    });
   }
   for (const [urlPath, file] of Object.entries({ ...extraStaticRoutes(config), ...extra })) routes.set(urlPath, file);
   return routes;

@@ -13,7 +13,7 @@ import type { AddressInfo } from 'node:net';
 import { DescribeTableCommand } from '@aws-sdk/client-dynamodb';
 import { createLocalJWKSet, jwtVerify } from 'jose';
 import { loadConfig } from '../../functions/adapters/config';
-import { buildAppleAppSiteAssociation } from '../../functions/core/site';
+import { SITE_CONTENT_SECURITY_POLICY, buildAppleAppSiteAssociation } from '../../functions/core/site';
 import type { HttpEvent } from '../../functions/adapters/http/middleware';
 import type { ApiRoute, HandlerName } from '../../functions/handlers/routes';
 import { PortInUseError, startLocalStack, type LambdaHandler, type LocalStack } from '../../lib/local/dev-server';
@@ -238,6 +238,7 @@ describe('static site files', () => {
     expect(response.status).toBe(200);
     expect(response.headers.get('location')).toBeNull();
     expect(response.headers.get('content-type')).toBe(contentType);
+    expect(response.headers.get('content-security-policy')).toBe(SITE_CONTENT_SECURITY_POLICY);
     expect((await response.text()).length).toBeGreaterThan(0);
   });
 
@@ -261,6 +262,8 @@ describe('static site files', () => {
       expect((await appLinkAttempt).url()).toBe('lumenphotos://portal_redirect?session=bps_123&status=done');
       await expect(page.getAttribute('#open-app', 'href')).resolves.toBe('lumenphotos://portal_redirect?session=bps_123&status=done');
       await expect(page.textContent('#open-app')).resolves.toBe('Open Lumen Photos');
+      // The style sheet applied too: the policy's hashes match what the page carries.
+      await expect(page.evaluate('getComputedStyle(document.getElementById("open-app")).backgroundColor')).resolves.toBe('rgb(10, 102, 255)');
     } finally {
       await browser.close();
     }

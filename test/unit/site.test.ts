@@ -1,7 +1,17 @@
 import { readFileSync } from 'node:fs';
 import { DEFAULT_CONFIG_FILE } from '../../functions/adapters/config';
 import { parseConfig, type LinkoutConfig } from '../../functions/core/config';
-import { AASA_MAX_BYTES, buildAppleAppSiteAssociation, buildSiteFiles, escapeHtml } from '../../functions/core/site';
+import { createHash } from 'node:crypto';
+import {
+  AASA_MAX_BYTES,
+  FALLBACK_SCRIPT_SHA256,
+  FALLBACK_STYLE_SHA256,
+  SITE_CONTENT_SECURITY_POLICY,
+  buildAppleAppSiteAssociation,
+  buildSiteFiles,
+  escapeHtml,
+} from '../../functions/core/site';
+import { fallbackPageScript, fallbackPageStyle } from '../../static/templates';
 
 const exampleRaw = () => JSON.parse(readFileSync(DEFAULT_CONFIG_FILE, 'utf8'));
 const configWith = (mutate: (raw: any) => void = () => {}): LinkoutConfig => {
@@ -108,5 +118,25 @@ describe('fallback pages', () => {
     ['plain', 'plain'],
   ])('escapeHtml(%j) -> %j', (input, output) => {
     expect(escapeHtml(input)).toBe(output);
+  });
+});
+
+describe('content security policy', () => {
+  const sha256 = (text: string) => createHash('sha256').update(text).digest('base64');
+
+  it.each([
+    ['script', fallbackPageScript, FALLBACK_SCRIPT_SHA256],
+    ['style', fallbackPageStyle, FALLBACK_STYLE_SHA256],
+  ])('allows exactly the fallback page %s by its hash', (_kind, text, hash) => {
+    expect(sha256(text)).toBe(hash);
+    expect(SITE_CONTENT_SECURITY_POLICY).toContain(`'sha256-${hash}'`);
+  });
+
+  it('covers every inline script and style the pages contain', () => {
+    const html = fileAt(configWith(), 'portal_redirect').body;
+    const inline = [...html.matchAll(/<(script|style)>([\s\S]*?)<\/\1>/g)].map((m) => sha256(m[2]!));
+    expect(inline.sort()).toEqual([FALLBACK_SCRIPT_SHA256, FALLBACK_STYLE_SHA256].sort());
+    expect(html).not.toMatch(/ on\w+=/);
+    expect(SITE_CONTENT_SECURITY_POLICY).toMatch(/^default-src 'none'/);
   });
 });
