@@ -15,7 +15,7 @@ import { DynamoEntitlementStore, transientAccountLinks } from '../../functions/a
 import type { HttpResponse } from '../../functions/adapters/http/response';
 import { StripeBillingLookup } from '../../functions/adapters/stripe/billing-lookup';
 import { createStripeClient } from '../../functions/adapters/stripe/client';
-import { EntitlementSync } from '../../functions/core/entitlements-sync';
+import { EntitlementSync, type BillingLookup } from '../../functions/core/entitlements-sync';
 import { makeEntitlementsHandler } from '../../functions/handlers/entitlements';
 import { makeWebhookHandler } from '../../functions/handlers/webhook';
 import { buildApiGatewayEvent } from '../../lib/local/api-gateway-event';
@@ -49,6 +49,8 @@ export interface HarnessOptions {
   stripeApiUrl: string;
   webhookSecrets?: string[];
   now?: () => number;
+  /** Wraps the Stripe reads, for the one the emulator does not serve (Stripe Entitlements). */
+  billing?: (stripeBacked: BillingLookup) => BillingLookup;
 }
 
 export function createHarness(options: HarnessOptions): Harness {
@@ -80,7 +82,7 @@ export function createHarness(options: HarnessOptions): Harness {
   const now = options.now ?? (() => Math.floor(Date.now() / 1000));
   const secrets = options.webhookSecrets ?? [WEBHOOK_SECRET];
   const handlerLinks = transientAccountLinks(links);
-  const sync = new EntitlementSync({ store, links: handlerLinks, billing: new StripeBillingLookup(() => stripe), now });
+  const sync = new EntitlementSync({ store, links: handlerLinks, billing: (options.billing ?? ((b) => b))(new StripeBillingLookup(() => stripe)), now });
   const webhook = makeWebhookHandler({ sync, secrets: () => ({ secretKey: TEST_SECRET_KEY, webhookSecrets: secrets }), now });
   const entitlements = makeEntitlementsHandler({ config, links: handlerLinks, store, now });
   const invoke = async (handler: typeof webhook, event: ReturnType<typeof buildApiGatewayEvent>) =>

@@ -204,6 +204,39 @@ describe('POST /v1/webhooks/stripe', () => {
     });
   });
 
+  describe('same-second entitlement summaries', () => {
+    it('store the active entitlements Stripe lists now', async () => {
+      // The emulator has no Stripe Entitlements API: this one read answers from a fixed list.
+      const listed: string[] = [];
+      const withEntitlements = createHarness({
+        dynamoEndpoint: db.endpoint,
+        tableName: db.tableName,
+        stripeApiUrl: stripe.emulator.url,
+        now: () => NOW,
+        billing: (real) => ({
+          subscription: (id) => real.subscription(id),
+          customerAccountId: (id) => real.customerAccountId(id),
+          activeEntitlementKeys: async (customerId) => {
+            listed.push(customerId);
+            return ['raw_export', 'team_library'];
+          },
+        }),
+      });
+      try {
+        await withEntitlements.links.link('acct_sum_tie', 'cus_sum_tie');
+        const summary = (keys: string[]) => ({ object: 'entitlements.active_entitlement_summary', customer: 'cus_sum_tie', livemode: false, entitlements: { object: 'list', data: keys.map((lookup_key) => ({ lookup_key })) } });
+        const type = 'entitlements.active_entitlement_summary.updated';
+        expect(body(await withEntitlements.deliverEvent(stripeEvent('evt_st_1', type, NOW - 4, summary([]))))).toMatchObject({ outcome: 'applied' });
+        expect(body(await withEntitlements.deliverEvent(stripeEvent('evt_st_2', type, NOW - 4, summary(['raw_export']))))).toMatchObject({ outcome: 'applied' });
+        expect(listed).toEqual(['cus_sum_tie']);
+        const keys = body(await withEntitlements.getEntitlements('acct_sum_tie')).entitlements.map((e: { key: string }) => e.key);
+        expect(keys).toEqual(['raw_export', 'team_library']);
+      } finally {
+        withEntitlements.close();
+      }
+    });
+  });
+
   describe('customers Linkout has not seen', () => {
     it('links through metadata.app_account_id, asking Stripe once', async () => {
       const customer = await stripe.stripe.customers.create({ metadata: { app_account_id: 'acct_meta' } });
