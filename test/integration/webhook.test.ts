@@ -263,6 +263,20 @@ describe('POST /v1/webhooks/stripe', () => {
       expect(body(await h.getEntitlements('acct_later'))).toMatchObject({ customerId: customer.id, active: true });
     });
 
+    it('keeps an account’s first customer when another customer names the same account', async () => {
+      const first = await stripe.stripe.customers.create({ metadata: { app_account_id: 'acct_first' } });
+      const second = await stripe.stripe.customers.create({ metadata: { app_account_id: 'acct_first' } });
+      await h.links.link('acct_first', first.id);
+      const event = (i: number) =>
+        stripeEvent(`evt_second_${i}`, 'customer.subscription.updated', NOW - 20 + i, subscriptionObject({ id: 'sub_second', customer: second.id, status: 'active' }));
+      h.resetCounts();
+      expect(body(await h.deliverEvent(event(0))).outcome).toBe('applied');
+      expect(body(await h.deliverEvent(event(1))).outcome).toBe('applied');
+      expect(h.counts.stripeCalls).toBe(1);
+      expect(await h.links.customerForAccount('acct_first')).toBe(first.id);
+      expect(await h.links.accountForCustomer(second.id)).toBeUndefined();
+    });
+
     it('links from a customer.updated event that carries the account', async () => {
       const event = stripeEvent('evt_cu_1', 'customer.updated', NOW, { id: 'cus_from_event', object: 'customer', metadata: { app_account_id: 'acct_ev' } });
       expect(body(await h.deliverEvent(event)).outcome).toBe('applied');
