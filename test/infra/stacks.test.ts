@@ -384,6 +384,14 @@ describe('universal-link site', () => {
     expect(api.AllowedMethods).toEqual(expect.arrayContaining(['POST']));
   });
 
+  it('keeps the API off the site domain with apiOnSiteDomain: false', () => {
+    const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+    const site = Template.fromStack(buildLinkoutApp(app, { config, stageName: 'dev', apiOnSiteDomain: false, nag: false }).site);
+    const distribution = Object.values(resourcesOf(site, 'AWS::CloudFront::Distribution'))[0]!.Properties.DistributionConfig;
+    expect(distribution).not.toHaveProperty('CacheBehaviors');
+    expect(distribution.Origins).toHaveLength(1);
+  });
+
   it('adds security headers, with a CSP that allows only the pages\' own inline script', () => {
     const policy = Object.values(resourcesOf(dev.site, 'AWS::CloudFront::ResponseHeadersPolicy'))[0]!.Properties.ResponseHeadersPolicyConfig;
     const headers = policy.SecurityHeadersConfig;
