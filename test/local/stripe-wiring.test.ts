@@ -3,12 +3,15 @@
  * wired into a running stack: catalog seeded, portal configurations synced, signed events delivered
  * to the stack's own webhook route and accepted there.
  */
+import { once } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { loadConfig } from '../../functions/adapters/config';
 import { createStripeClient } from '../../functions/adapters/stripe/client';
-import { startLocalStack, type LocalStack } from '../../lib/local/dev-server';
+import { PortInUseError, startLocalStack, type LocalStack } from '../../lib/local/dev-server';
 import { LOCAL_SECRET_KEY, LOCAL_WEBHOOK_SECRET, stripeTargetFromEnv, webhookSecretsFromEnv } from '../../lib/local/stripe-target';
 
 describe('stripe target from the environment', () => {
@@ -37,6 +40,24 @@ describe('stripe target from the environment', () => {
     ['whsec_a, whsec_b,', ['whsec_a', 'whsec_b']],
   ])('webhook secrets from %j', (value, expected) => {
     expect(webhookSecretsFromEnv(value === undefined ? {} : { STRIPE_WEBHOOK_SECRET: value })).toEqual(expected);
+  });
+});
+
+describe('an emulator port that is taken', () => {
+  it('fails the start with a message naming STRIPE_EMULATOR_PORT', async () => {
+    const blocker = createServer();
+    blocker.listen(0, '127.0.0.1');
+    await once(blocker, 'listening');
+    const { port } = blocker.address() as AddressInfo;
+    const stateDir = mkdtempSync(path.join(tmpdir(), 'linkout-port-'));
+    try {
+      const attempt = startLocalStack({ port: 0, env: { STRIPE_EMULATOR_PORT: String(port) }, config: loadConfig({}), stateDir });
+      await expect(attempt).rejects.toThrow(PortInUseError);
+      await expect(attempt).rejects.toThrow(`STRIPE_EMULATOR_PORT=${port + 1}`);
+    } finally {
+      blocker.close();
+      rmSync(stateDir, { recursive: true, force: true });
+    }
   });
 });
 
