@@ -37,7 +37,11 @@ export function makeEntitlementsHandler(deps: EntitlementsDeps | (() => Entitlem
 export function entitlementsDepsFromEnv(env: NodeJS.ProcessEnv = process.env): EntitlementsDeps {
   const db = documentClient(dynamoFromEnv(env));
   const tableName = tableNameFromEnv(env);
-  return { config: loadConfig(env), links: transientAccountLinks(new DynamoAccountLinks(db, tableName)), store: new DynamoEntitlementStore(db, tableName) };
+  return {
+    config: loadConfig(env),
+    links: transientAccountLinks(new DynamoAccountLinks(db, tableName)),
+    store: new DynamoEntitlementStore(db, tableName),
+  };
 }
 
 export const handler = makeEntitlementsHandler(() => entitlementsDepsFromEnv());

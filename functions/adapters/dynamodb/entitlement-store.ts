@@ -69,19 +69,28 @@ export class DynamoEntitlementStore implements EntitlementStore {
   ) {}
 
   putSubscription(event: EventPosition, subscription: SubscriptionSnapshot): Promise<OrderedWriteResult> {
-    return this.orderedWrite(subscriptionKey(subscription.customerId, subscription.id), SNAPSHOT, event, this.snapshotValues(subscription), isTerminal(subscription.status));
+    const key = subscriptionKey(subscription.customerId, subscription.id);
+    return this.orderedWrite(key, SNAPSHOT, event, this.snapshotValues(subscription), isTerminal(subscription.status));
   }
 
   putResolvedSubscription(event: EventPosition, subscription: SubscriptionSnapshot): Promise<ResolvedWriteResult> {
-    return this.resolvedWrite(subscriptionKey(subscription.customerId, subscription.id), SNAPSHOT, event, this.snapshotValues(subscription));
+    const key = subscriptionKey(subscription.customerId, subscription.id);
+    return this.resolvedWrite(key, SNAPSHOT, event, this.snapshotValues(subscription));
   }
 
   putInvoiceSignal(event: EventPosition, customerId: string, subscriptionId: string, signal: InvoiceSignal): Promise<OrderedWriteResult> {
-    return this.orderedWrite(subscriptionKey(customerId, subscriptionId), INVOICE, event, this.invoiceValues(customerId, subscriptionId, signal), false);
+    const values = this.invoiceValues(customerId, subscriptionId, signal);
+    return this.orderedWrite(subscriptionKey(customerId, subscriptionId), INVOICE, event, values, false);
   }
 
-  putResolvedInvoiceSignal(event: EventPosition, customerId: string, subscriptionId: string, signal: InvoiceSignal): Promise<ResolvedWriteResult> {
-    return this.resolvedWrite(subscriptionKey(customerId, subscriptionId), INVOICE, event, this.invoiceValues(customerId, subscriptionId, signal));
+  putResolvedInvoiceSignal(
+    event: EventPosition,
+    customerId: string,
+    subscriptionId: string,
+    signal: InvoiceSignal,
+  ): Promise<ResolvedWriteResult> {
+    const values = this.invoiceValues(customerId, subscriptionId, signal);
+    return this.resolvedWrite(subscriptionKey(customerId, subscriptionId), INVOICE, event, values);
   }
 
   putEntitlementSummary(event: EventPosition, customerId: string, lookupKeys: string[]): Promise<OrderedWriteResult> {
@@ -94,14 +103,22 @@ export class DynamoEntitlementStore implements EntitlementStore {
 
   async markCustomerDeleted(event: EventPosition, customerId: string): Promise<'applied' | 'duplicate'> {
     try {
-      await this.guard(this.db.send(
-        new PutCommand({
-          TableName: this.tableName,
-          Item: { ...customerDeletedKey(customerId), customerId, eventId: event.eventId, deletedAt: event.created, updatedAt: this.stamp() },
-          // A deleted customer stays deleted: any later copy changes nothing.
-          ConditionExpression: 'attribute_not_exists(pk)',
-        }),
-      ));
+      await this.guard(
+        this.db.send(
+          new PutCommand({
+            TableName: this.tableName,
+            Item: {
+              ...customerDeletedKey(customerId),
+              customerId,
+              eventId: event.eventId,
+              deletedAt: event.created,
+              updatedAt: this.stamp(),
+            },
+            // A deleted customer stays deleted: any later copy changes nothing.
+            ConditionExpression: 'attribute_not_exists(pk)',
+          }),
+        ),
+      );
       return 'applied';
     } catch (error) {
       if (error instanceof ConditionalCheckFailedException) return 'duplicate';
@@ -113,15 +130,17 @@ export class DynamoEntitlementStore implements EntitlementStore {
     const records: CustomerRecords = { subscriptions: [], deleted: false };
     let startKey: Item | undefined;
     do {
-      const page = await this.guard(this.db.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          KeyConditionExpression: 'pk = :pk',
-          ExpressionAttributeValues: { ':pk': customerPk(customerId) },
-          ConsistentRead: true,
-          ExclusiveStartKey: startKey,
-        }),
-      ));
+      const page = await this.guard(
+        this.db.send(
+          new QueryCommand({
+            TableName: this.tableName,
+            KeyConditionExpression: 'pk = :pk',
+            ExpressionAttributeValues: { ':pk': customerPk(customerId) },
+            ConsistentRead: true,
+            ExclusiveStartKey: startKey,
+          }),
+        ),
+      );
       for (const item of page.Items ?? []) addRecord(records, item);
       startKey = page.LastEvaluatedKey;
     } while (startKey);
@@ -134,17 +153,25 @@ export class DynamoEntitlementStore implements EntitlementStore {
   }
 
   async recordCustomerLookup(customerId: string, atSeconds: number): Promise<void> {
-    await this.guard(this.db.send(
-      new PutCommand({
-        TableName: this.tableName,
-        // `ttl` lets DynamoDB delete the marker once it no longer matters.
-        Item: { ...customerLookupKey(customerId), checkedAt: atSeconds, ttl: atSeconds + CUSTOMER_LOOKUP_TTL_SECONDS },
-      }),
-    ));
+    await this.guard(
+      this.db.send(
+        new PutCommand({
+          TableName: this.tableName,
+          // `ttl` lets DynamoDB delete the marker once it no longer matters.
+          Item: { ...customerLookupKey(customerId), checkedAt: atSeconds, ttl: atSeconds + CUSTOMER_LOOKUP_TTL_SECONDS },
+        }),
+      ),
+    );
   }
 
   /** The one conditional write of the common path. */
-  private async orderedWrite(key: Key, group: OrderedGroup, event: EventPosition, values: Item, incomingTerminal: boolean): Promise<OrderedWriteResult> {
+  private async orderedWrite(
+    key: Key,
+    group: OrderedGroup,
+    event: EventPosition,
+    values: Item,
+    incomingTerminal: boolean,
+  ): Promise<OrderedWriteResult> {
     const set: Item = { ...values, [group.watermark]: event.created, [group.eventIds]: [event.eventId] };
     const update = updateExpression(set);
     update.names['#wm'] = group.watermark;
@@ -158,18 +185,20 @@ export class DynamoEntitlementStore implements EntitlementStore {
       condition = `attribute_not_exists(#wm) OR (#wm < :created AND NOT (#st IN (${terminalList})))`;
     }
     try {
-      await this.guard(this.db.send(
-        new UpdateCommand({
-          TableName: this.tableName,
-          Key: key,
-          UpdateExpression: update.expression,
-          ConditionExpression: condition,
-          ExpressionAttributeNames: update.names,
-          ExpressionAttributeValues: update.values,
-          // Real DynamoDB returns the blocking item with the failure and saves the read below.
-          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-        }),
-      ));
+      await this.guard(
+        this.db.send(
+          new UpdateCommand({
+            TableName: this.tableName,
+            Key: key,
+            UpdateExpression: update.expression,
+            ConditionExpression: condition,
+            ExpressionAttributeNames: update.names,
+            ExpressionAttributeValues: update.values,
+            // Real DynamoDB returns the blocking item with the failure and saves the read below.
+            ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+          }),
+        ),
+      );
       return 'applied';
     } catch (error) {
       if (!(error instanceof ConditionalCheckFailedException)) throw error;
@@ -189,16 +218,18 @@ export class DynamoEntitlementStore implements EntitlementStore {
     update.values[':created'] = event.created;
     update.values[':ids'] = [event.eventId];
     try {
-      await this.guard(this.db.send(
-        new UpdateCommand({
-          TableName: this.tableName,
-          Key: key,
-          UpdateExpression: `${update.expression}, #ids = list_append(#ids, :ids)`,
-          ConditionExpression: '#wm = :created',
-          ExpressionAttributeNames: update.names,
-          ExpressionAttributeValues: update.values,
-        }),
-      ));
+      await this.guard(
+        this.db.send(
+          new UpdateCommand({
+            TableName: this.tableName,
+            Key: key,
+            UpdateExpression: `${update.expression}, #ids = list_append(#ids, :ids)`,
+            ConditionExpression: '#wm = :created',
+            ExpressionAttributeNames: update.names,
+            ExpressionAttributeValues: update.values,
+          }),
+        ),
+      );
       return 'applied';
     } catch (error) {
       if (error instanceof ConditionalCheckFailedException) return 'stale';
