@@ -74,16 +74,7 @@ export class ApiStack extends Stack {
       jwtAudience: stage.config.auth.audience,
       identitySource: ['$request.header.Authorization'],
     });
-    const routes = apiRoutes.map((route) => this.addRoute(route, route.authorized ? authorizer : new HttpNoneAuthorizer()));
-    for (const [index, route] of apiRoutes.entries()) {
-      if (route.authorized) continue;
-      for (const unauthorized of routes[index]!) {
-        Validations.of(unauthorized).acknowledge({
-          id: 'AwsSolutions-APIG4',
-          reason: 'Stripe cannot send a JWT; the webhook handler authenticates every delivery by its Stripe-Signature HMAC on the raw body.',
-        });
-      }
-    }
+    const routes = apiRoutes.map((route) => this.addRoute(route, authorizer));
     this.throttlePortalSessions(apiStage.node.defaultChild as CfnStage, routes);
 
     this.alarmTopic = this.createAlarmTopic(stage);
@@ -116,14 +107,24 @@ export class ApiStack extends Stack {
     return functions;
   }
 
-  private addRoute(route: ApiRoute, authorizer: HttpJwtAuthorizer | HttpNoneAuthorizer): HttpRoute[] {
+  /** One route of the table; the JWT authorizer unless the route is explicitly unauthorized (Stripe's webhook). */
+  private addRoute(route: ApiRoute, jwt: HttpJwtAuthorizer): HttpRoute[] {
     const fn = this.functions.get(route.handler)!;
-    return this.api.addRoutes({
+    const added = this.api.addRoutes({
       path: route.path,
       methods: [HttpMethod[route.method]],
       integration: new HttpLambdaIntegration(`${pascal(route.handler)}${route.method}Integration`, fn),
-      authorizer,
+      authorizer: route.authorized ? jwt : new HttpNoneAuthorizer(),
     });
+    if (!route.authorized) {
+      for (const unauthorized of added) {
+        Validations.of(unauthorized).acknowledge({
+          id: 'AwsSolutions-APIG4',
+          reason: 'Stripe cannot send a JWT; the webhook handler authenticates every delivery by its Stripe-Signature HMAC on the raw body.',
+        });
+      }
+    }
+    return added;
   }
 
   private throttlePortalSessions(stage: CfnStage, routes: HttpRoute[][]): void {
