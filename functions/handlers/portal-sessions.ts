@@ -63,10 +63,11 @@ function depsFromEnv(): PortalSessionsDeps {
   };
 }
 
-let built: ReturnType<typeof makePortalSessionsHandler> | undefined;
+type PortalSessionsHandler = ReturnType<typeof makePortalSessionsHandler>;
+let built: PortalSessionsHandler | undefined;
 
 /** The Lambda entry: dependencies are built on the first invocation (cold start), not at import. */
-export const handler = (event: Parameters<ReturnType<typeof makePortalSessionsHandler>>[0], context: Parameters<ReturnType<typeof makePortalSessionsHandler>>[1]) => {
+export const handler = (event: Parameters<PortalSessionsHandler>[0], context: Parameters<PortalSessionsHandler>[1]) => {
   built ??= makePortalSessionsHandler(depsFromEnv());
   return built(event, context);
 };

@@ -13,7 +13,7 @@ import type {
   SubscriptionRef,
   Subscriptions,
 } from '../../core/portal-sessions';
-import { callStripe, isStripeResourceMissing } from './errors';
+import { appErrorFromStripe, callStripe, isStripeResourceMissing } from './errors';
 
 /** How long a container trusts a resolved configuration id before listing again (re-syncs change prices). */
 export const CONFIGURATION_CACHE_MS = 5 * 60 * 1000;
@@ -69,18 +69,20 @@ export class StripeSubscriptions implements Subscriptions {
   constructor(private readonly stripe: () => Stripe) {}
 
   async find(subscriptionId: string): Promise<SubscriptionRef | undefined> {
+    let subscription: Stripe.Subscription;
     try {
-      const subscription = await callStripe('looking up the subscription', () => this.stripe().subscriptions.retrieve(subscriptionId));
-      return {
-        id: subscription.id,
-        customerId: typeof subscription.customer === 'string' ? subscription.customer : subscription.customer.id,
-        status: subscription.status,
-        items: subscription.items.data.map((item) => ({ id: item.id, priceId: item.price.id, quantity: item.quantity ?? 1 })),
-      };
+      subscription = await this.stripe().subscriptions.retrieve(subscriptionId);
     } catch (error) {
-      if (error instanceof AppError && isStripeResourceMissing(error.cause)) return undefined;
-      throw error;
+      // An id Stripe does not know is answered like someone else's subscription: not found.
+      if (isStripeResourceMissing(error)) return undefined;
+      throw appErrorFromStripe(error, 'looking up the subscription');
     }
+    return {
+      id: subscription.id,
+      customerId: typeof subscription.customer === 'string' ? subscription.customer : subscription.customer.id,
+      status: subscription.status,
+      items: subscription.items.data.map((item) => ({ id: item.id, priceId: item.price.id, quantity: item.quantity ?? 1 })),
+    };
   }
 }
 
