@@ -4,6 +4,7 @@
  */
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { apiRoutes } from '../functions/handlers/routes';
 import { startLocalStack, type LocalStack } from '../lib/local/dev-server';
 import { stateDirFromEnv } from '../lib/local/dev-jwt';
 
@@ -51,7 +52,8 @@ function banner(stack: LocalStack, dataDir: string | undefined): string {
     '',
     `Linkout local stack for "${stack.config.app.name}" is ready.`,
     '',
-    `  API               ${stack.url}  (routes: POST /v1/portal-sessions, GET /v1/entitlements, POST /v1/webhooks/stripe)`,
+    `  API               ${stack.url}`,
+    ...apiRoutes.map((route) => `                      ${route.method.padEnd(5)} ${route.path}${route.authorized ? '  (JWT)' : ''}`),
     `  Health            ${stack.url}/healthz`,
     `  AASA              ${stack.url}/.well-known/apple-app-site-association`,
     `  Fallback pages    ${stack.url}/portal_redirect  ${stack.url}/checkout_redirect`,
