@@ -55,6 +55,8 @@ export interface EntitlementSyncPorts {
 export const CUSTOMER_LOOKUP_TTL_SECONDS = 24 * 60 * 60;
 /** The same answer kept in process memory (a warm Lambda), to spare the table read as well. */
 const NEGATIVE_MEMORY_SECONDS = 5 * 60;
+/** Bounds the memory of a long-lived container; forgetting only costs one read per customer. */
+const MAX_REMEMBERED_CUSTOMERS = 50_000;
 
 export class EntitlementSync {
   /** customerId -> Unix second until which no link work is needed (Infinity once linked). */
@@ -123,6 +125,7 @@ export class EntitlementSync {
   private async ensureAccountLink(customerId: string): Promise<void> {
     const now = this.now();
     if ((this.settledCustomers.get(customerId) ?? 0) > now) return;
+    if (this.settledCustomers.size >= MAX_REMEMBERED_CUSTOMERS) this.settledCustomers.clear();
     const { links, store, billing } = this.ports;
     if (await links.accountForCustomer(customerId)) {
       this.settledCustomers.set(customerId, Infinity);

@@ -47,6 +47,20 @@ describe('POST /v1/webhooks/stripe', () => {
     });
   });
 
+  it('answers 503 and writes nothing while no signing secret is configured', async () => {
+    const unconfigured = createHarness({ dynamoEndpoint: db.endpoint, tableName: db.tableName, stripeApiUrl: stripe.emulator.url, webhookSecrets: [], now: () => NOW });
+    try {
+      const payload = JSON.stringify(created('evt_nosecret', 'cus_nosecret'));
+      const response = await unconfigured.deliver(payload, { 'stripe-signature': sign(payload, WEBHOOK_SECRET, NOW) });
+      expect(response.statusCode).toBe(503);
+      expect(body(response).error.code).toBe('webhook_not_configured');
+      expect(unconfigured.counts.writes).toBe(0);
+      expect(await unconfigured.scan()).toEqual([]);
+    } finally {
+      unconfigured.close();
+    }
+  });
+
   describe('accepts every valid form', () => {
     it('a body signed with the previous secret while the new one rolls out', async () => {
       const event = created('evt_rot_old', 'cus_rot_a');
