@@ -144,7 +144,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       STRIPE_SECRET_KEY: stripe.secretKey,
       STRIPE_WEBHOOK_SECRET: webhookSecrets.join(','),
       STRIPE_API_URL: stripeApiUrl,
-      ...(options.config && { LINKOUT_CONFIG: JSON.stringify(options.config) }),
+      // The handlers see exactly the configuration the stack was started with.
+      LINKOUT_CONFIG: JSON.stringify(config),
     });
     cleanups.push(async () => restoreEnv());
     // The API is usable from here on: the sync below makes the emulator deliver webhooks to it.

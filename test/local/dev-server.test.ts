@@ -276,6 +276,7 @@ describe('stack wiring', () => {
     expect(process.env.DYNAMODB_ENDPOINT).toBe(stack.dynamoEndpoint);
     expect(process.env.STRIPE_API_URL).toBe('http://127.0.0.1:9');
     expect(process.env.STRIPE_WEBHOOK_SECRET).toMatch(/^whsec_linkout_local_/);
+    expect(JSON.parse(process.env.LINKOUT_CONFIG!)).toEqual(config);
     const client = localDynamoClient(stack.dynamoEndpoint);
     try {
       const { Table } = await client.send(new DescribeTableCommand({ TableName: stack.tableName }));
