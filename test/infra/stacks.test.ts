@@ -95,6 +95,15 @@ describe('stages', () => {
     expect(logRetention(asked)).toBe(allowed);
   });
 
+  it('pins the stacks to an account and region only when the stage says so', () => {
+    const pinned = structuredClone(config);
+    pinned.stages.dev = { ...pinned.stages.dev!, account: '123456789012', region: 'eu-west-1' };
+    const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+    const built = buildLinkoutApp(app, { config: pinned, stageName: 'dev', nag: false });
+    for (const stack of [built.data, built.api, built.site]) expect([stack.account, stack.region]).toEqual(['123456789012', 'eu-west-1']);
+    expect(Stack.of(dev.stacks[0]!).environment).toBe('aws://unknown-account/unknown-region');
+  });
+
   it('re-syncs portal configurations exactly when the portal-relevant configuration changes', () => {
     const headline = structuredClone(config);
     headline.portal.businessProfile.headline = 'Another headline';
