@@ -10,6 +10,7 @@ import type Stripe from 'stripe';
 import { createStripeClient } from '../../functions/adapters/stripe/client';
 import { useLocalDynamo } from '../helpers/dynamodb';
 import { TEST_SECRET_KEY, useStripeEmulator } from '../helpers/stripe';
+import { contractProblems } from './portal-contract';
 import { owner, usePortalHarness } from './portal-harness';
 
 interface Fault {
@@ -88,6 +89,7 @@ describe('Stripe failures map to clear API errors', () => {
     expect(answer.body).toEqual({ error: { code, message: expect.stringContaining('creating the portal session') } });
     expect(answer.headers['retry-after']).toBe(retryAfter);
     expect(answer.headers['cache-control']).toBe('no-store');
+    expect(contractProblems('POST', '/v1/portal-sessions', answer)).toEqual([]);
   });
 
   it('never leaks the API key in an error message', async () => {
@@ -104,6 +106,7 @@ describe('Stripe failures map to clear API errors', () => {
     const answer = await portal.post(owner('team-faults'), undefined, () => fresh);
     expect(answer.status).toBe(503);
     expect(answer.body.error).toEqual({ code: 'portal_not_configured', message: expect.stringContaining('npm run portal:sync') });
+    expect(contractProblems('POST', '/v1/portal-sessions', answer)).toEqual([]);
   });
 
   it('a rate-limited customer creation -> 429, and the retry creates one customer', async () => {
