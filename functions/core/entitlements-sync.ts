@@ -84,16 +84,17 @@ export class EntitlementSync {
       }
       case 'entitlement_summary': {
         const written = await store.putEntitlementSummary(event, event.customerId, event.lookupKeys);
-        if (written !== 'tie') return written;
-        const keys = await this.ports.billing.activeEntitlementKeys(event.customerId);
-        return store.putResolvedEntitlementSummary(event, event.customerId, keys);
+        const outcome = written === 'tie' ? await this.resolveSummaryTie(event) : written;
+        await this.ensureAccountLink(event.customerId);
+        return outcome;
       }
       case 'customer_deleted':
         return store.markCustomerDeleted(event, event.customerId);
       case 'customer':
         if (!event.accountId) return 'ignored';
-        await this.link(event.accountId, event.customerId);
-        return 'applied';
+        // Links never change once made (first link wins), so a known link needs no write.
+        if (this.settledCustomers.get(event.customerId) === Infinity) return 'duplicate';
+        return (await this.link(event.accountId, event.customerId)) ? 'applied' : 'ignored';
       case 'ignored':
         return 'ignored';
     }
@@ -104,6 +105,12 @@ export class EntitlementSync {
     const current = await this.ports.billing.subscription(subscriptionId);
     if (!current) return 'stale';
     return this.ports.store.putResolvedSubscription(event, current);
+  }
+
+  /** Two entitlement summaries of one customer in one second: Stripe's current list decides. */
+  private async resolveSummaryTie(event: Extract<BillingEvent, { kind: 'entitlement_summary' }>): Promise<WebhookOutcome> {
+    const keys = await this.ports.billing.activeEntitlementKeys(event.customerId);
+    return this.ports.store.putResolvedEntitlementSummary(event, event.customerId, keys);
   }
 
   /** Two invoice events of one subscription in one second: the subscription's status decides. */

@@ -295,6 +295,10 @@ describe('POST /v1/webhooks/stripe', () => {
       const event = stripeEvent('evt_cu_1', 'customer.updated', NOW, { id: 'cus_from_event', object: 'customer', metadata: { app_account_id: 'acct_ev' } });
       expect(body(await h.deliverEvent(event)).outcome).toBe('applied');
       expect(await h.links.customerForAccount('acct_ev')).toBe('cus_from_event');
+      h.resetCounts();
+      const again = stripeEvent('evt_cu_2', 'customer.updated', NOW, { id: 'cus_from_event', object: 'customer', metadata: { app_account_id: 'acct_ev' } });
+      expect(body(await h.deliverEvent(again)).outcome).toBe('duplicate');
+      expect(h.counts.writes).toBe(0);
     });
   });
 
