@@ -6,7 +6,6 @@
  * an explicit content type (an extensionless S3 object is otherwise binary/octet-stream), there is
  * no error-response rewrite (it would serve HTML at the AASA path), and no redirect in front of it.
  */
-import { createHash } from 'node:crypto';
 import { Annotations, CfnElement, CfnOutput, DefaultStackSynthesizer, Duration, Fn, RemovalPolicy, Stack, type StackProps, Validations } from 'aws-cdk-lib';
 import { Certificate } from 'aws-cdk-lib/aws-certificatemanager';
 import {
@@ -27,7 +26,7 @@ import { HttpOrigin, S3BucketOrigin } from 'aws-cdk-lib/aws-cloudfront-origins';
 import { BlockPublicAccess, Bucket, BucketEncryption, ObjectOwnership } from 'aws-cdk-lib/aws-s3';
 import { BucketDeployment, CacheControl, Source } from 'aws-cdk-lib/aws-s3-deployment';
 import type { Construct } from 'constructs';
-import { buildSiteFiles, type SiteFile } from '../../functions/core/site';
+import { SITE_CONTENT_SECURITY_POLICY, buildSiteFiles, type SiteFile } from '../../functions/core/site';
 import type { LinkoutStage } from './stage';
 
 export interface SiteStackProps extends StackProps {
@@ -56,7 +55,7 @@ export class SiteStack extends Stack {
       autoDeleteObjects: true,
     });
 
-    const headers = this.securityHeaders(files);
+    const headers = this.securityHeaders();
     const { domainNames, certificate } = this.customDomain(stage);
     this.distribution = new Distribution(this, 'Distribution', {
       comment: `Linkout universal links (${stage.name})`,
@@ -136,18 +135,8 @@ export class SiteStack extends Stack {
     };
   }
 
-  /** Security headers for every response; the CSP allows exactly the pages' own inline script and style. */
-  private securityHeaders(files: SiteFile[]): ResponseHeadersPolicy {
-    const html = files.filter((file) => file.contentType.startsWith('text/html')).map((file) => file.body);
-    const csp = [
-      "default-src 'none'",
-      `script-src ${inlineHashes(html, 'script') || "'none'"}`,
-      `style-src ${inlineHashes(html, 'style') || "'none'"}`,
-      "img-src 'self'",
-      "base-uri 'none'",
-      "form-action 'none'",
-      "frame-ancestors 'none'",
-    ].join('; ');
+  /** Security headers for every response; the CSP is the site's one policy (functions/core/site.ts), shared with the local server. */
+  private securityHeaders(): ResponseHeadersPolicy {
     return new ResponseHeadersPolicy(this, 'SecurityHeaders', {
       comment: 'Linkout universal-link site security headers',
       securityHeadersBehavior: {
@@ -155,7 +144,7 @@ export class SiteStack extends Stack {
         contentTypeOptions: { override: true },
         frameOptions: { frameOption: HeadersFrameOption.DENY, override: true },
         referrerPolicy: { referrerPolicy: HeadersReferrerPolicy.NO_REFERRER, override: true },
-        contentSecurityPolicy: { contentSecurityPolicy: csp, override: true },
+        contentSecurityPolicy: { contentSecurityPolicy: SITE_CONTENT_SECURITY_POLICY, override: true },
       },
     });
   }
@@ -217,18 +206,6 @@ export class SiteStack extends Stack {
       { id: 'AwsSolutions-IAM5[Resource::*]', reason: 'cloudfront:CreateInvalidation does not support resource-level permissions in the policy BucketDeployment writes.' },
     );
   }
-}
-
-/** 'sha256-...' sources for every inline <script>/<style> body in the pages. */
-function inlineHashes(pages: string[], tag: 'script' | 'style'): string {
-  const pattern = new RegExp(`<${tag}>([\\s\\S]*?)</${tag}>`, 'g');
-  const hashes = new Set<string>();
-  for (const page of pages) {
-    for (const match of page.matchAll(pattern)) {
-      hashes.add(`'sha256-${createHash('sha256').update(match[1]!).digest('base64')}'`);
-    }
-  }
-  return [...hashes].join(' ');
 }
 
 function deploymentId(contentType: string): string {
