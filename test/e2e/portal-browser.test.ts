@@ -88,4 +88,19 @@ describe('hosted portal in Chromium (local stack)', () => {
     expect(entitlements.body.subscriptions).toEqual([expect.objectContaining({ id: subscriptionId, cancelAtPeriodEnd: true, grantsAccess: true })]);
     expect(entitlements.body.entitlements[0]).toMatchObject({ willRenew: false });
   });
+  it("the owner's confirm-update deep link switches the plan and returns to the app", async () => {
+    const { subscriptionId: upgrading } = await portal.subscribedAccount('team-upgrade');
+    const [yearly] = (await portal.stripe.prices.list({ lookup_keys: ['stock_photos_yearly'] })).data;
+    const token = await portal.token('team-upgrade', 'owner');
+    const { page } = await openPortal(token, { flow: { type: 'subscription_update_confirm', subscriptionId: upgrading, priceId: yearly!.id } });
+    expect(await page.getByTestId('update-confirmation').count()).toBe(1);
+    const [returnRequest] = await Promise.all([
+      page.waitForRequest((request) => request.isNavigationRequest() && request.url().startsWith('https://links.lumenphotos.example/')),
+      page.getByTestId('switch-price').click(),
+    ]);
+    expect(returnRequest.url()).toBe(RETURN_URL);
+    await page.close();
+    const [item] = (await portal.stripe.subscriptions.retrieve(upgrading)).items.data;
+    expect(item!.price.id).toBe(yearly!.id);
+  });
 });
