@@ -1,9 +1,10 @@
 import { documentClient } from '../../functions/adapters/dynamodb/client';
 import { DynamoAccountLinks } from '../../functions/adapters/dynamodb/account-links';
-import { useLocalDynamo } from '../helpers/dynamodb';
+import { DYNAMO_SERVER_KINDS, useLocalDynamo } from '../helpers/dynamodb';
 
-describe('account links (DynamoDB)', () => {
-  const db = useLocalDynamo();
+// The race below rests on a conditional write: it runs on dynalite and on DynamoDB Local.
+describe.each(DYNAMO_SERVER_KINDS)('account links (%s)', (kind) => {
+  const db = useLocalDynamo({ kind });
   const links = () => new DynamoAccountLinks(documentClient(db.client), db.tableName);
 
   it('links an account to a customer in both directions', async () => {
