@@ -88,8 +88,13 @@ export class EntitlementSync {
         await this.ensureAccountLink(event.customerId);
         return outcome;
       }
-      case 'customer_deleted':
-        return store.markCustomerDeleted(event, event.customerId);
+      case 'customer_deleted': {
+        const outcome = await store.markCustomerDeleted(event, event.customerId);
+        // Free the account so that its next portal session creates a new customer (idempotent).
+        await this.ports.links.unlinkDeletedCustomer(event.customerId);
+        this.settledCustomers.delete(event.customerId);
+        return outcome;
+      }
       case 'customer':
         if (!event.accountId) return 'ignored';
         // Links never change once made (first link wins), so a known link needs no write.

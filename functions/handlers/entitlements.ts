@@ -5,7 +5,7 @@
 import { loadConfig } from '../adapters/config';
 import { documentClient, dynamoFromEnv, tableNameFromEnv } from '../adapters/dynamodb/client';
 import { DynamoAccountLinks } from '../adapters/dynamodb/account-links';
-import { DynamoEntitlementStore, transientAccountLinks } from '../adapters/dynamodb/entitlement-store';
+import { DynamoEntitlementStore } from '../adapters/dynamodb/entitlement-store';
 import { callerFrom } from '../adapters/http/auth';
 import { httpHandler } from '../adapters/http/middleware';
 import { jsonResponse } from '../adapters/http/response';
@@ -39,7 +39,7 @@ export function entitlementsDepsFromEnv(env: NodeJS.ProcessEnv = process.env): E
   const tableName = tableNameFromEnv(env);
   return {
     config: loadConfig(env),
-    links: transientAccountLinks(new DynamoAccountLinks(db, tableName)),
+    links: new DynamoAccountLinks(db, tableName),
     store: new DynamoEntitlementStore(db, tableName),
   };
 }

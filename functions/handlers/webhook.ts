@@ -7,7 +7,7 @@
 import { loadConfig } from '../adapters/config';
 import { documentClient, dynamoFromEnv, tableNameFromEnv } from '../adapters/dynamodb/client';
 import { DynamoAccountLinks } from '../adapters/dynamodb/account-links';
-import { DynamoEntitlementStore, transientAccountLinks } from '../adapters/dynamodb/entitlement-store';
+import { DynamoEntitlementStore } from '../adapters/dynamodb/entitlement-store';
 import { httpHandler, type HttpEvent } from '../adapters/http/middleware';
 import { jsonResponse } from '../adapters/http/response';
 import { logger } from '../adapters/logger';
@@ -56,7 +56,7 @@ export function webhookDepsFromEnv(env: NodeJS.ProcessEnv = process.env): Webhoo
   return {
     sync: new EntitlementSync({
       store: new DynamoEntitlementStore(db, tableName),
-      links: transientAccountLinks(new DynamoAccountLinks(db, tableName)),
+      links: new DynamoAccountLinks(db, tableName),
       billing: new StripeBillingLookup(lazyStripeClient(env)),
     }),
   };

@@ -11,7 +11,7 @@ import Stripe from 'stripe';
 import { loadConfig } from '../../functions/adapters/config';
 import { DynamoAccountLinks } from '../../functions/adapters/dynamodb/account-links';
 import { documentClient } from '../../functions/adapters/dynamodb/client';
-import { DynamoEntitlementStore, transientAccountLinks } from '../../functions/adapters/dynamodb/entitlement-store';
+import { DynamoEntitlementStore } from '../../functions/adapters/dynamodb/entitlement-store';
 import type { HttpResponse } from '../../functions/adapters/http/response';
 import { StripeBillingLookup } from '../../functions/adapters/stripe/billing-lookup';
 import { createStripeClient } from '../../functions/adapters/stripe/client';
@@ -81,10 +81,9 @@ export function createHarness(options: HarnessOptions): Harness {
   stripe.on('request', () => counts.stripeCalls++);
   const now = options.now ?? (() => Math.floor(Date.now() / 1000));
   const secrets = options.webhookSecrets ?? [WEBHOOK_SECRET];
-  const handlerLinks = transientAccountLinks(links);
-  const sync = new EntitlementSync({ store, links: handlerLinks, billing: (options.billing ?? ((b) => b))(new StripeBillingLookup(() => stripe)), now });
+  const sync = new EntitlementSync({ store, links, billing: (options.billing ?? ((b) => b))(new StripeBillingLookup(() => stripe)), now });
   const webhook = makeWebhookHandler({ sync, secrets: () => ({ secretKey: TEST_SECRET_KEY, webhookSecrets: secrets }), now });
-  const entitlements = makeEntitlementsHandler({ config, links: handlerLinks, store, now });
+  const entitlements = makeEntitlementsHandler({ config, links, store, now });
   const invoke = async (handler: typeof webhook, event: ReturnType<typeof buildApiGatewayEvent>) =>
     (await handler(event, {} as never)) as HttpResponse;
 

@@ -1,13 +1,16 @@
 /**
  * Items (single table, see README "Data model"):
- *   pk = ACCOUNT#<accountId>   sk = CUSTOMER   { customerId, linkedAt }   account -> customer
- *   pk = CUSTOMER#<customerId> sk = ACCOUNT    { accountId, linkedAt }    customer -> account
+ *   pk = ACCOUNT#<accountId>   sk = CUSTOMER   { customerId?, deletedCustomerId?, linkedAt }   account -> customer
+ *   pk = CUSTOMER#<customerId> sk = ACCOUNT    { accountId, linkedAt }                          customer -> account
  * The account item is written with a condition so that concurrent first requests agree on one
- * customer; the reverse item is idempotent and may be rewritten freely.
+ * customer; the reverse item is idempotent and may be rewritten freely. When Stripe deletes the
+ * customer, the account item drops `customerId` and remembers it as `deletedCustomerId`, so the
+ * account can get a new customer while late events can never link the deleted one again.
  */
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { GetCommand, PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { AccountLinks } from '../../core/accounts';
+import { guardStorage } from './storage-errors';
 
 export const accountKey = (accountId: string) => ({ pk: `ACCOUNT#${accountId}`, sk: 'CUSTOMER' });
 export const customerKey = (customerId: string) => ({ pk: `CUSTOMER#${customerId}`, sk: 'ACCOUNT' });
@@ -19,33 +22,69 @@ export class DynamoAccountLinks implements AccountLinks {
   ) {}
 
   async customerForAccount(accountId: string): Promise<string | undefined> {
-    const { Item } = await this.db.send(new GetCommand({ TableName: this.tableName, Key: accountKey(accountId) }));
-    return Item?.customerId as string | undefined;
+    return (await this.accountItem(accountId))?.customerId as string | undefined;
+  }
+
+  async deletedCustomerOf(accountId: string): Promise<string | undefined> {
+    return (await this.accountItem(accountId))?.deletedCustomerId as string | undefined;
   }
 
   async accountForCustomer(customerId: string): Promise<string | undefined> {
-    const { Item } = await this.db.send(new GetCommand({ TableName: this.tableName, Key: customerKey(customerId) }));
+    const { Item } = await guardStorage(this.db.send(new GetCommand({ TableName: this.tableName, Key: customerKey(customerId) })));
     return Item?.accountId as string | undefined;
   }
 
-  async link(accountId: string, customerId: string): Promise<string> {
+  async link(accountId: string, customerId: string): Promise<string | undefined> {
     const linkedAt = new Date().toISOString();
     try {
-      await this.db.send(
-        new PutCommand({
-          TableName: this.tableName,
-          Item: { ...accountKey(accountId), customerId, linkedAt },
-          ConditionExpression: 'attribute_not_exists(pk) OR customerId = :customerId',
-          ExpressionAttributeValues: { ':customerId': customerId },
-        }),
+      await guardStorage(
+        this.db.send(
+          new UpdateCommand({
+            TableName: this.tableName,
+            Key: accountKey(accountId),
+            UpdateExpression: 'SET customerId = :customerId, linkedAt = if_not_exists(linkedAt, :linkedAt)',
+            // Free (never linked, or its customer was deleted) or already this customer; never the deleted one.
+            ConditionExpression:
+              '(attribute_not_exists(customerId) OR customerId = :customerId) AND ' +
+              '(attribute_not_exists(deletedCustomerId) OR deletedCustomerId <> :customerId)',
+            ExpressionAttributeValues: { ':customerId': customerId, ':linkedAt': linkedAt },
+          }),
+        ),
       );
     } catch (error) {
       if (!(error instanceof ConditionalCheckFailedException)) throw error;
-      const existing = await this.customerForAccount(accountId);
-      if (!existing) throw error;
-      return existing;
+      return this.customerForAccount(accountId);
     }
-    await this.db.send(new PutCommand({ TableName: this.tableName, Item: { ...customerKey(customerId), accountId, linkedAt } }));
+    await guardStorage(
+      this.db.send(new PutCommand({ TableName: this.tableName, Item: { ...customerKey(customerId), accountId, linkedAt } })),
+    );
     return customerId;
+  }
+
+  async unlinkDeletedCustomer(customerId: string): Promise<string | undefined> {
+    const accountId = await this.accountForCustomer(customerId);
+    if (!accountId) return undefined;
+    try {
+      await guardStorage(
+        this.db.send(
+          new UpdateCommand({
+            TableName: this.tableName,
+            Key: accountKey(accountId),
+            UpdateExpression: 'REMOVE customerId SET deletedCustomerId = :customerId',
+            ConditionExpression: 'customerId = :customerId',
+            ExpressionAttributeValues: { ':customerId': customerId },
+          }),
+        ),
+      );
+    } catch (error) {
+      // Already unlinked (a duplicate delivery) or the account moved on to another customer.
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+    }
+    return accountId;
+  }
+
+  private async accountItem(accountId: string) {
+    const { Item } = await guardStorage(this.db.send(new GetCommand({ TableName: this.tableName, Key: accountKey(accountId) })));
+    return Item;
   }
 }

@@ -23,10 +23,8 @@ import {
   type DynamoDBDocumentClient,
   type NativeAttributeValue,
 } from '@aws-sdk/lib-dynamodb';
-import type { AccountLinks } from '../../core/accounts';
 import type { CustomerRecords, StoredSubscription } from '../../core/entitlements';
 import type { EntitlementStore, OrderedWriteResult, ResolvedWriteResult } from '../../core/entitlements-sync';
-import { AppError } from '../../core/errors';
 import { orderEvent, type Watermark } from '../../core/ordering';
 import { CUSTOMER_LOOKUP_TTL_SECONDS } from '../../core/entitlements-sync';
 import {
@@ -37,6 +35,7 @@ import {
   type SubscriptionSnapshot,
   type SubscriptionStatus,
 } from '../../core/stripe-events';
+import { guardStorage, storageUnavailable } from './storage-errors';
 
 type Item = Record<string, NativeAttributeValue>;
 type Key = { pk: string; sk: string };
@@ -103,7 +102,7 @@ export class DynamoEntitlementStore implements EntitlementStore {
 
   async markCustomerDeleted(event: EventPosition, customerId: string): Promise<'applied' | 'duplicate'> {
     try {
-      await this.guard(
+      await guardStorage(
         this.db.send(
           new PutCommand({
             TableName: this.tableName,
@@ -130,7 +129,7 @@ export class DynamoEntitlementStore implements EntitlementStore {
     const records: CustomerRecords = { subscriptions: [], deleted: false };
     let startKey: Item | undefined;
     do {
-      const page = await this.guard(
+      const page = await guardStorage(
         this.db.send(
           new QueryCommand({
             TableName: this.tableName,
@@ -148,12 +147,12 @@ export class DynamoEntitlementStore implements EntitlementStore {
   }
 
   async customerLookedUpSince(customerId: string, sinceSeconds: number): Promise<boolean> {
-    const { Item } = await this.guard(this.db.send(new GetCommand({ TableName: this.tableName, Key: customerLookupKey(customerId) })));
+    const { Item } = await guardStorage(this.db.send(new GetCommand({ TableName: this.tableName, Key: customerLookupKey(customerId) })));
     return typeof Item?.checkedAt === 'number' && Item.checkedAt >= sinceSeconds;
   }
 
   async recordCustomerLookup(customerId: string, atSeconds: number): Promise<void> {
-    await this.guard(
+    await guardStorage(
       this.db.send(
         new PutCommand({
           TableName: this.tableName,
@@ -185,7 +184,7 @@ export class DynamoEntitlementStore implements EntitlementStore {
       condition = `attribute_not_exists(#wm) OR (#wm < :created AND NOT (#st IN (${terminalList})))`;
     }
     try {
-      await this.guard(
+      await guardStorage(
         this.db.send(
           new UpdateCommand({
             TableName: this.tableName,
@@ -205,7 +204,7 @@ export class DynamoEntitlementStore implements EntitlementStore {
       const stored = error.Item ? unmarshall(error.Item) : await this.read(key);
       const decision = orderEvent(watermarkOf(stored, group), { ...event, terminal: incomingTerminal });
       // 'apply' cannot follow a failed condition (watermarks only grow); report it as a transient fault.
-      if (decision === 'apply') throw unavailable(new Error('ordering condition failed but the stored state allows the event'));
+      if (decision === 'apply') throw storageUnavailable(new Error('ordering condition failed but the stored state allows the event'));
       return decision;
     }
   }
@@ -218,7 +217,7 @@ export class DynamoEntitlementStore implements EntitlementStore {
     update.values[':created'] = event.created;
     update.values[':ids'] = [event.eventId];
     try {
-      await this.guard(
+      await guardStorage(
         this.db.send(
           new UpdateCommand({
             TableName: this.tableName,
@@ -238,7 +237,7 @@ export class DynamoEntitlementStore implements EntitlementStore {
   }
 
   private async read(key: Key): Promise<Item | undefined> {
-    const { Item } = await this.guard(this.db.send(new GetCommand({ TableName: this.tableName, Key: key, ConsistentRead: true })));
+    const { Item } = await guardStorage(this.db.send(new GetCommand({ TableName: this.tableName, Key: key, ConsistentRead: true })));
     return Item;
   }
 
@@ -263,40 +262,7 @@ export class DynamoEntitlementStore implements EntitlementStore {
   private stamp(): string {
     return this.clock().toISOString();
   }
-
-  /** DynamoDB failures other than a failed condition are transient for the caller: 503, retry later. */
-  /** DynamoDB failures other than a failed condition are transient for the caller: 503, retry later. */
-  private async guard<T>(request: Promise<T>): Promise<T> {
-    try {
-      return await request;
-    } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) throw error;
-      throw unavailable(error);
-    }
-  }
 }
-
-/**
- * The account links as the entitlement paths need them: a DynamoDB failure is a retryable 503 there
- * (the webhook must answer 5xx so that Stripe redelivers), not a generic 500.
- */
-export function transientAccountLinks(links: AccountLinks): AccountLinks {
-  const guard = async <T>(call: () => Promise<T>): Promise<T> => {
-    try {
-      return await call();
-    } catch (error) {
-      throw error instanceof AppError ? error : unavailable(error);
-    }
-  };
-  return {
-    customerForAccount: (accountId) => guard(() => links.customerForAccount(accountId)),
-    accountForCustomer: (customerId) => guard(() => links.accountForCustomer(customerId)),
-    link: (accountId, customerId) => guard(() => links.link(accountId, customerId)),
-  };
-}
-
-const unavailable = (cause: unknown) =>
-  new AppError('unavailable', 'storage_unavailable', 'The entitlement store is unavailable; retry later.', { cause });
 
 function updateExpression(values: Item): { expression: string; names: Record<string, string>; values: Item } {
   const names: Record<string, string> = {};

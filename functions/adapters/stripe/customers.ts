@@ -9,13 +9,19 @@ import { createHash } from 'node:crypto';
 import type Stripe from 'stripe';
 import type { AccountLinks } from '../../core/accounts';
 import type { BillingCustomers } from '../../core/portal-sessions';
+import { AppError } from '../../core/errors';
 import { callStripe } from './errors';
 
 /** Metadata key on the Stripe customer naming the app's billing account. */
 export const ACCOUNT_ID_METADATA_KEY = 'app_account_id';
 
-export function customerIdempotencyKey(accountId: string): string {
-  return `linkout-customer-${createHash('sha256').update(accountId).digest('hex')}`;
+/**
+ * One key per account and customer generation: after Stripe deleted the account's customer, the
+ * next create must not replay the deleted customer from Stripe's idempotency cache.
+ */
+export function customerIdempotencyKey(accountId: string, deletedCustomerId?: string): string {
+  const scope = deletedCustomerId ? `${accountId}\n${deletedCustomerId}` : accountId;
+  return `linkout-customer-${createHash('sha256').update(scope).digest('hex')}`;
 }
 
 /** Stripe search query for a metadata value, quoted as Stripe's query language requires. */
@@ -36,30 +42,33 @@ export class StripeBillingCustomers implements BillingCustomers {
   async customerIdForAccount(accountId: string): Promise<string> {
     const linked = await this.links.customerForAccount(accountId);
     if (linked) return linked;
-    const customerId = (await this.findByMetadata(accountId)) ?? (await this.create(accountId));
+    const deletedCustomerId = await this.links.deletedCustomerOf(accountId);
+    const customerId = (await this.findByMetadata(accountId, deletedCustomerId)) ?? (await this.create(accountId, deletedCustomerId));
     // First writer wins: a racer that lost gets the winner's customer back.
-    return this.links.link(accountId, customerId);
+    const winner = await this.links.link(accountId, customerId);
+    if (!winner) throw new AppError('conflict', 'customer_deleted', 'The billing account\'s Stripe customer was just deleted; retry.');
+    return winner;
   }
 
   /**
    * A customer created earlier whose link was never written (e.g. the function died in between).
    * Search is eventually consistent, so it is a recovery path, not the guard against duplicates.
    */
-  private async findByMetadata(accountId: string): Promise<string | undefined> {
+  private async findByMetadata(accountId: string, deletedCustomerId: string | undefined): Promise<string | undefined> {
     const result = await callStripe('looking up the billing account\'s customer', () =>
       this.stripe().customers.search({ query: accountSearchQuery(accountId), limit: 10 }),
     );
     const matches = result.data
-      .filter((customer) => customer.metadata?.[ACCOUNT_ID_METADATA_KEY] === accountId)
+      .filter((customer) => customer.metadata?.[ACCOUNT_ID_METADATA_KEY] === accountId && customer.id !== deletedCustomerId)
       .sort((a, b) => a.created - b.created);
     return matches[0]?.id;
   }
 
-  private async create(accountId: string): Promise<string> {
+  private async create(accountId: string, deletedCustomerId: string | undefined): Promise<string> {
     const customer = await callStripe('creating the billing account\'s customer', () =>
       this.stripe().customers.create(
         { metadata: { [ACCOUNT_ID_METADATA_KEY]: accountId } },
-        { idempotencyKey: customerIdempotencyKey(accountId) },
+        { idempotencyKey: customerIdempotencyKey(accountId, deletedCustomerId) },
       ),
     );
     return customer.id;
