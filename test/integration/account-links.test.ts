@@ -30,4 +30,35 @@ describe.each(DYNAMO_SERVER_KINDS)('account links (%s)', (kind) => {
     expect(await links().customerForAccount('nobody')).toBeUndefined();
     expect(await links().accountForCustomer('cus_unknown')).toBeUndefined();
   });
+
+  describe('after Stripe deleted the customer', () => {
+    it('frees the account, remembers the deleted customer and refuses to link it again', async () => {
+      await links().link('acct_4', 'cus_old');
+      expect(await links().unlinkDeletedCustomer('cus_old')).toBe('acct_4');
+      expect(await links().customerForAccount('acct_4')).toBeUndefined();
+      expect(await links().deletedCustomerOf('acct_4')).toBe('cus_old');
+      expect(await links().link('acct_4', 'cus_old')).toBeUndefined();
+      expect(await links().customerForAccount('acct_4')).toBeUndefined();
+    });
+
+    it('lets the account take a new customer, first link winning as before', async () => {
+      await links().link('acct_5', 'cus_gone');
+      await links().unlinkDeletedCustomer('cus_gone');
+      const results = await Promise.all([links().link('acct_5', 'cus_new_a'), links().link('acct_5', 'cus_new_b')]);
+      expect(new Set(results).size).toBe(1);
+      expect(await links().customerForAccount('acct_5')).toBe(results[0]);
+    });
+
+    it('is idempotent, and leaves an account that already moved on alone', async () => {
+      await links().link('acct_6', 'cus_first');
+      await links().unlinkDeletedCustomer('cus_first');
+      await links().link('acct_6', 'cus_second');
+      expect(await links().unlinkDeletedCustomer('cus_first')).toBe('acct_6');
+      expect(await links().customerForAccount('acct_6')).toBe('cus_second');
+    });
+
+    it('answers undefined for a customer no account knows', async () => {
+      expect(await links().unlinkDeletedCustomer('cus_stranger')).toBeUndefined();
+    });
+  });
 });
