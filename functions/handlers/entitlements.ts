@@ -7,7 +7,7 @@ import { documentClient, dynamoFromEnv, tableNameFromEnv } from '../adapters/dyn
 import { DynamoAccountLinks } from '../adapters/dynamodb/account-links';
 import { DynamoEntitlementStore } from '../adapters/dynamodb/entitlement-store';
 import { callerFrom } from '../adapters/http/auth';
-import { httpHandler } from '../adapters/http/middleware';
+import { buildOnFirstCall, httpHandler } from '../adapters/http/middleware';
 import { jsonResponse } from '../adapters/http/response';
 import type { AccountLinks } from '../core/accounts';
 import type { LinkoutConfig } from '../core/config';
@@ -22,11 +22,9 @@ export interface EntitlementsDeps {
   now?: () => number;
 }
 
-export function makeEntitlementsHandler(deps: EntitlementsDeps | (() => EntitlementsDeps)) {
-  let resolved: EntitlementsDeps | undefined;
-  const resolve = () => (resolved ??= typeof deps === 'function' ? deps() : deps);
+export function makeEntitlementsHandler(deps: EntitlementsDeps) {
+  const { config, links, store, now = () => Math.floor(Date.now() / 1000) } = deps;
   return httpHandler(async (event) => {
-    const { config, links, store, now = () => Math.floor(Date.now() / 1000) } = resolve();
     const caller = callerFrom(event, config.auth);
     const customerId = await links.customerForAccount(caller.accountId);
     const records = customerId ? await store.customerRecords(customerId) : undefined;
@@ -44,4 +42,4 @@ export function entitlementsDepsFromEnv(env: NodeJS.ProcessEnv = process.env): E
   };
 }
 
-export const handler = makeEntitlementsHandler(() => entitlementsDepsFromEnv());
+export const handler = buildOnFirstCall(() => makeEntitlementsHandler(entitlementsDepsFromEnv()));

@@ -11,10 +11,9 @@ import { loadConfig } from '../adapters/config';
 import { documentClient, dynamoFromEnv, tableNameFromEnv } from '../adapters/dynamodb/client';
 import { DynamoAccountLinks } from '../adapters/dynamodb/account-links';
 import { callerFrom } from '../adapters/http/auth';
-import { httpHandler } from '../adapters/http/middleware';
+import { buildOnFirstCall, httpHandler } from '../adapters/http/middleware';
 import { jsonResponse } from '../adapters/http/response';
-import { readStripeSecrets, requireSecretKey } from '../adapters/secrets';
-import { createStripeClient } from '../adapters/stripe/client';
+import { lazyStripeClient } from '../adapters/stripe/lazy-client';
 import { StripeBillingCustomers } from '../adapters/stripe/customers';
 import { StripePortalConfigurations, StripePortalSessions, StripeSubscriptions } from '../adapters/stripe/portal';
 
@@ -41,33 +40,12 @@ export function makePortalSessionsHandler(deps: PortalSessionsDeps) {
   });
 }
 
-/** One Stripe client per secret key, so a rotated key gets a new client and no request builds one. */
-export function stripeFromEnv(env: NodeJS.ProcessEnv = process.env): () => Stripe {
-  const clients = new Map<string, Stripe>();
-  return () => {
-    const secretKey = requireSecretKey(readStripeSecrets(env));
-    let client = clients.get(secretKey);
-    if (!client) {
-      client = createStripeClient({ secretKey, ...(env.STRIPE_API_URL && { apiUrl: env.STRIPE_API_URL }) });
-      clients.set(secretKey, client);
-    }
-    return client;
-  };
-}
-
-function depsFromEnv(): PortalSessionsDeps {
+export function portalSessionsDepsFromEnv(): PortalSessionsDeps {
   return {
     config: loadConfig(),
     links: new DynamoAccountLinks(documentClient(dynamoFromEnv()), tableNameFromEnv()),
-    stripe: stripeFromEnv(),
+    stripe: lazyStripeClient(),
   };
 }
 
-type PortalSessionsHandler = ReturnType<typeof makePortalSessionsHandler>;
-let built: PortalSessionsHandler | undefined;
-
-/** The Lambda entry: dependencies are built on the first invocation (cold start), not at import. */
-export const handler = (event: Parameters<PortalSessionsHandler>[0], context: Parameters<PortalSessionsHandler>[1]) => {
-  built ??= makePortalSessionsHandler(depsFromEnv());
-  return built(event, context);
-};
+export const handler = buildOnFirstCall(() => makePortalSessionsHandler(portalSessionsDepsFromEnv()));

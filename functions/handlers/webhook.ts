@@ -8,7 +8,7 @@ import { loadConfig } from '../adapters/config';
 import { documentClient, dynamoFromEnv, tableNameFromEnv } from '../adapters/dynamodb/client';
 import { DynamoAccountLinks } from '../adapters/dynamodb/account-links';
 import { DynamoEntitlementStore } from '../adapters/dynamodb/entitlement-store';
-import { httpHandler, type HttpEvent } from '../adapters/http/middleware';
+import { buildOnFirstCall, httpHandler, type HttpEvent } from '../adapters/http/middleware';
 import { jsonResponse } from '../adapters/http/response';
 import { logger } from '../adapters/logger';
 import { readStripeSecrets, type StripeSecrets } from '../adapters/secrets';
@@ -26,10 +26,9 @@ export interface WebhookDeps {
   now?: () => number;
 }
 
-export function makeWebhookHandler(deps: WebhookDeps | (() => WebhookDeps)) {
-  const resolve = memoize(typeof deps === 'function' ? deps : () => deps);
+export function makeWebhookHandler(deps: WebhookDeps) {
+  const { sync, secrets = readStripeSecrets, now = () => Math.floor(Date.now() / 1000) } = deps;
   return httpHandler(async (event) => {
-    const { sync, secrets = readStripeSecrets, now = () => Math.floor(Date.now() / 1000) } = resolve();
     const stripeEvent = verifyStripeEvent({
       rawBody: rawBody(event),
       signatureHeader: event.headers['stripe-signature'],
@@ -48,7 +47,6 @@ export function rawBody(event: HttpEvent): Buffer {
   return Buffer.from(event.body, event.isBase64Encoded ? 'base64' : 'utf8');
 }
 
-/** Built once per Lambda container, at the first request (the environment is complete by then). */
 export function webhookDepsFromEnv(env: NodeJS.ProcessEnv = process.env): WebhookDeps {
   const db = documentClient(dynamoFromEnv(env));
   const tableName = tableNameFromEnv(env);
@@ -62,9 +60,4 @@ export function webhookDepsFromEnv(env: NodeJS.ProcessEnv = process.env): Webhoo
   };
 }
 
-function memoize<T>(make: () => T): () => T {
-  let value: T | undefined;
-  return () => (value ??= make());
-}
-
-export const handler = makeWebhookHandler(() => webhookDepsFromEnv());
+export const handler = buildOnFirstCall(() => makeWebhookHandler(webhookDepsFromEnv()));

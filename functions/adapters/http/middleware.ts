@@ -35,3 +35,16 @@ export function httpHandler(route: HttpRoute) {
     .use(secretArn ? [stripeSecretsMiddleware({ secretId: secretArn })] : [])
     .handler(route);
 }
+
+/**
+ * The Lambda entry of a handler: its dependencies (configuration, clients) are built on the first
+ * invocation of the container, once, and not at import, so that the environment is complete by then
+ * (the dev server and the tests set it after loading the module).
+ */
+export function buildOnFirstCall<Handler extends (event: HttpEvent, context: Context) => Promise<HttpResponse>>(
+  build: () => Handler,
+): (event: HttpEvent, context: Context) => Promise<HttpResponse> {
+  let built: Handler | undefined;
+  return (event, context) => (built ??= build())(event, context);
+}
+
