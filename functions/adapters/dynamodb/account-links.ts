@@ -8,7 +8,7 @@
  * account can get a new customer while late events can never link the deleted one again.
  */
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient, type UpdateCommandInput } from '@aws-sdk/lib-dynamodb';
 import type { AccountLinks } from '../../core/accounts';
 import { guardStorage } from './storage-errors';
 
@@ -36,25 +36,15 @@ export class DynamoAccountLinks implements AccountLinks {
 
   async link(accountId: string, customerId: string): Promise<string | undefined> {
     const linkedAt = new Date().toISOString();
-    try {
-      await guardStorage(
-        this.db.send(
-          new UpdateCommand({
-            TableName: this.tableName,
-            Key: accountKey(accountId),
-            UpdateExpression: 'SET customerId = :customerId, linkedAt = if_not_exists(linkedAt, :linkedAt)',
-            // Free (never linked, or its customer was deleted) or already this customer; never the deleted one.
-            ConditionExpression:
-              '(attribute_not_exists(customerId) OR customerId = :customerId) AND ' +
-              '(attribute_not_exists(deletedCustomerId) OR deletedCustomerId <> :customerId)',
-            ExpressionAttributeValues: { ':customerId': customerId, ':linkedAt': linkedAt },
-          }),
-        ),
-      );
-    } catch (error) {
-      if (!(error instanceof ConditionalCheckFailedException)) throw error;
-      return this.customerForAccount(accountId);
-    }
+    const linked = await this.updateAccountIf(accountId, {
+      UpdateExpression: 'SET customerId = :customerId, linkedAt = if_not_exists(linkedAt, :linkedAt)',
+      // Free (never linked, or its customer was deleted) or already this customer; never the deleted one.
+      ConditionExpression:
+        '(attribute_not_exists(customerId) OR customerId = :customerId) AND ' +
+        '(attribute_not_exists(deletedCustomerId) OR deletedCustomerId <> :customerId)',
+      ExpressionAttributeValues: { ':customerId': customerId, ':linkedAt': linkedAt },
+    });
+    if (!linked) return this.customerForAccount(accountId);
     await guardStorage(
       this.db.send(new PutCommand({ TableName: this.tableName, Item: { ...customerKey(customerId), accountId, linkedAt } })),
     );
@@ -64,23 +54,27 @@ export class DynamoAccountLinks implements AccountLinks {
   async unlinkDeletedCustomer(customerId: string): Promise<string | undefined> {
     const accountId = await this.accountForCustomer(customerId);
     if (!accountId) return undefined;
-    try {
-      await guardStorage(
-        this.db.send(
-          new UpdateCommand({
-            TableName: this.tableName,
-            Key: accountKey(accountId),
-            UpdateExpression: 'REMOVE customerId SET deletedCustomerId = :customerId',
-            ConditionExpression: 'customerId = :customerId',
-            ExpressionAttributeValues: { ':customerId': customerId },
-          }),
-        ),
-      );
-    } catch (error) {
-      // Already unlinked (a duplicate delivery) or the account moved on to another customer.
-      if (!(error instanceof ConditionalCheckFailedException)) throw error;
-    }
+    // A failed condition means already unlinked (a duplicate delivery) or the account moved on.
+    await this.updateAccountIf(accountId, {
+      UpdateExpression: 'REMOVE customerId SET deletedCustomerId = :customerId',
+      ConditionExpression: 'customerId = :customerId',
+      ExpressionAttributeValues: { ':customerId': customerId },
+    });
     return accountId;
+  }
+
+  /** A conditional update of the account item; false when the condition did not hold. */
+  private async updateAccountIf(
+    accountId: string,
+    update: Pick<UpdateCommandInput, 'UpdateExpression' | 'ConditionExpression' | 'ExpressionAttributeValues'>,
+  ): Promise<boolean> {
+    try {
+      await guardStorage(this.db.send(new UpdateCommand({ TableName: this.tableName, Key: accountKey(accountId), ...update })));
+      return true;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return false;
+      throw error;
+    }
   }
 
   private async accountItem(accountId: string) {
