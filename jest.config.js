@@ -1,11 +1,18 @@
 /** @type {import('jest').Config} */
 module.exports = {
-  testEnvironment: 'node',
-  roots: ['<rootDir>/test'],
-  testMatch: ['**/*.test.ts'],
-  // swc strips types only; `npm run typecheck` is the type check.
-  transform: { '^.+\\.(t|j)sx?$': ['@swc/jest', { jsc: { target: 'es2022' }, module: { type: 'commonjs' } }] },
-  // @middy/* is ESM-only: let swc turn it into CommonJS for jest.
-  transformIgnorePatterns: ['/node_modules/(?!(@middy)/)'],
+  // Linkout's suite and each workspace package's own suite (with its own jest.config.js), in one run.
+  projects: [
+    {
+      displayName: 'linkout',
+      testEnvironment: 'node',
+      roots: ['<rootDir>/test'],
+      testMatch: ['**/*.test.ts'],
+      // swc strips types only; `npm run typecheck` is the type check.
+      transform: { '^.+\\.(t|j)sx?$': ['@swc/jest', { jsc: { target: 'es2022' }, module: { type: 'commonjs' } }] },
+      // @middy/* is ESM-only: let swc turn it into CommonJS for jest.
+      transformIgnorePatterns: ['/node_modules/(?!(@middy)/)'],
+    },
+    '<rootDir>/packages/stripe-emulator',
+  ],
   testTimeout: 30000,
 };

@@ -5,7 +5,7 @@
  *   neither                            -> the embedded Stripe emulator
  */
 import type { LinkoutConfig } from '../../functions/core/config';
-import { startStripeEmulator, type StripeEmulator } from './stripe-emulator';
+import { startStripeEmulator, type StripeEmulator } from '@linkout/stripe-emulator';
 
 export const LOCAL_SECRET_KEY = 'sk_test_linkout_local';
 /** Fixed so that a receiver or `stripe listen` set up once keeps verifying after restarts. */

@@ -12,7 +12,7 @@
 import type Stripe from 'stripe';
 import { loadConfig } from '../../functions/adapters/config';
 import { createStripeClient } from '../../functions/adapters/stripe/client';
-import { startStripeEmulator, type StripeEmulator, type StripeEmulatorOptions } from '../../lib/local/stripe-emulator';
+import { startStripeEmulator, type StripeEmulator, type StripeEmulatorOptions } from '@linkout/stripe-emulator';
 
 export const TEST_SECRET_KEY = 'sk_test_linkout_emulator';
 

@@ -1,5 +1,5 @@
 import type Stripe from 'stripe';
-import { useStripeEmulator } from '../helpers/stripe';
+import { useStripeEmulator } from './harness';
 import { startWebhookReceiver, type WebhookReceiver } from './receiver';
 
 describe('Stripe emulator: events and signed webhook delivery', () => {

@@ -4,7 +4,7 @@
  * the configured webhook URL gets a correctly signed event for each change (verified with constructEvent).
  */
 import type Stripe from 'stripe';
-import { useStripeEmulator } from '../helpers/stripe';
+import { useStripeEmulator } from './harness';
 import { startWebhookReceiver, type WebhookReceiver } from './receiver';
 
 describe('Stripe emulator: subscribe, open the portal, cancel there, receive signed events', () => {

@@ -1,6 +1,5 @@
 import Stripe from 'stripe';
-import { createStripeClient } from '../../functions/adapters/stripe/client';
-import { useStripeEmulator } from '../helpers/stripe';
+import { stripeClient, useStripeEmulator } from './harness';
 
 describe('Stripe emulator: customers', () => {
   const harness = useStripeEmulator();
@@ -86,7 +85,7 @@ describe('Stripe emulator: customers', () => {
     const nested = await stripe.customers.create({ invoice_settings: { colour: 'x' } } as unknown as Stripe.CustomerCreateParams).catch((error: unknown) => error);
     expect(nested).toMatchObject({ code: 'parameter_unknown', param: 'invoice_settings[colour]' });
 
-    const liveKey = createStripeClient({ secretKey: 'sk_live_not_allowed_here', apiUrl: emulator.url, maxNetworkRetries: 0 });
+    const liveKey = stripeClient(emulator.url, 'sk_live_not_allowed_here');
     const auth = await liveKey.customers.list().catch((error: unknown) => error);
     expect(auth).toBeInstanceOf(Stripe.errors.StripeAuthenticationError);
     expect(auth).toMatchObject({ statusCode: 401 });

@@ -3,13 +3,13 @@
  * (or the default one), return_url, locale, on_behalf_of and flow_data, rejecting a flow whose feature
  * the configuration disables. The URL opens the emulator's hosted portal page.
  */
+import { requireObject } from '../lookup';
 import type { EmulatorContext, ResourceModule } from '../context';
 import { invalidParameter, invalidRequest, missingParameter, noSuch } from '../errors';
 import { arrayOf, checkParams, expandPaths, optionalEnum, optionalInteger, optionalString, required, type ParamSpec, type Params } from '../params';
 import { newId, type StripeObject } from '../store';
 import { expand } from '../wire';
-import { requireCustomer } from './customers';
-import { defaultConfiguration, requireConfiguration, requireUrl } from './portal-configurations';
+import { defaultConfiguration, requireUrl } from './portal-configurations';
 
 const FLOW_TYPES = ['payment_method_update', 'subscription_cancel', 'subscription_update', 'subscription_update_confirm'] as const;
 const AFTER_COMPLETION = ['hosted_confirmation', 'portal_homepage', 'redirect'] as const;
@@ -161,9 +161,9 @@ export const portalSessions: ResourceModule = (context) => {
       path: '/v1/billing_portal/sessions',
       handle({ params, meta }) {
         checkParams(params, { customer: 'value', customer_account: 'value', configuration: 'value', flow_data: FLOW_DATA, locale: 'value', on_behalf_of: 'value', return_url: 'value' });
-        const customer = requireCustomer(context, required(optionalString(params.customer, 'customer'), 'customer'), 'customer');
+        const customer = requireObject(context.store, 'customer', required(optionalString(params.customer, 'customer'), 'customer'), 'customer');
         const configurationId = optionalString(params.configuration, 'configuration');
-        const configuration = configurationId ? requireConfiguration(context, configurationId, 'configuration') : defaultConfiguration(context, meta);
+        const configuration = configurationId ? requireObject(context.store, 'billing_portal.configuration', configurationId, 'configuration') : defaultConfiguration(context, meta);
         if (!configuration.active) throw invalidParameter('configuration', `The configuration \`${configuration.id}\` is not active.`);
         const locale = optionalEnum(params.locale, 'locale', PORTAL_LOCALES) ?? null;
         const returnUrl = optionalString(params.return_url, 'return_url') || configuration.default_return_url;

@@ -10,28 +10,29 @@
  *   POST /_emulator/reset                               forget everything but the seeded catalog
  *   GET  /_emulator/health                              200 when listening
  */
+import { requireObject } from './lookup';
 import { NO_REQUEST, type ResourceModule } from './context';
 import { invalidParameter } from './errors';
 import type { FaultPlan } from './faults';
 import { optionalEnum, optionalInteger, optionalString, required } from './params';
-import { advancePeriod, failPayment, recoverPayment, requireSubscription } from './resources/subscriptions';
+import { advancePeriod, failPayment, recoverPayment } from './resources/subscriptions';
 
 export function testControls(reset: () => void, faults: FaultPlan): ResourceModule {
   return (context) => [
     {
       method: 'POST',
       path: '/_emulator/subscriptions/:id/advance_period',
-      handle: ({ pathParams }) => advancePeriod(context, requireSubscription(context, pathParams.id!), NO_REQUEST),
+      handle: ({ pathParams }) => advancePeriod(context, requireObject(context.store, 'subscription', pathParams.id!), NO_REQUEST),
     },
     {
       method: 'POST',
       path: '/_emulator/subscriptions/:id/payment_failed',
-      handle: ({ pathParams }) => failPayment(context, requireSubscription(context, pathParams.id!), NO_REQUEST),
+      handle: ({ pathParams }) => failPayment(context, requireObject(context.store, 'subscription', pathParams.id!), NO_REQUEST),
     },
     {
       method: 'POST',
       path: '/_emulator/subscriptions/:id/payment_succeeded',
-      handle: ({ pathParams }) => recoverPayment(context, requireSubscription(context, pathParams.id!), NO_REQUEST),
+      handle: ({ pathParams }) => recoverPayment(context, requireObject(context.store, 'subscription', pathParams.id!), NO_REQUEST),
     },
     {
       method: 'POST',

@@ -1,5 +1,5 @@
 import Stripe from 'stripe';
-import { useStripeEmulator } from '../helpers/stripe';
+import { useStripeEmulator } from './harness';
 
 const RETURN_URL = 'https://links.lumenphotos.example/portal_redirect';
 

@@ -1,5 +1,5 @@
 import Stripe from 'stripe';
-import { useStripeEmulator } from '../helpers/stripe';
+import { useStripeEmulator } from './harness';
 
 describe('Stripe emulator: catalog and subscriptions', () => {
   const clock = 1_800_000_000;

@@ -12,21 +12,18 @@
  * Stable hooks for browser tests: data-testid="cancel-subscription", "switch-price",
  * "update-payment-method", "renew-subscription" (the submit buttons), "invoice-history" (the section), "return-link".
  */
-import { NO_REQUEST, type EmulatorContext } from './context';
-import { StripeApiError } from './errors';
-import type { Params } from './params';
-import { updateCustomer } from './resources/customers';
-import { formatAmount } from './resources/invoices';
-import { findPortalLink, offeredPrices, type PortalLink } from './resources/portal-sessions';
-import { cancelSubscription, updateSubscription } from './resources/subscriptions';
-import { newId, type StripeObject } from './store';
-import { newestFirst } from './wire';
+import { NO_REQUEST, type EmulatorContext } from '../context';
+import { StripeApiError } from '../errors';
+import type { Params } from '../params';
+import { updateCustomer } from '../resources/customers';
+import { formatAmount } from '../resources/invoices';
+import { attachPaymentMethod, createCardPaymentMethod } from '../resources/payment-methods';
+import { findPortalLink, offeredPrices, type PortalLink } from '../resources/portal-sessions';
+import { cancelSubscription, updateSubscription } from '../resources/subscriptions';
+import type { StripeObject } from '../store';
+import { newestFirst } from '../wire';
+import { escape, htmlResponse, redirectResponse, type PageResponse } from './html';
 
-export interface PortalPageResponse {
-  status: number;
-  headers: Record<string, string>;
-  body: string;
-}
 
 interface Portal {
   context: EmulatorContext;
@@ -39,7 +36,7 @@ interface Portal {
 
 const FEEDBACK = ['customer_service', 'low_quality', 'missing_features', 'other', 'switched_service', 'too_complex', 'too_expensive', 'unused'];
 
-export function handlePortalPage(context: EmulatorContext, method: string, url: URL, form: Params): PortalPageResponse {
+export function handlePortalPage(context: EmulatorContext, method: string, url: URL, form: Params): PageResponse {
   const match = /^\/p\/session\/([A-Za-z0-9]+)(?:\/(cancel|renew|switch|payment_method))?\/?$/.exec(url.pathname);
   const found = match && findPortalLink(context, match[1]!);
   if (!match || !found) return page(404, 'Session not found', '<p>This portal link is invalid or has expired.</p>');
@@ -60,7 +57,7 @@ export function handlePortalPage(context: EmulatorContext, method: string, url: 
 
 // ---------- rendering ----------
 
-function renderGet(portal: Portal, url: URL): PortalPageResponse {
+function renderGet(portal: Portal, url: URL): PageResponse {
   const { flow } = portal.session;
   if (flow && !portal.link.completed) return renderFlow(portal, flow);
   if (flow && portal.link.completed && flow.after_completion.type === 'hosted_confirmation') {
@@ -69,7 +66,7 @@ function renderGet(portal: Portal, url: URL): PortalPageResponse {
   return renderHome(portal, url.searchParams.get('notice'));
 }
 
-function renderHome(portal: Portal, notice: string | null): PortalPageResponse {
+function renderHome(portal: Portal, notice: string | null): PageResponse {
   const { features } = portal.configuration;
   const subscriptions = newestFirst(portal.context.store.all('subscription').filter((subscription) => subscription.customer === portal.customer.id));
   const sections = [
@@ -82,7 +79,7 @@ function renderHome(portal: Portal, notice: string | null): PortalPageResponse {
   return page(200, 'Billing', sections.join('\n'), portal);
 }
 
-function renderFlow(portal: Portal, flow: StripeObject): PortalPageResponse {
+function renderFlow(portal: Portal, flow: StripeObject): PageResponse {
   if (flow.type === 'payment_method_update') return page(200, 'Update payment method', paymentMethodSection(portal), portal);
   const subscriptionId = flow[flow.type].subscription as string;
   const subscription = portal.context.store.get(subscriptionId, 'subscription');
@@ -198,7 +195,7 @@ ${invoices.length === 0 ? '<p>No invoices yet.</p>' : `<table><thead><tr><th>Dat
 
 // ---------- actions ----------
 
-function performAction(portal: Portal, action: string, form: Params): PortalPageResponse {
+function performAction(portal: Portal, action: string, form: Params): PageResponse {
   const { features } = portal.configuration;
   const enabled =
     action === 'cancel' || action === 'renew'
@@ -254,50 +251,33 @@ function updatePaymentMethod(portal: Portal, form: Params): string | undefined {
   const number = String(form.card_number ?? '').replace(/\s+/g, '');
   if (!/^\d{12,19}$/.test(number)) return 'Your card number is invalid.';
   const { context, customer } = portal;
-  const paymentMethod = context.store.put({
-    id: newId('pm'),
-    object: 'payment_method',
-    allow_redisplay: 'always',
-    billing_details: { address: null, email: customer.email, name: customer.name, phone: null },
-    card: {
-      brand: number.startsWith('4') ? 'visa' : number.startsWith('5') ? 'mastercard' : number.startsWith('3') ? 'amex' : 'unknown',
-      country: 'US',
-      exp_month: Number(form.exp_month) || 12,
-      exp_year: Number(form.exp_year) || new Date().getUTCFullYear() + 3,
-      funding: 'credit',
-      last4: number.slice(-4),
-    },
-    created: context.now(),
-    customer: customer.id,
-    livemode: false,
-    metadata: {},
-    type: 'card',
-  });
-  context.emit('payment_method.attached', paymentMethod, NO_REQUEST);
+  const card = createCardPaymentMethod(context, { number, expMonth: Number(form.exp_month) || undefined, expYear: Number(form.exp_year) || undefined }, { email: customer.email, name: customer.name });
+  card.allow_redisplay = 'always';
+  const paymentMethod = attachPaymentMethod(context, card, customer.id, NO_REQUEST);
   updateCustomer(context, customer, { invoice_settings: { default_payment_method: paymentMethod.id } }, NO_REQUEST);
   return undefined;
 }
 
 /** After an action: follow the flow's after_completion, or confirm with a link back to the app. */
-function completed(portal: Portal, action: string, message: string): PortalPageResponse {
+function completed(portal: Portal, action: string, message: string): PageResponse {
   const { flow } = portal.session;
   if (flow && !portal.link.completed && flow.type === action) {
     portal.link.completed = true;
     const after = flow.after_completion;
-    if (after.type === 'redirect') return { status: 303, headers: { location: after.redirect.return_url }, body: '' };
-    if (after.type === 'portal_homepage') return { status: 303, headers: { location: `${portal.base}?notice=${encodeURIComponent(message)}` }, body: '' };
+    if (after.type === 'redirect') return redirectResponse(after.redirect.return_url);
+    if (after.type === 'portal_homepage') return redirectResponse(`${portal.base}?notice=${encodeURIComponent(message)}`);
     return confirmation(portal, after.hosted_confirmation?.custom_message ?? message);
   }
   return confirmation(portal, message);
 }
 
-function confirmation(portal: Portal, message: string): PortalPageResponse {
+function confirmation(portal: Portal, message: string): PageResponse {
   return page(200, 'Done', `<p class="notice" data-testid="confirmation">${escape(message)}</p>${homeLink(portal)}`, portal);
 }
 
 // ---------- HTML helpers ----------
 
-function page(status: number, title: string, body: string, portal?: Portal): PortalPageResponse {
+function page(status: number, title: string, body: string, portal?: Portal): PageResponse {
   const name = portal?.context.accountName ?? 'the app';
   const profile = portal?.configuration.business_profile ?? {};
   const returnUrl = portal?.session.return_url as string | null | undefined;
@@ -305,23 +285,11 @@ function page(status: number, title: string, body: string, portal?: Portal): Por
     profile.privacy_policy_url ? `<a href="${escape(profile.privacy_policy_url)}">Privacy</a>` : '',
     profile.terms_of_service_url ? `<a href="${escape(profile.terms_of_service_url)}">Terms</a>` : '',
   ].join(' ');
-  const html = `<!doctype html>
-<html lang="${escape(portal?.session.locale && portal.session.locale !== 'auto' ? portal.session.locale : 'en')}">
-<head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${escape(title)} — ${escape(name)}</title>
-<style>body{font-family:system-ui,sans-serif;max-width:40rem;margin:2rem auto;padding:0 1rem;color:#1a1f36}
-section{border:1px solid #e3e8ee;border-radius:8px;padding:1rem;margin:1rem 0}.error{color:#b3093c}.notice{color:#0a7e48}
-button{padding:.5rem 1rem;margin-top:.5rem}table{width:100%;border-collapse:collapse}td,th{text-align:left;padding:.25rem}</style></head>
-<body>
-<header>${returnUrl ? `<a href="${escape(returnUrl)}" data-testid="return-link">← Return to ${escape(name)}</a>` : ''}
+  const header = `${returnUrl ? `<a href="${escape(returnUrl)}" data-testid="return-link">← Return to ${escape(name)}</a>` : ''}
 <h1>${escape(title)}</h1>${profile.headline ? `<p class="headline">${escape(profile.headline)}</p>` : ''}
-${portal ? `<p class="customer">${escape(portal.customer.email ?? portal.customer.name ?? portal.customer.id)}</p>` : ''}</header>
-<main>
-${body}
-</main>
-<footer><small>Stripe emulator (test mode). ${legal}</small></footer>
-</body></html>`;
-  return { status, headers: { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' }, body: html };
+${portal ? `<p class="customer">${escape(portal.customer.email ?? portal.customer.name ?? portal.customer.id)}</p>` : ''}`;
+  const locale = portal?.session.locale && portal.session.locale !== 'auto' ? portal.session.locale : 'en';
+  return htmlResponse(status, { title: `${title} — ${name}`, lang: locale, header, body, footer: legal });
 }
 
 function homeLink(portal: Portal): string {
@@ -347,8 +315,4 @@ function priceLabel(price: StripeObject | undefined): string {
 
 function date(unixSeconds: number): string {
   return new Intl.DateTimeFormat('en-US', { dateStyle: 'long', timeZone: 'UTC' }).format(new Date(unixSeconds * 1000));
-}
-
-function escape(value: string): string {
-  return value.replace(/[&<>"']/g, (char) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[char]!);
 }

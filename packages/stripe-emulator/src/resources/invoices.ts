@@ -1,9 +1,8 @@
 /** Invoices: created by subscriptions (a minimal but real-shaped invoice object), retrievable and listable. */
 import type { EmulatorContext, RequestMeta, ResourceModule } from '../context';
-import { noSuch } from '../errors';
-import { checkParams, expandPaths, optionalString } from '../params';
+import { optionalString } from '../params';
+import { listRoute, retrieveRoute } from '../routes';
 import { newId, type StripeObject } from '../store';
-import { expand, matchesCreated, newestFirst, paginate } from '../wire';
 
 export type BillingReason = 'subscription_create' | 'subscription_cycle' | 'subscription_update' | 'manual';
 
@@ -186,36 +185,18 @@ export function formatAmount(amount: number, currency: string): string {
   return new Intl.NumberFormat('en-US', { style: 'currency', currency: currency.toUpperCase() }).format(amount / 100);
 }
 
-export const invoices: ResourceModule = (context) => {
-  const { store } = context;
-  return [
-    {
-      method: 'GET',
-      path: '/v1/invoices/:id',
-      handle({ pathParams, params }) {
-        checkParams(params, {});
-        const invoice = store.get(pathParams.id!, 'invoice');
-        if (!invoice) throw noSuch('invoice', pathParams.id!);
-        return expand(invoice, expandPaths(params), store);
-      },
+export const invoices: ResourceModule = (context) => [
+  retrieveRoute(context, '/v1/invoices/:id', 'invoice'),
+  listRoute(context, '/v1/invoices', 'invoice', {
+    filters: { customer: 'value', subscription: 'value', status: 'value', collection_method: 'value', due_date: 'map' },
+    where(params) {
+      const customer = optionalString(params.customer, 'customer');
+      const subscription = optionalString(params.subscription, 'subscription');
+      const status = optionalString(params.status, 'status');
+      return (invoice) =>
+        (customer === undefined || invoice.customer === customer) &&
+        (subscription === undefined || invoice.subscription === subscription) &&
+        (status === undefined || invoice.status === status);
     },
-    {
-      method: 'GET',
-      path: '/v1/invoices',
-      handle({ params }) {
-        checkParams(params, { customer: 'value', subscription: 'value', status: 'value', collection_method: 'value', created: 'map', due_date: 'map', limit: 'value', starting_after: 'value', ending_before: 'value' });
-        const customer = optionalString(params.customer, 'customer');
-        const subscription = optionalString(params.subscription, 'subscription');
-        const status = optionalString(params.status, 'status');
-        const found = newestFirst(store.all('invoice')).filter(
-          (invoice) =>
-            (customer === undefined || invoice.customer === customer) &&
-            (subscription === undefined || invoice.subscription === subscription) &&
-            (status === undefined || invoice.status === status) &&
-            matchesCreated(invoice.created, params.created),
-        );
-        return expand(paginate(found, params, '/v1/invoices'), expandPaths(params), store);
-      },
-    },
-  ];
-};
+  }),
+];

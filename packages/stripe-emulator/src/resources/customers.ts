@@ -1,6 +1,7 @@
 /** Customers: create, retrieve, update, delete, list (email filter) and search (Stripe's query language, the common subset). */
+import { requireObject } from '../lookup';
 import type { EmulatorContext, RequestMeta, ResourceModule } from '../context';
-import { StripeApiError, invalidParameter, noSuch } from '../errors';
+import { StripeApiError, invalidParameter } from '../errors';
 import { checkParams, expandPaths, mergeMetadata, optionalString, type ParamSpec, type Params } from '../params';
 import { newId, type StripeObject } from '../store';
 import { expand, matchesCreated, newestFirst, paginate, previousAttributes, searchPage } from '../wire';
@@ -22,12 +23,6 @@ const WRITABLE: Record<string, ParamSpec> = {
 };
 
 const LIST: Record<string, ParamSpec> = { email: 'value', created: 'map', limit: 'value', starting_after: 'value', ending_before: 'value', test_clock: 'value' };
-
-export function requireCustomer(context: EmulatorContext, id: string, param?: string): StripeObject {
-  const customer = context.store.get(id, 'customer');
-  if (!customer) throw noSuch('customer', id, param);
-  return customer;
-}
 
 export function updateCustomer(context: EmulatorContext, customer: StripeObject, params: Params, meta: RequestMeta): StripeObject {
   const before = structuredClone(customer);
@@ -106,7 +101,7 @@ export const customers: ResourceModule = (context) => {
       handle({ pathParams, params }) {
         checkParams(params, {});
         if (store.isDeleted(pathParams.id!)) return { id: pathParams.id, object: 'customer', deleted: true };
-        return expand(requireCustomer(context, pathParams.id!), expandPaths(params), store);
+        return expand(requireObject(context.store, 'customer', pathParams.id!), expandPaths(params), store);
       },
     },
     {
@@ -114,7 +109,7 @@ export const customers: ResourceModule = (context) => {
       path: '/v1/customers/:id',
       handle({ pathParams, params, meta }) {
         checkParams(params, { ...WRITABLE, default_source: 'value', source: 'value' });
-        const customer = updateCustomer(context, requireCustomer(context, pathParams.id!), params, meta);
+        const customer = updateCustomer(context, requireObject(context.store, 'customer', pathParams.id!), params, meta);
         return expand(customer, expandPaths(params), store);
       },
     },
@@ -123,7 +118,7 @@ export const customers: ResourceModule = (context) => {
       path: '/v1/customers/:id',
       handle({ pathParams, params, meta }) {
         checkParams(params, {});
-        const customer = requireCustomer(context, pathParams.id!);
+        const customer = requireObject(context.store, 'customer', pathParams.id!);
         // Deleting a customer cancels its subscriptions immediately, as in Stripe.
         for (const subscription of store.all('subscription')) {
           if (subscription.customer === customer.id && subscription.status !== 'canceled') cancelSubscription(context, subscription, meta);

@@ -1,10 +1,10 @@
 /** Products and prices: seeded from Linkout's catalog (product ids kept, prices found by lookup key), plus create/retrieve/list. */
-import type { CatalogProduct } from '../../../../functions/core/config';
 import type { EmulatorContext, ResourceModule } from '../context';
 import { invalidParameter, invalidRequest, noSuch } from '../errors';
 import { arrayOf, checkParams, expandPaths, mergeMetadata, optionalBoolean, optionalEnum, optionalInteger, optionalString, required, type Params } from '../params';
+import { listRoute, retrieveRoute } from '../routes';
 import { newId, type StripeObject, type Store } from '../store';
-import { expand, matchesCreated, newestFirst, paginate } from '../wire';
+import { expand } from '../wire';
 
 const INTERVALS = ['day', 'week', 'month', 'year'] as const;
 
@@ -69,8 +69,25 @@ function priceObject(fields: PriceFields, now: number): StripeObject {
   };
 }
 
+/** A price to seed: found again by its lookup key, since seeded price ids are random as in Stripe. */
+export interface SeedPrice {
+  lookupKey: string;
+  unitAmount: number;
+  currency: string;
+  interval: 'day' | 'week' | 'month' | 'year';
+  intervalCount?: number;
+}
+
+/** A product to seed, with its own id (Stripe accepts caller-chosen product ids). */
+export interface SeedProduct {
+  id: string;
+  name: string;
+  description?: string;
+  prices: readonly SeedPrice[];
+}
+
 /** Puts the catalog's products (with their ids) and prices (with their lookup keys) in the store; no events, it is pre-existing state. */
-export function seedCatalog(store: Store, catalog: CatalogProduct[], now: number): void {
+export function seedCatalog(store: Store, catalog: readonly SeedProduct[], now: number): void {
   for (const product of catalog) {
     const stored = store.put(productObject({ id: product.id, name: product.name, description: product.description ?? null }, now));
     for (const price of product.prices) {
@@ -89,12 +106,6 @@ export function seedCatalog(store: Store, catalog: CatalogProduct[], now: number
       stored.default_price ??= created.id;
     }
   }
-}
-
-export function requirePrice(context: EmulatorContext, id: string, param?: string): StripeObject {
-  const price = context.store.get(id, 'price');
-  if (!price) throw noSuch('price', id, param);
-  return price;
 }
 
 export const products: ResourceModule = (context) => {
@@ -123,29 +134,15 @@ export const products: ResourceModule = (context) => {
         return expand(product, expandPaths(params), store);
       },
     },
-    {
-      method: 'GET',
-      path: '/v1/products/:id',
-      handle({ pathParams, params }) {
-        checkParams(params, {});
-        const product = store.get(pathParams.id!, 'product');
-        if (!product) throw noSuch('product', pathParams.id!);
-        return expand(product, expandPaths(params), store);
-      },
-    },
-    {
-      method: 'GET',
-      path: '/v1/products',
-      handle({ params }) {
-        checkParams(params, { active: 'value', ids: ['value'], created: 'map', limit: 'value', starting_after: 'value', ending_before: 'value', shippable: 'value', url: 'value' });
+    retrieveRoute(context, '/v1/products/:id', 'product'),
+    listRoute(context, '/v1/products', 'product', {
+      filters: { active: 'value', ids: ['value'], shippable: 'value', url: 'value' },
+      where(params) {
         const active = optionalBoolean(params.active, 'active');
         const ids = arrayOf<string>(params.ids);
-        const found = newestFirst(store.all('product')).filter(
-          (product) => (active === undefined || product.active === active) && (ids.length === 0 || ids.includes(product.id)) && matchesCreated(product.created, params.created),
-        );
-        return expand(paginate(found, params, '/v1/products'), expandPaths(params), store);
+        return (product) => (active === undefined || product.active === active) && (ids.length === 0 || ids.includes(product.id));
       },
-    },
+    }),
     {
       method: 'POST',
       path: '/v1/prices',
@@ -194,37 +191,24 @@ export const products: ResourceModule = (context) => {
         return expand(price, expandPaths(params), store);
       },
     },
-    {
-      method: 'GET',
-      path: '/v1/prices/:id',
-      handle({ pathParams, params }) {
-        checkParams(params, {});
-        return expand(requirePrice(context, pathParams.id!), expandPaths(params), store);
-      },
-    },
-    {
-      method: 'GET',
-      path: '/v1/prices',
-      handle({ params }) {
-        checkParams(params, { active: 'value', currency: 'value', lookup_keys: ['value'], product: 'value', type: 'value', recurring: 'map', created: 'map', limit: 'value', starting_after: 'value', ending_before: 'value' });
+    retrieveRoute(context, '/v1/prices/:id', 'price'),
+    listRoute(context, '/v1/prices', 'price', {
+      filters: { active: 'value', currency: 'value', lookup_keys: ['value'], product: 'value', type: 'value', recurring: 'map' },
+      where(params) {
         const active = optionalBoolean(params.active, 'active');
         const lookupKeys = arrayOf<string>(params.lookup_keys);
         const product = optionalString(params.product, 'product');
         const type = optionalEnum(params.type, 'type', ['one_time', 'recurring'] as const);
         const interval = params.recurring?.interval as string | undefined;
-        const found = newestFirst(store.all('price')).filter(
-          (price) =>
-            (active === undefined || price.active === active) &&
-            (lookupKeys.length === 0 || lookupKeys.includes(price.lookup_key)) &&
-            (product === undefined || price.product === product) &&
-            (type === undefined || price.type === type) &&
-            (params.currency === undefined || price.currency === params.currency) &&
-            (interval === undefined || price.recurring?.interval === interval) &&
-            matchesCreated(price.created, params.created),
-        );
-        return expand(paginate(found, params, '/v1/prices'), expandPaths(params), store);
+        return (price) =>
+          (active === undefined || price.active === active) &&
+          (lookupKeys.length === 0 || lookupKeys.includes(price.lookup_key)) &&
+          (product === undefined || price.product === product) &&
+          (type === undefined || price.type === type) &&
+          (params.currency === undefined || price.currency === params.currency) &&
+          (interval === undefined || price.recurring?.interval === interval);
       },
-    },
+    }),
   ];
 };
 

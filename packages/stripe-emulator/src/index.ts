@@ -2,29 +2,29 @@
  * A Stripe emulator: an HTTP server speaking Stripe's wire protocol (form bodies in bracket notation,
  * JSON responses, Stripe's error envelope and statuses), stateful and in memory, so that unmodified
  * stripe-node works against it through `host/port/protocol`. Every state change emits an event that is
- * listed at GET /v1/events and delivered, signed, to the configured webhook URL. Portal sessions open
- * an emulator-hosted portal page (see portal-page.ts).
+ * listed at GET /v1/events and delivered, signed, to the configured webhook URL. Browser-facing flows
+ * (the customer portal, Checkout, redirect approvals) are hosted pages (see pages/).
  */
 import { once } from 'node:events';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import qs from 'qs';
 import type Stripe from 'stripe';
-import type { CatalogProduct } from '../../../functions/core/config';
 import type { ApiRequest, EmulatorContext, RequestMeta } from './context';
 import { testControls } from './controls';
 import { WebhookDelivery, type DeliveryOptions, type DeliveryRecord, type WebhookTarget } from './delivery';
 import { StripeApiError, authenticationError, unrecognizedUrl } from './errors';
 import { FaultPlan, type Fault } from './faults';
 import type { Params } from './params';
-import { handlePortalPage } from './portal-page';
+import { PAGES } from './pages';
 import { RESOURCES } from './resources';
-import { seedCatalog } from './resources/products';
+import { seedCatalog, type SeedProduct } from './resources/products';
 import { Router } from './router';
 import { Store, clone, newId, type StripeObject } from './store';
 
 export type { DeliveryOptions } from './delivery';
 export type { Fault } from './faults';
+export type { SeedPrice, SeedProduct } from './resources/products';
 
 export const EMULATOR_API_VERSION = '2026-10-28.endive';
 /** Used to sign deliveries when a webhook URL is given without a secret. */
@@ -38,7 +38,7 @@ export interface StripeEmulatorOptions {
   /** Default 127.0.0.1. */
   host?: string;
   /** Seeds products (with these ids) and their prices (lookup_key, unit_amount, currency, recurring). */
-  catalog?: CatalogProduct[];
+  catalog?: readonly SeedProduct[];
   /** Every event is POSTed here, signed; none = events are only stored. */
   webhookUrl?: string;
   /** whsec_... used to sign deliveries; of a comma-separated list, the first signs. */
@@ -196,8 +196,9 @@ export async function startStripeEmulator(options: StripeEmulatorOptions = {}): 
     void (async () => {
       const url = new URL(request.url ?? '/', 'http://emulator.invalid');
       const body = await readBody(request);
-      if (url.pathname.startsWith('/p/')) {
-        const page = handlePortalPage(context, request.method ?? 'GET', url, body ? (qs.parse(body, QS_OPTIONS) as Params) : {});
+      const hosted = PAGES.find((candidate) => url.pathname.startsWith(candidate.prefix));
+      if (hosted) {
+        const page = hosted.handle(context, request.method ?? 'GET', url, body ? (qs.parse(body, QS_OPTIONS) as Params) : {});
         response.writeHead(page.status, page.headers);
         response.end(page.body);
         return;

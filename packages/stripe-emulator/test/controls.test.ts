@@ -1,5 +1,5 @@
 import Stripe from 'stripe';
-import { useStripeEmulator } from '../helpers/stripe';
+import { useStripeEmulator } from './harness';
 
 describe('Stripe emulator: test controls', () => {
   const harness = useStripeEmulator();

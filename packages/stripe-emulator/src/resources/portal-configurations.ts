@@ -3,11 +3,13 @@
  * (unknown features such as the removed `subscription_pause` are rejected, headline <= 60 characters,
  * at most 10 products for updates, one price per interval and currency per product).
  */
+import { requireObject } from '../lookup';
 import type { EmulatorContext, RequestMeta, ResourceModule } from '../context';
 import { invalidParameter, invalidRequest, missingParameter, noSuch } from '../errors';
 import { arrayOf, checkParams, expandPaths, mergeMetadata, optionalBoolean, optionalEnum, optionalInteger, optionalString, type ParamSpec, type Params } from '../params';
+import { listRoute, retrieveRoute } from '../routes';
 import { newId, type StripeObject } from '../store';
-import { expand, matchesCreated, newestFirst, paginate, previousAttributes } from '../wire';
+import { expand, previousAttributes } from '../wire';
 
 const CUSTOMER_UPDATES = ['address', 'email', 'name', 'phone', 'shipping', 'tax_id'] as const;
 const CANCELLATION_REASONS = ['customer_service', 'low_quality', 'missing_features', 'other', 'switched_service', 'too_complex', 'too_expensive', 'unused'] as const;
@@ -62,12 +64,6 @@ function emptyFeatures(): StripeObject['features'] {
       trial_update_behavior: 'end_trial',
     },
   };
-}
-
-export function requireConfiguration(context: EmulatorContext, id: string, param?: string): StripeObject {
-  const configuration = context.store.get(id, 'billing_portal.configuration');
-  if (!configuration) throw noSuch('configuration', id, param);
-  return configuration;
 }
 
 /** The account's default configuration, created on first use (Stripe's comes from the Dashboard). */
@@ -274,20 +270,13 @@ export const portalConfigurations: ResourceModule = (context) => {
         return expand(configuration, expandPaths(params), store);
       },
     },
-    {
-      method: 'GET',
-      path: '/v1/billing_portal/configurations/:id',
-      handle({ pathParams, params }) {
-        checkParams(params, {});
-        return expand(requireConfiguration(context, pathParams.id!), expandPaths(params), store);
-      },
-    },
+    retrieveRoute(context, '/v1/billing_portal/configurations/:id', 'billing_portal.configuration'),
     {
       method: 'POST',
       path: '/v1/billing_portal/configurations/:id',
       handle({ pathParams, params, meta }) {
         checkParams(params, { ...WRITABLE, active: 'value' });
-        const configuration = requireConfiguration(context, pathParams.id!);
+        const configuration = requireObject(context.store, 'billing_portal.configuration', pathParams.id!);
         // Validate on a copy: a rejected update changes nothing.
         const next = structuredClone(configuration);
         applyFeatures(context, next.features, params.features);
@@ -311,21 +300,13 @@ export const portalConfigurations: ResourceModule = (context) => {
         return expand(configuration, expandPaths(params), store);
       },
     },
-    {
-      method: 'GET',
-      path: '/v1/billing_portal/configurations',
-      handle({ params }) {
-        checkParams(params, { active: 'value', is_default: 'value', created: 'map', limit: 'value', starting_after: 'value', ending_before: 'value' });
+    listRoute(context, '/v1/billing_portal/configurations', 'billing_portal.configuration', {
+      filters: { active: 'value', is_default: 'value' },
+      where(params) {
         const active = optionalBoolean(params.active, 'active');
         const isDefault = optionalBoolean(params.is_default, 'is_default');
-        const found = newestFirst(store.all('billing_portal.configuration')).filter(
-          (configuration) =>
-            (active === undefined || configuration.active === active) &&
-            (isDefault === undefined || configuration.is_default === isDefault) &&
-            matchesCreated(configuration.created, params.created),
-        );
-        return expand(paginate(found, params, '/v1/billing_portal/configurations'), expandPaths(params), store);
+        return (configuration) => (active === undefined || configuration.active === active) && (isDefault === undefined || configuration.is_default === isDefault);
       },
-    },
+    }),
   ];
 };

@@ -3,6 +3,7 @@
  * the exported operations, which the hosted portal page and the test controls use too, so a change
  * made anywhere emits the same events.
  */
+import { requireObject } from '../lookup';
 import type { EmulatorContext, RequestMeta, ResourceModule } from '../context';
 import { invalidParameter, invalidRequest, noSuch } from '../errors';
 import {
@@ -20,9 +21,7 @@ import {
 } from '../params';
 import { newId, type StripeObject } from '../store';
 import { expand, matchesCreated, newestFirst, paginate, previousAttributes } from '../wire';
-import { requireCustomer } from './customers';
 import { createSubscriptionInvoice, failInvoicePayment, finalizeInvoice, payInvoice, settleWithoutPayment } from './invoices';
-import { requirePrice } from './products';
 
 const STATUSES = ['incomplete', 'incomplete_expired', 'trialing', 'active', 'past_due', 'canceled', 'unpaid', 'paused'] as const;
 const PAUSE_BEHAVIORS = ['keep_as_draft', 'mark_uncollectible', 'void'] as const;
@@ -67,12 +66,6 @@ const UPDATE: Record<string, ParamSpec> = {
   billing_cycle_anchor: 'value',
 };
 
-export function requireSubscription(context: EmulatorContext, id: string, param?: string): StripeObject {
-  const subscription = context.store.get(id, 'subscription');
-  if (!subscription) throw noSuch('subscription', id, param);
-  return subscription;
-}
-
 /** Adds `count` intervals to a unix time, in UTC calendar arithmetic. */
 export function addInterval(start: number, interval: string, count: number): number {
   const date = new Date(start * 1000);
@@ -108,7 +101,7 @@ function planOf(price: StripeObject): StripeObject {
 }
 
 function recurringPrice(context: EmulatorContext, id: string, param: string): StripeObject {
-  const price = requirePrice(context, id, param);
+  const price = requireObject(context.store, 'price', id, param);
   if (!price.recurring) throw invalidParameter(param, `The price specified is set to \`type=one_time\` but this field only accepts prices with \`type=recurring\`.`);
   if (!price.active) throw invalidParameter(param, `The price specified is inactive. This field only accepts active prices.`);
   return price;
@@ -144,7 +137,7 @@ function quantityOf(value: unknown, param: string): number {
 
 export function createSubscription(context: EmulatorContext, params: Params, meta: RequestMeta): StripeObject {
   checkParams(params, CREATE);
-  const customer = requireCustomer(context, required(optionalString(params.customer, 'customer'), 'customer'), 'customer');
+  const customer = requireObject(context.store, 'customer', required(optionalString(params.customer, 'customer'), 'customer'), 'customer');
   const itemParams = arrayOf(params.items);
   if (itemParams.length === 0) throw invalidParameter('items', 'Missing required param: items.', 'parameter_missing');
   const prices = itemParams.map((item, index) => recurringPrice(context, required(optionalString(item.price, `items[${index}][price]`), `items[${index}][price]`), `items[${index}][price]`));
@@ -439,14 +432,14 @@ export const subscriptions: ResourceModule = (context) => {
       path: '/v1/subscriptions/:id',
       handle({ pathParams, params }) {
         checkParams(params, {});
-        return expand(requireSubscription(context, pathParams.id!), expandPaths(params), store);
+        return expand(requireObject(context.store, 'subscription', pathParams.id!), expandPaths(params), store);
       },
     },
     {
       method: 'POST',
       path: '/v1/subscriptions/:id',
       handle({ pathParams, params, meta }) {
-        const subscription = requireSubscription(context, pathParams.id!);
+        const subscription = requireObject(context.store, 'subscription', pathParams.id!);
         return expand(updateSubscription(context, subscription, params, meta), expandPaths(params), store);
       },
     },
@@ -455,7 +448,7 @@ export const subscriptions: ResourceModule = (context) => {
       path: '/v1/subscriptions/:id',
       handle({ pathParams, params, meta }) {
         checkParams(params, { invoice_now: 'value', prorate: 'value', cancellation_details: CANCELLATION_DETAILS });
-        const subscription = requireSubscription(context, pathParams.id!);
+        const subscription = requireObject(context.store, 'subscription', pathParams.id!);
         return expand(cancelSubscription(context, subscription, meta, params.cancellation_details || undefined), expandPaths(params), store);
       },
     },
