@@ -79,6 +79,16 @@ export const PortalRoleSchema = z
             products: z.array(stripeId('prod')).default([]),
           })
           .default({ enabled: false, defaultAllowedUpdates: ['price'], prorationBehavior: 'create_prorations', products: [] }),
+        subscriptionPause: z
+          .object({
+            enabled: z.boolean(),
+            /** The pause lengths customers choose from (at most three years each); none = paused until they resume. */
+            durations: z
+              .array(z.object({ interval: z.enum(['day', 'week', 'month', 'year']), count: z.number().int().positive().default(1) }).strict())
+              .default([]),
+          })
+          .strict()
+          .default({ enabled: false, durations: [] }),
       })
       .strict(),
     loginPage: z.object({ enabled: z.boolean() }).default({ enabled: false }),

@@ -10,9 +10,17 @@ import type { CatalogProduct, LinkoutConfig, PortalRole } from './config';
 export const PORTAL_ROLE_METADATA_KEY = 'linkout_role';
 export const PORTAL_APP_METADATA_KEY = 'linkout_app';
 
-/** Stripe's limits and removed features the definitions must respect. */
+/** Stripe's limits the definitions must respect. */
 export const MAX_PORTAL_HEADLINE_LENGTH = 60;
 export const MAX_PORTAL_UPDATE_PRODUCTS = 10;
+/** A portal pause lasts at most three years: the largest count per interval. */
+export const MAX_PAUSE_INTERVAL_COUNT: Readonly<Record<string, number>> = { day: 3 * 365, week: 3 * 52, month: 3 * 12, year: 3 };
+
+/** Stripe's pause duration choice: `interval` for `interval_count` of them. */
+export interface PauseIntervalOption {
+  interval: string;
+  interval_count: number;
+}
 
 /** The Stripe create/update parameters Linkout manages (a subset of Stripe's, in Stripe's field names). */
 export interface PortalConfigurationParams {
@@ -34,6 +42,10 @@ export interface PortalConfigurationParams {
       default_allowed_updates?: string[];
       proration_behavior?: string;
       products?: Array<{ product: string; prices: string[] }>;
+    };
+    subscription_pause: {
+      enabled: boolean;
+      duration?: { type: 'indefinite' } | { type: 'interval_options'; interval_options: PauseIntervalOption[] };
     };
   } & Record<string, unknown>;
   login_page: { enabled: boolean };
@@ -64,6 +76,10 @@ export interface PortalConfigurationSnapshot {
       proration_behavior?: string | null;
       products?: Array<{ product: string; prices: string[] }> | null;
     } | null;
+    subscription_pause?: {
+      enabled: boolean;
+      duration?: { type: string; interval_options?: PauseIntervalOption[] | null } | null;
+    } | null;
   };
   login_page?: { enabled: boolean } | null;
   metadata?: Record<string, string> | null;
@@ -80,7 +96,16 @@ export function universalLinkUrl(config: Pick<LinkoutConfig, 'app'>, path: strin
 }
 
 const contractChangesEnabled = (role: PortalRole) =>
-  role.features.subscriptionCancel.enabled || role.features.subscriptionUpdate.enabled || role.features.customerUpdate.enabled;
+  role.features.subscriptionCancel.enabled ||
+  role.features.subscriptionUpdate.enabled ||
+  role.features.subscriptionPause.enabled ||
+  role.features.customerUpdate.enabled;
+
+/** "4 years" when a pause duration exceeds Stripe's three-year limit. */
+function tooLongPause(interval: string, count: number): string | undefined {
+  const max = MAX_PAUSE_INTERVAL_COUNT[interval];
+  return max === undefined || count > max ? `${count} ${interval}s` : undefined;
+}
 
 /**
  * Rules on the declarative definition that Stripe would otherwise reject (or that make no sense),
@@ -114,6 +139,15 @@ export function portalDefinitionProblems(config: Pick<LinkoutConfig, 'portal' | 
         problems.push({
           path: at('products', index),
           message: `product "${productId}" offers two prices with the same interval and currency (${clash}); Stripe's portal cannot offer both`,
+        });
+      }
+    });
+    role.features.subscriptionPause.durations.forEach(({ interval, count }, index) => {
+      const tooLong = tooLongPause(interval, count);
+      if (tooLong) {
+        problems.push({
+          path: ['portal', 'roles', roleName, 'features', 'subscriptionPause', 'durations', index],
+          message: `a pause of ${tooLong} is longer than the three years Stripe allows`,
         });
       }
     });
@@ -167,7 +201,7 @@ export function portalConfigurationParams(
 ): PortalConfigurationParams {
   const role = config.portal.roles[roleName];
   if (!role) throw new Error(`Unknown portal role "${roleName}"`);
-  const { customerUpdate, invoiceHistory, paymentMethodUpdate, subscriptionCancel, subscriptionUpdate } = role.features;
+  const { customerUpdate, invoiceHistory, paymentMethodUpdate, subscriptionCancel, subscriptionPause, subscriptionUpdate } = role.features;
   const profile = config.portal.businessProfile;
   return {
     name: role.name ?? `${config.app.name} — ${roleName}`,
@@ -210,10 +244,17 @@ export function portalConfigurationParams(
             })),
           }
         : { enabled: false },
+      subscription_pause: subscriptionPause.enabled ? { enabled: true, duration: pauseDuration(subscriptionPause.durations) } : { enabled: false },
     },
     login_page: { enabled: role.loginPage.enabled },
     metadata: { [PORTAL_ROLE_METADATA_KEY]: roleName, [PORTAL_APP_METADATA_KEY]: config.app.bundleId },
   };
+}
+
+/** No durations means customers stay paused until they resume (Stripe's `indefinite`). */
+function pauseDuration(durations: PortalRole['features']['subscriptionPause']['durations']): PortalConfigurationParams['features']['subscription_pause']['duration'] {
+  if (durations.length === 0) return { type: 'indefinite' };
+  return { type: 'interval_options', interval_options: durations.map(({ interval, count }) => ({ interval, interval_count: count })) };
 }
 
 function catalogProduct(config: Pick<LinkoutConfig, 'catalog'>, productId: string): CatalogProduct {
@@ -232,8 +273,13 @@ export function portalParamsProblems(params: PortalConfigurationParams): string[
   if (headline.length > MAX_PORTAL_HEADLINE_LENGTH) {
     problems.push(`business_profile.headline is ${headline.length} characters; Stripe allows ${MAX_PORTAL_HEADLINE_LENGTH}`);
   }
-  if ('subscription_pause' in params.features) {
-    problems.push('features.subscription_pause was removed by Stripe; pause collection through the API instead');
+  const duration = params.features.subscription_pause.duration;
+  if (duration?.type === 'interval_options') {
+    if (duration.interval_options.length === 0) problems.push('features.subscription_pause offers interval_options without any option');
+    for (const { interval, interval_count: count } of duration.interval_options) {
+      const tooLong = tooLongPause(interval, count);
+      if (tooLong) problems.push(`features.subscription_pause offers a pause of ${tooLong}; Stripe allows at most three years`);
+    }
   }
   const update = params.features.subscription_update;
   const products = update.products ?? [];
@@ -248,7 +294,10 @@ export function portalParamsProblems(params: PortalConfigurationParams): string[
     if (product.prices.length === 0) problems.push(`features.subscription_update.products: ${product.product} has no prices`);
   }
   const changesContract =
-    params.features.subscription_cancel.enabled || update.enabled || params.features.customer_update.enabled;
+    params.features.subscription_cancel.enabled ||
+    update.enabled ||
+    params.features.subscription_pause.enabled ||
+    params.features.customer_update.enabled;
   if (changesContract && (!params.business_profile.privacy_policy_url || !params.business_profile.terms_of_service_url)) {
     problems.push('business_profile.privacy_policy_url and terms_of_service_url are required when customers may change their subscription or details');
   }
@@ -307,6 +356,11 @@ export function portalConfigurationDrift(desired: PortalConfigurationParams, act
     compare('features.subscription_update.proration_behavior', d.subscription_update.proration_behavior, f.subscription_update?.proration_behavior ?? null);
     compare('features.subscription_update.products', normalizedProducts(d.subscription_update.products), normalizedProducts(f.subscription_update?.products));
   }
+
+  compare('features.subscription_pause.enabled', d.subscription_pause.enabled, f.subscription_pause?.enabled ?? false);
+  if (d.subscription_pause.enabled) {
+    compare('features.subscription_pause.duration', normalizedPauseDuration(d.subscription_pause.duration), normalizedPauseDuration(f.subscription_pause?.duration));
+  }
   for (const [key, value] of Object.entries(desired.metadata)) compare(`metadata.${key}`, value, actual.metadata?.[key] ?? null);
   return drift;
 }
@@ -317,6 +371,13 @@ function normalizedProducts(products: ReadonlyArray<{ product: string; prices: r
   return [...(products ?? [])]
     .map((p) => ({ product: p.product, prices: sorted(p.prices) }))
     .sort((a, b) => a.product.localeCompare(b.product));
+}
+
+/** A duration compared by type and, for preset options, by the set of options (Stripe echoes `interval_options: []` when indefinite). */
+function normalizedPauseDuration(duration: { type: string; interval_options?: readonly PauseIntervalOption[] | null } | null | undefined) {
+  if (!duration) return null;
+  if (duration.type !== 'interval_options') return { type: duration.type };
+  return { type: duration.type, options: sorted((duration.interval_options ?? []).map((option) => `${option.interval_count} ${option.interval}`)) };
 }
 
 function dedupe(problems: ConfigurationProblem[]): ConfigurationProblem[] {

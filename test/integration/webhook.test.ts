@@ -155,6 +155,30 @@ describe.each(DYNAMO_SERVER_KINDS)('POST /v1/webhooks/stripe (%s)', (kind) => {
       expect(body(await h.deliverEvent(stripeEvent('evt_sum_1', type, NOW - 9, summary([])))).outcome).toBe('stale');
       expect(body(await h.getEntitlements('acct_sum')).entitlements.map((e: { key: string }) => e.key)).toEqual(['raw_export']);
     });
+
+    it('summaries the emulator emits itself: a feature on a catalog product, a subscription, its cancellation', async () => {
+      const client = stripe.stripe;
+      const feature = await client.entitlements.features.create({ lookup_key: 'lightroom_presets', name: 'Lightroom presets' });
+      await client.products.createFeature('prod_stock_photos', { entitlement_feature: feature.id });
+      const customer = await client.customers.create({ email: 'entitled@example.com' });
+      await h.links.link('acct_emu_sum', customer.id);
+      const [price] = (await client.prices.list({ lookup_keys: ['stock_photos_monthly'] })).data;
+      const subscription = await client.subscriptions.create({ customer: customer.id, items: [{ price: price!.id }] });
+      const summaries = () =>
+        stripe.emulator
+          .events()
+          .filter((event) => event.type === 'entitlements.active_entitlement_summary.updated' && (event.data.object as { customer: string }).customer === customer.id);
+      const keys = async () => body(await h.getEntitlements('acct_emu_sum')).entitlements.map((e: { key: string }) => e.key);
+
+      expect(summaries()).toHaveLength(1);
+      expect(body(await h.deliverEvent(summaries()[0]!)).outcome).toBe('applied');
+      expect(await keys()).toEqual(['lightroom_presets']);
+
+      await client.subscriptions.cancel(subscription.id);
+      expect(summaries()).toHaveLength(2);
+      expect(body(await h.deliverEvent(summaries()[1]!)).outcome).toBe('applied');
+      expect(await keys()).toEqual([]);
+    });
   });
 
   describe('costs', () => {

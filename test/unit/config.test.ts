@@ -11,6 +11,7 @@ describe('configuration schema', () => {
     expect(config.auth.accountClaim).toBe('sub');
     expect(config.catalog.products[0]!.prices[0]!.intervalCount).toBe(1);
     expect(config.portal.roles.member!.features.subscriptionCancel.enabled).toBe(false);
+    expect(config.portal.roles.member!.features.subscriptionPause).toEqual({ enabled: false, durations: [] });
   });
 
   it('prefers inline LINKOUT_CONFIG over a file', () => {
@@ -24,7 +25,9 @@ describe('configuration schema', () => {
     ['a domain with a scheme', (c: any) => (c.app.universalLinkDomain = 'https://links.example.com'), 'app.universalLinkDomain'],
     ['a headline over 60 characters', (c: any) => (c.portal.businessProfile.headline = 'x'.repeat(61)), 'headline'],
     ['a least-privileged role that does not exist', (c: any) => (c.portal.leastPrivilegedRole = 'guest'), 'leastPrivilegedRole'],
-    ['an unknown portal feature', (c: any) => (c.portal.roles.owner.features.subscriptionPause = { enabled: true }), 'subscriptionPause'],
+    ['an unknown portal feature', (c: any) => (c.portal.roles.owner.features.subscriptionSkip = { enabled: true }), 'subscriptionSkip'],
+    ['a pause duration in an unknown unit', (c: any) => (c.portal.roles.owner.features.subscriptionPause = { enabled: true, durations: [{ interval: 'decade' }] }), 'subscriptionPause'],
+    ['a pause duration over three years', (c: any) => (c.portal.roles.owner.features.subscriptionPause = { enabled: true, durations: [{ interval: 'year', count: 4 }] }), 'subscriptionPause.durations'],
     ['a return path that is a full URL', (c: any) => (c.portal.returnPaths = ['https://evil.example/']), 'returnPaths'],
     ['a product id without the prod_ prefix', (c: any) => (c.catalog.products[0].id = 'stock'), 'catalog.products'],
   ])('rejects %s with a message naming the field', (_name, mutate, field) => {

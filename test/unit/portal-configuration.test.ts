@@ -40,7 +40,12 @@ describe('portal definitions are validated when the configuration loads', () => 
     ['no terms while owners may cancel', (c: any) => delete c.portal.businessProfile.termsOfServiceUrl, 'termsOfServiceUrl'],
     ['customer updates without fields', (c: any) => (c.portal.roles.owner.features.customerUpdate.allowedUpdates = []), 'allows no field'],
     ['a headline over 60 characters', (c: any) => (c.portal.businessProfile.headline = 'h'.repeat(61)), '60 characters'],
-    ['the removed subscription_pause feature', (c: any) => (c.portal.roles.owner.features.subscriptionPause = { enabled: true }), 'subscriptionPause'],
+    [
+      'a pause duration over three years',
+      (c: any) => (c.portal.roles.owner.features.subscriptionPause = { enabled: true, durations: [{ interval: 'month', count: 1 }, { interval: 'month', count: 37 }] }),
+      'a pause of 37 months is longer than the three years Stripe allows',
+    ],
+    ['a pause duration of zero', (c: any) => (c.portal.roles.owner.features.subscriptionPause = { enabled: true, durations: [{ interval: 'week', count: 0 }] }), 'subscriptionPause'],
   ])('rejects %s', (_name, mutate, message) => {
     const raw = example();
     mutate(raw);
@@ -59,6 +64,7 @@ describe('portal definitions are validated when the configuration loads', () => 
       elevenProducts(c);
       c.portal.roles.owner.features.subscriptionUpdate.products.pop();
     }],
+    ['pause durations of exactly three years', (c: any) => (c.portal.roles.owner.features.subscriptionPause = { enabled: true, durations: [{ interval: 'day', count: 1095 }, { interval: 'week', count: 156 }, { interval: 'year', count: 3 }] })],
   ])('accepts %s', (_name, mutate) => {
     const raw = example();
     mutate(raw);
@@ -96,6 +102,7 @@ describe('declarative role -> Stripe configuration parameters', () => {
             { product: 'prod_stock_photos_pro', prices: ['price_pro_monthly'] },
           ],
         },
+        subscription_pause: { enabled: false },
       },
       login_page: { enabled: false },
       metadata: { linkout_role: 'owner', linkout_app: 'com.lumenphotos.app' },
@@ -111,7 +118,22 @@ describe('declarative role -> Stripe configuration parameters', () => {
       payment_method_update: { enabled: false },
       subscription_cancel: { enabled: false },
       subscription_update: { enabled: false },
+      subscription_pause: { enabled: false },
     });
+  });
+
+  it('maps subscriptionPause onto features.subscription_pause: preset durations, or indefinite without any', () => {
+    const raw = example();
+    raw.portal.roles.owner.features.subscriptionPause = { enabled: true, durations: [{ interval: 'month' }, { interval: 'month', count: 3 }] };
+    raw.portal.roles.member.features.subscriptionPause = { enabled: true };
+    const pausing = parseConfig(raw);
+    const owner = portalConfigurationParams(pausing, 'owner', priceIds);
+    expect(owner.features.subscription_pause).toEqual({
+      enabled: true,
+      duration: { type: 'interval_options', interval_options: [{ interval: 'month', interval_count: 1 }, { interval: 'month', interval_count: 3 }] },
+    });
+    expect(portalParamsProblems(owner)).toEqual([]);
+    expect(portalConfigurationParams(pausing, 'member', priceIds).features.subscription_pause).toEqual({ enabled: true, duration: { type: 'indefinite' } });
   });
 
   it('refuses to build when a catalog price has no Stripe id yet', () => {
@@ -123,7 +145,16 @@ describe('last check before sending to Stripe', () => {
   const owner = () => structuredClone(portalConfigurationParams(config, 'owner', priceIds));
   it.each<[string, (p: PortalConfigurationParams) => void, string]>([
     ['a long headline', (p) => (p.business_profile.headline = 'x'.repeat(61)), 'headline'],
-    ['subscription_pause', (p) => (p.features.subscription_pause = { enabled: true }), 'subscription_pause'],
+    [
+      'a pause over three years',
+      (p) => (p.features.subscription_pause = { enabled: true, duration: { type: 'interval_options', interval_options: [{ interval: 'year', interval_count: 4 }] } }),
+      'a pause of 4 years; Stripe allows at most three years',
+    ],
+    [
+      'preset pause durations without any',
+      (p) => (p.features.subscription_pause = { enabled: true, duration: { type: 'interval_options', interval_options: [] } }),
+      'interval_options without any option',
+    ],
     ['11 products', (p) => (p.features.subscription_update.products = Array.from({ length: 11 }, (_, i) => ({ product: `prod_${i}`, prices: ['price_x'] }))), '11 products'],
     ['updates without products', (p) => (p.features.subscription_update.products = []), 'without products'],
     ['a product listed twice', (p) => p.features.subscription_update.products!.push({ product: 'prod_stock_photos', prices: ['price_z'] }), 'twice'],
@@ -160,12 +191,27 @@ describe('drift between the definition and Stripe', () => {
     expect(portalConfigurationDrift(desired, stripeCopy())).toEqual([]);
   });
 
+  it('compares pause durations as a set, and indefinite by type only', () => {
+    const pausing = structuredClone(desired);
+    pausing.features.subscription_pause = { enabled: true, duration: { type: 'interval_options', interval_options: [{ interval: 'week', interval_count: 2 }, { interval: 'month', interval_count: 1 }] } };
+    const echoed = stripeCopy();
+    echoed.features.subscription_pause = { enabled: true, duration: { type: 'interval_options', interval_options: [{ interval: 'month', interval_count: 1 }, { interval: 'week', interval_count: 2 }] } };
+    expect(portalConfigurationDrift(pausing, echoed)).toEqual([]);
+    echoed.features.subscription_pause.duration!.interval_options = [{ interval: 'month', interval_count: 1 }];
+    expect(portalConfigurationDrift(pausing, echoed).map((d) => d.field)).toEqual(['features.subscription_pause.duration']);
+
+    pausing.features.subscription_pause = { enabled: true, duration: { type: 'indefinite' } };
+    echoed.features.subscription_pause = { enabled: true, duration: { type: 'indefinite', interval_options: [] } };
+    expect(portalConfigurationDrift(pausing, echoed)).toEqual([]);
+  });
+
   it.each<[string, (s: PortalConfigurationSnapshot) => void, string]>([
     ['an inactive configuration', (s) => (s.active = false), 'active'],
     ['a changed headline', (s) => (s.business_profile!.headline = 'Old headline'), 'business_profile.headline'],
     ['cancel disabled in the dashboard', (s) => (s.features.subscription_cancel!.enabled = false), 'features.subscription_cancel.enabled'],
     ['a removed price', (s) => (s.features.subscription_update!.products = [{ product: 'prod_stock_photos', prices: ['price_monthly'] }]), 'features.subscription_update.products'],
     ['another return URL', (s) => (s.default_return_url = 'https://elsewhere.example/'), 'default_return_url'],
+    ['pausing enabled in the dashboard', (s) => (s.features.subscription_pause = { enabled: true, duration: { type: 'indefinite', interval_options: [] } }), 'features.subscription_pause.enabled'],
   ])('reports %s', (_name, mutate, field) => {
     const snapshot = stripeCopy();
     mutate(snapshot);

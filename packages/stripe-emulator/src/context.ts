@@ -40,6 +40,11 @@ export interface EmulatorContext {
   advanceClockTo(unixSeconds: number): void;
   /** Records an event for a state change and queues its delivery. */
   emit(type: string, object: StripeObject, meta: RequestMeta, previousAttributes?: Record<string, unknown>): Stripe.Event;
+  /**
+   * Calls `listener` after every event is recorded, for state Stripe derives from other changes
+   * (e.g. entitlement summaries follow subscription events). A listener may emit events itself.
+   */
+  onEvent(listener: (event: Stripe.Event) => void): void;
   /** http://host:port of the emulator (portal session URLs point here). */
   baseUrl(): string;
   /** Name the hosted pages show ("Return to <accountName>"). */

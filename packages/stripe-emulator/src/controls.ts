@@ -2,7 +2,10 @@
  * Test controls outside Stripe's API (no API key needed), for driving what only time or a bank would
  * cause. Each changes state through the same operations as the API, so it emits the same events.
  *
- *   POST /_emulator/subscriptions/:id/advance_period   renew at period end (or end it if cancel_at is due)
+ *   POST /_emulator/subscriptions/:id/advance_period   renew at period end (or end it if cancel_at is due; a trial
+ *                                                       without payment method follows trial_settings); a paused
+ *                                                       subscription moves to its scheduled resumption (400 if none);
+ *                                                       pauses whose end the clock passes resume on the way
  *   POST /_emulator/subscriptions/:id/payment_failed   a failed charge: past_due + invoice.payment_failed
  *   POST /_emulator/subscriptions/:id/payment_succeeded  the retried charge succeeds: active again
  *   POST /_emulator/faults                              status=429 [count=1] [path=/v1/...] [method=POST]: fail next requests

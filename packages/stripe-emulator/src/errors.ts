@@ -51,8 +51,12 @@ export function missingParameter(param: string): StripeApiError {
   );
 }
 
-export function invalidParameter(param: string, message: string, code = 'parameter_invalid_string'): StripeApiError {
-  return new StripeApiError(400, withDocUrl({ type: 'invalid_request_error', code, message, param }));
+/**
+ * A parameter whose value Stripe refuses. Stripe sends a code for some cases only (e.g.
+ * `parameter_invalid_integer`); a value outside an enum or a non-boolean comes without one.
+ */
+export function invalidParameter(param: string, message: string, code?: string): StripeApiError {
+  return new StripeApiError(400, withDocUrl({ type: 'invalid_request_error', ...(code && { code }), message, param }));
 }
 
 /** A request that is well formed but not allowed in the current state. */

@@ -90,6 +90,7 @@ export async function startStripeEmulator(options: StripeEmulatorOptions = {}): 
   const delivery = new WebhookDelivery(() => webhook);
   const faults = new FaultPlan();
   delivery.setOptions(options.delivery ?? {});
+  const eventListeners: ((event: Stripe.Event) => void)[] = [];
 
   const context: EmulatorContext = {
     store,
@@ -114,7 +115,11 @@ export async function startStripeEmulator(options: StripeEmulatorOptions = {}): 
       store.put(event as unknown as StripeObject);
       eventLog.push(event);
       delivery.enqueue(event);
+      for (const listener of eventListeners) listener(event);
       return event;
+    },
+    onEvent(listener) {
+      eventListeners.push(listener);
     },
     baseUrl: () => baseUrl,
   };

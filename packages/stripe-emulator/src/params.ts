@@ -42,7 +42,7 @@ function checkValue(value: unknown, spec: ParamSpec, name: string): void {
   // An empty string clears an object, array or map, as in Stripe (`metadata=''`, `pause_collection=''`).
   if (value === '') return;
   if (value === null || typeof value !== 'object') {
-    throw invalidParameter(name, `Invalid ${Array.isArray(spec) ? 'array' : 'object'}`, 'parameter_invalid_type');
+    throw invalidParameter(name, `Invalid ${Array.isArray(spec) ? 'array' : 'object'}`);
   }
   if (spec === 'map') {
     for (const [key, entry] of Object.entries(value)) {
@@ -52,7 +52,7 @@ function checkValue(value: unknown, spec: ParamSpec, name: string): void {
   }
   if (isArraySpec(spec)) {
     for (const [index, element] of Object.entries(value)) {
-      if (!/^\d+$/.test(index)) throw invalidParameter(name, `Invalid array`, 'parameter_invalid_type');
+      if (!/^\d+$/.test(index)) throw invalidParameter(name, `Invalid array`);
       checkValue(element, spec[0], `${name}[${index}]`);
     }
     return;
@@ -88,15 +88,21 @@ export function optionalBoolean(value: unknown, name: string): boolean | undefin
   if (value === undefined || value === '') return undefined;
   if (value === true || value === 'true') return true;
   if (value === false || value === 'false') return false;
-  throw invalidParameter(name, `Invalid boolean: ${String(value)}`, 'parameter_invalid_boolean');
+  throw invalidParameter(name, `Invalid boolean: ${String(value)}`);
 }
 
 export function optionalEnum<T extends string>(value: unknown, name: string, allowed: readonly T[]): T | undefined {
   if (value === undefined || value === '') return undefined;
   if (!allowed.includes(value as T)) {
-    throw invalidParameter(name, `Invalid ${name}: must be one of ${allowed.join(', ')}`);
+    throw invalidParameter(name, `Invalid ${name}: must be one of ${oneOf(allowed)}`);
   }
   return value as T;
+}
+
+/** Stripe's wording of a choice: `a or b`, `a, b, or c`. */
+function oneOf(values: readonly string[]): string {
+  if (values.length <= 2) return values.join(' or ');
+  return `${values.slice(0, -1).join(', ')}, or ${values[values.length - 1]}`;
 }
 
 /** qs turns `a[0]=x` into an array, but large or sparse indexes into an object: accept both. */

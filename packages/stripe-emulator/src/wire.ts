@@ -106,10 +106,14 @@ function expandPath(target: unknown, segments: string[], store: Store): void {
     expandPath(current, rest, store);
     return;
   }
-  if (typeof current === 'string') {
-    const found = store.get(current);
-    if (found) record[head] = clone(found);
-  }
+  // A field may hold one id or a list of ids (`discounts`): each id is replaced by its object.
+  if (Array.isArray(current)) record[head] = current.map((element: unknown) => expandedId(element, store));
+  else record[head] = expandedId(current, store);
+}
+
+function expandedId(value: unknown, store: Store): unknown {
+  const found = typeof value === 'string' ? store.get(value) : undefined;
+  return found ? clone(found) : value;
 }
 
 /** Top-level fields whose values changed, with their old values (Stripe's `previous_attributes`). */

@@ -76,7 +76,9 @@ describe('Stripe emulator: billing portal', () => {
     });
 
     it.each([
-      ['the removed subscription_pause feature', { features: { subscription_pause: { enabled: true } } }, 'features[subscription_pause]'],
+      ['a pause duration over three years', { features: { subscription_pause: { enabled: true, duration: { type: 'interval_options', interval_options: [{ interval: 'month', interval_count: 37 }] } } } }, 'features[subscription_pause][duration][interval_options][0][interval_count]'],
+      ['pause interval options without any option', { features: { subscription_pause: { enabled: true, duration: { type: 'interval_options' } } } }, 'features[subscription_pause][duration][interval_options]'],
+      ['an unknown portal feature', { features: { subscription_skip: { enabled: true } } }, 'features[subscription_skip]'],
       ['a headline over 60 characters', { business_profile: { headline: 'x'.repeat(61) } }, 'business_profile[headline]'],
       ['more than 10 update products', { features: { subscription_update: { enabled: true, default_allowed_updates: ['price'], products: Array.from({ length: 11 }, () => ({ product: 'prod_stock_photos', prices: ['price_x'] })) } } }, 'features[subscription_update][products]'],
       ['an invalid cancel mode', { features: { subscription_cancel: { enabled: true, mode: 'whenever' } } }, 'features[subscription_cancel][mode]'],

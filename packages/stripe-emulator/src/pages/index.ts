@@ -4,8 +4,11 @@
  */
 import type { EmulatorContext } from '../context';
 import type { Params } from '../params';
+import { SETUP_INTENT_APPROVAL_PREFIX } from '../resources/setup-intents';
+import { handleCheckoutPage } from './checkout';
 import type { PageResponse } from './html';
 import { handlePortalPage } from './portal';
+import { handleRedirectApprovalPage } from './redirect-approval';
 
 export interface HostedPage {
   /** e.g. '/p/': every path under it is this page's. */
@@ -13,4 +16,4 @@ export interface HostedPage {
   handle(context: EmulatorContext, method: string, url: URL, form: Params): PageResponse;
 }
 
-export const PAGES: readonly HostedPage[] = [{ prefix: '/p/', handle: handlePortalPage }];
+export const PAGES: readonly HostedPage[] = [{ prefix: '/p/', handle: handlePortalPage }, { prefix: '/c/', handle: handleCheckoutPage }, { prefix: SETUP_INTENT_APPROVAL_PREFIX, handle: handleRedirectApprovalPage }];

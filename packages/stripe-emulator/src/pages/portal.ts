@@ -8,9 +8,14 @@
  *   POST /p/session/:secret/renew               subscription=<id> (undo a cancellation at period end)
  *   POST /p/session/:secret/switch              subscription=<id> price=<id> [item=<si_>] [quantity=<n>]
  *   POST /p/session/:secret/payment_method      card_number, exp_month, exp_year
+ *   POST /p/session/:secret/pause               subscription=<id> duration=indefinite|<interval>_<count> (one the configuration offers)
+ *   POST /p/session/:secret/resume              subscription=<id> (a paused subscription)
+ *   POST /p/session/:secret/customer            email, name, phone (those the configuration's allowed_updates list)
  *
  * Stable hooks for browser tests: data-testid="cancel-subscription", "switch-price",
- * "update-payment-method", "renew-subscription" (the submit buttons), "invoice-history" (the section), "return-link".
+ * "update-payment-method", "renew-subscription", "pause-subscription", "resume-subscription",
+ * "update-customer" (the submit buttons), "pause-duration" (the duration choice), "invoice-history"
+ * (the section), "return-link".
  */
 import { NO_REQUEST, type EmulatorContext } from '../context';
 import { StripeApiError } from '../errors';
@@ -19,7 +24,15 @@ import { updateCustomer } from '../resources/customers';
 import { formatAmount } from '../resources/invoices';
 import { attachPaymentMethod, createCardPaymentMethod } from '../resources/payment-methods';
 import { findPortalLink, offeredPrices, type PortalLink } from '../resources/portal-sessions';
-import { cancelSubscription, updateSubscription } from '../resources/subscriptions';
+import {
+  addInterval,
+  cancelSubscription,
+  isPausable,
+  pauseSubscription,
+  resumeSubscription,
+  scheduledResumeAt,
+  updateSubscription,
+} from '../resources/subscriptions';
 import type { StripeObject } from '../store';
 import { newestFirst } from '../wire';
 import { escape, htmlResponse, redirectResponse, type PageResponse } from './html';
@@ -34,10 +47,13 @@ interface Portal {
   base: string;
 }
 
+/** The customer fields this plain page can edit (address, shipping and tax ids are left to the API). */
+const EDITABLE_CUSTOMER_FIELDS = ['email', 'name', 'phone'] as const;
+
 const FEEDBACK = ['customer_service', 'low_quality', 'missing_features', 'other', 'switched_service', 'too_complex', 'too_expensive', 'unused'];
 
 export function handlePortalPage(context: EmulatorContext, method: string, url: URL, form: Params): PageResponse {
-  const match = /^\/p\/session\/([A-Za-z0-9]+)(?:\/(cancel|renew|switch|payment_method))?\/?$/.exec(url.pathname);
+  const match = /^\/p\/session\/([A-Za-z0-9]+)(?:\/(cancel|renew|switch|payment_method|pause|resume|customer))?\/?$/.exec(url.pathname);
   const found = match && findPortalLink(context, match[1]!);
   if (!match || !found) return page(404, 'Session not found', '<p>This portal link is invalid or has expired.</p>');
   const configuration = context.store.get(found.session.configuration, 'billing_portal.configuration');
@@ -74,6 +90,7 @@ function renderHome(portal: Portal, notice: string | null): PageResponse {
     '<h2>Current subscriptions</h2>',
     subscriptions.length === 0 ? '<p>No subscriptions.</p>' : subscriptions.map((subscription) => subscriptionCard(portal, subscription, true)).join('\n'),
     features.payment_method_update.enabled ? paymentMethodSection(portal) : '',
+    features.customer_update.enabled ? customerSection(portal) : '',
     features.invoice_history.enabled ? invoiceHistory(portal) : '',
   ];
   return page(200, 'Billing', sections.join('\n'), portal);
@@ -81,6 +98,7 @@ function renderHome(portal: Portal, notice: string | null): PageResponse {
 
 function renderFlow(portal: Portal, flow: StripeObject): PageResponse {
   if (flow.type === 'payment_method_update') return page(200, 'Update payment method', paymentMethodSection(portal), portal);
+  if (flow.type === 'customer_update') return page(200, 'Update your details', customerSection(portal), portal);
   const subscriptionId = flow[flow.type].subscription as string;
   const subscription = portal.context.store.get(subscriptionId, 'subscription');
   if (!subscription) return page(404, 'Subscription not found', homeLink(portal), portal);
@@ -89,6 +107,9 @@ function renderFlow(portal: Portal, flow: StripeObject): PageResponse {
   }
   if (flow.type === 'subscription_update') {
     return page(200, 'Update your plan', `${subscriptionCard(portal, subscription, false)}${switchForm(portal, subscription)}`, portal);
+  }
+  if (flow.type === 'subscription_pause') {
+    return page(200, 'Pause your subscription', `${subscriptionCard(portal, subscription, false)}${pauseForm(portal, subscription)}`, portal);
   }
   const item = flow.subscription_update_confirm.items[0] as { id: string; price: string | null; quantity: number | null };
   const current = subscription.items.data.find((candidate: StripeObject) => candidate.id === item.id);
@@ -107,12 +128,15 @@ function subscriptionCard(portal: Portal, subscription: StripeObject, withAction
   const { features } = portal.configuration;
   const item = subscription.items.data[0];
   const periodEnd = Math.max(...subscription.items.data.map((candidate: StripeObject) => candidate.current_period_end as number));
+  const resumesAt = scheduledResumeAt(portal.context, subscription);
   const state =
     subscription.status === 'canceled'
       ? `Canceled on ${date(subscription.ended_at ?? subscription.canceled_at)}`
-      : subscription.cancel_at
-        ? `Cancels on ${date(subscription.cancel_at)}`
-        : `Renews on ${date(periodEnd)}`;
+      : subscription.status === 'paused'
+        ? resumesAt ? `Paused until ${date(resumesAt)}` : 'Paused until you resume it'
+        : subscription.cancel_at
+          ? `Cancels on ${date(subscription.cancel_at)}`
+          : `Renews on ${date(periodEnd)}`;
   const paused = subscription.pause_collection
     ? `<p data-testid="paused">Payment collection paused${subscription.pause_collection.resumes_at ? ` until ${date(subscription.pause_collection.resumes_at)}` : ''}</p>`
     : '';
@@ -122,6 +146,8 @@ function subscriptionCard(portal: Portal, subscription: StripeObject, withAction
         features.subscription_cancel.enabled && !subscription.cancel_at_period_end ? cancelForm(portal, subscription) : '',
         features.subscription_cancel.enabled && subscription.cancel_at_period_end ? renewForm(portal, subscription) : '',
         features.subscription_update.enabled ? switchForm(portal, subscription) : '',
+        features.subscription_pause.enabled && isPausable(subscription) && !subscription.cancel_at_period_end ? pauseForm(portal, subscription) : '',
+        features.subscription_pause.enabled && subscription.status === 'paused' ? resumeForm(portal, subscription) : '',
       ].join('\n')
     : '';
   return `<section class="subscription" data-testid="subscription" data-subscription-id="${escape(subscription.id)}">
@@ -156,6 +182,36 @@ ${hidden('subscription', subscription.id)}
 </form>`;
 }
 
+/** The pause durations the configuration offers: `indefinite` (until resumed) or `<interval>_<count>` each. */
+function pauseChoices(portal: Portal): Array<{ value: string; label: string; interval?: string; count?: number }> {
+  const { duration } = portal.configuration.features.subscription_pause;
+  if (duration.type === 'indefinite') return [{ value: 'indefinite', label: 'Until I resume it' }];
+  return (duration.interval_options as Array<{ interval: string; interval_count: number }>).map(({ interval, interval_count: count }) => ({
+    value: `${interval}_${count}`,
+    label: `For ${count} ${interval}${count > 1 ? 's' : ''}`,
+    interval,
+    count,
+  }));
+}
+
+function pauseForm(portal: Portal, subscription: StripeObject): string {
+  const choices = pauseChoices(portal)
+    .map((choice) => `<option value="${escape(choice.value)}">${escape(choice.label)}</option>`)
+    .join('');
+  return `<form method="post" action="${portal.base}/pause" class="pause">
+${hidden('subscription', subscription.id)}<p>No invoices are created while your subscription is paused.</p>
+<label>Pause <select name="duration" data-testid="pause-duration">${choices}</select></label>
+<button type="submit" data-testid="pause-subscription">Pause subscription</button>
+</form>`;
+}
+
+function resumeForm(portal: Portal, subscription: StripeObject): string {
+  return `<form method="post" action="${portal.base}/resume" class="resume">
+${hidden('subscription', subscription.id)}<p>A new billing period starts, and is charged, when you resume.</p>
+<button type="submit" data-testid="resume-subscription">Resume subscription</button>
+</form>`;
+}
+
 function switchForm(portal: Portal, subscription: StripeObject): string {
   const current = subscription.items.data[0];
   const options = offeredPrices(portal.configuration)
@@ -183,6 +239,23 @@ function paymentMethodSection(portal: Portal): string {
 </form></section>`;
 }
 
+function customerSection(portal: Portal): string {
+  const allowed = editableCustomerFields(portal);
+  const fields = allowed
+    .map((field) => `<label>${field[0]!.toUpperCase()}${field.slice(1)} <input name="${field}" value="${escape(portal.customer[field] ?? '')}"></label>`)
+    .join('\n');
+  return `<section data-testid="customer-details"><h2>Your details</h2>
+${allowed.length === 0 ? '<p>These details can be changed with the app.</p>' : `<form method="post" action="${portal.base}/customer">
+${fields}
+<button type="submit" data-testid="update-customer">Save details</button>
+</form>`}</section>`;
+}
+
+function editableCustomerFields(portal: Portal): (typeof EDITABLE_CUSTOMER_FIELDS)[number][] {
+  const allowed = portal.configuration.features.customer_update.allowed_updates as string[];
+  return EDITABLE_CUSTOMER_FIELDS.filter((field) => allowed.includes(field));
+}
+
 function invoiceHistory(portal: Portal): string {
   const invoices = newestFirst(portal.context.store.all('invoice').filter((invoice) => invoice.customer === portal.customer.id && invoice.status !== 'draft'));
   const rows = invoices
@@ -197,17 +270,26 @@ ${invoices.length === 0 ? '<p>No invoices yet.</p>' : `<table><thead><tr><th>Dat
 
 function performAction(portal: Portal, action: string, form: Params): PageResponse {
   const { features } = portal.configuration;
-  const enabled =
-    action === 'cancel' || action === 'renew'
-      ? features.subscription_cancel.enabled
-      : action === 'switch'
-        ? features.subscription_update.enabled
-        : features.payment_method_update.enabled;
+  const feature: Record<string, string> = {
+    cancel: 'subscription_cancel',
+    renew: 'subscription_cancel',
+    switch: 'subscription_update',
+    payment_method: 'payment_method_update',
+    pause: 'subscription_pause',
+    resume: 'subscription_pause',
+    customer: 'customer_update',
+  };
+  const enabled = features[feature[action]!].enabled as boolean;
   if (!enabled) return page(403, 'Not available', `<p class="error">This action is not available in this portal.</p>${homeLink(portal)}`, portal);
   if (action === 'payment_method') {
     const problem = updatePaymentMethod(portal, form);
     if (problem) return page(400, 'Update payment method', `<p class="error">${escape(problem)}</p>${paymentMethodSection(portal)}`, portal);
     return completed(portal, 'payment_method_update', 'Your payment method has been updated.');
+  }
+  if (action === 'customer') {
+    const problem = updateCustomerDetails(portal, form);
+    if (problem) return page(400, 'Update your details', `<p class="error">${escape(problem)}</p>${customerSection(portal)}`, portal);
+    return completed(portal, 'customer_update', 'Your details have been updated.');
   }
   const subscription = ownSubscription(portal, String(form.subscription ?? ''));
   if (!subscription) return page(404, 'Subscription not found', homeLink(portal), portal);
@@ -223,6 +305,17 @@ function performAction(portal: Portal, action: string, form: Params): PageRespon
   if (action === 'renew') {
     updateSubscription(portal.context, subscription, { cancel_at_period_end: 'false' }, NO_REQUEST);
     return completed(portal, 'renew', 'Your subscription has been renewed.');
+  }
+  if (action === 'pause') {
+    const choice = pauseChoices(portal).find((candidate) => candidate.value === String(form.duration ?? ''));
+    if (!choice) return page(400, 'Pause your subscription', `<p class="error">Choose one of the offered pause durations.</p>${homeLink(portal)}`, portal);
+    const resumesAt = choice.interval ? addInterval(portal.context.now(), choice.interval, choice.count!) : undefined;
+    pauseSubscription(portal.context, subscription, {}, NO_REQUEST, resumesAt);
+    return completed(portal, 'subscription_pause', resumesAt ? `Your subscription is paused until ${date(resumesAt)}.` : 'Your subscription is paused until you resume it.');
+  }
+  if (action === 'resume') {
+    resumeSubscription(portal.context, subscription, {}, NO_REQUEST);
+    return completed(portal, 'resume', 'Your subscription has been resumed.');
   }
   const price = String(form.price ?? '');
   const confirmItem = portal.session.flow?.subscription_update_confirm?.items?.[0];
@@ -255,6 +348,17 @@ function updatePaymentMethod(portal: Portal, form: Params): string | undefined {
   card.allow_redisplay = 'always';
   const paymentMethod = attachPaymentMethod(context, card, customer.id, NO_REQUEST);
   updateCustomer(context, customer, { invoice_settings: { default_payment_method: paymentMethod.id } }, NO_REQUEST);
+  return undefined;
+}
+
+/** Saves the details the configuration lets the customer change; returns a problem to show, if any. */
+function updateCustomerDetails(portal: Portal, form: Params): string | undefined {
+  const params: Params = {};
+  for (const field of editableCustomerFields(portal)) {
+    if (form[field] !== undefined) params[field] = String(form[field]).trim();
+  }
+  if (params.email !== undefined && !/^[^\s@]+@[^\s@]+$/.test(params.email)) return 'Your email address is invalid.';
+  updateCustomer(portal.context, portal.customer, params, NO_REQUEST);
   return undefined;
 }
 

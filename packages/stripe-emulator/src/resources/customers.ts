@@ -2,9 +2,12 @@
 import { requireObject } from '../lookup';
 import type { EmulatorContext, RequestMeta, ResourceModule } from '../context';
 import { StripeApiError, invalidParameter } from '../errors';
-import { checkParams, expandPaths, mergeMetadata, optionalString, type ParamSpec, type Params } from '../params';
+import { checkParams, expandPaths, mergeMetadata, optionalEnum, optionalString, required, type ParamSpec, type Params } from '../params';
 import { newId, type StripeObject } from '../store';
 import { expand, matchesCreated, newestFirst, paginate, previousAttributes, searchPage } from '../wire';
+import { assertRedeemable, attachCustomerDiscount, customerDiscountSource, setCustomerDiscount } from './coupons';
+import { replaceDefaultSource, requireCustomerSource, saveCardSource, sourceTokenNumber } from './customer-sources';
+import { assertAttachable, attachPaymentMethod, notAttachedError, requireAttachedPaymentMethod, resolvePaymentMethod } from './payment-methods';
 import { cancelSubscription } from './subscriptions';
 
 const ADDRESS: ParamSpec = { city: 'value', country: 'value', line1: 'value', line2: 'value', postal_code: 'value', state: 'value' };
@@ -17,24 +20,42 @@ const WRITABLE: Record<string, ParamSpec> = {
   metadata: 'map',
   name: 'value',
   phone: 'value',
+  // Older API versions (the CLI's fixtures) set the customer's discount from a coupon or promotion code.
+  coupon: 'value',
+  promotion_code: 'value',
   preferred_locales: ['value'],
   shipping: { address: ADDRESS, name: 'value', phone: 'value' },
   tax_exempt: 'value',
 };
 
+const TAX_EXEMPT = ['exempt', 'none', 'reverse'] as const;
+
 const LIST: Record<string, ParamSpec> = { email: 'value', created: 'map', limit: 'value', starting_after: 'value', ending_before: 'value', test_clock: 'value' };
 
 export function updateCustomer(context: EmulatorContext, customer: StripeObject, params: Params, meta: RequestMeta): StripeObject {
+  // Payment references are checked first, so a refused request leaves the customer as it was.
+  const requestedDefault = params.invoice_settings?.default_payment_method;
+  const defaultPaymentMethod = requestedDefault
+    ? requireAttachedPaymentMethod(context, customer.id, String(requestedDefault), 'invoice_settings[default_payment_method]')
+    : null;
+  const sourceNumber = params.source ? sourceTokenNumber(params.source) : undefined;
+  const defaultSource = optionalString(params.default_source, 'default_source');
+  if (defaultSource) requireCustomerSource(context, customer, defaultSource, 'default_source');
+  const discountSource = customerDiscountSource(params);
+  if (discountSource) assertRedeemable(context, discountSource);
+  optionalEnum(params.tax_exempt, 'tax_exempt', TAX_EXEMPT);
+  const shipping = params.shipping ? shippingOf(params.shipping) : params.shipping;
   const before = structuredClone(customer);
+  if (discountSource !== undefined) setCustomerDiscount(context, customer, discountSource, meta);
   for (const field of ['description', 'email', 'name', 'phone', 'tax_exempt'] as const) {
     if (params[field] !== undefined) customer[field] = params[field] === '' ? null : String(params[field]);
   }
   if (params.address !== undefined) customer.address = params.address === '' ? null : { ...emptyAddress(), ...params.address };
-  if (params.shipping !== undefined) customer.shipping = params.shipping === '' ? null : params.shipping;
+  if (shipping !== undefined) customer.shipping = shipping || null;
   if (params.preferred_locales !== undefined) customer.preferred_locales = params.preferred_locales === '' ? [] : Object.values(params.preferred_locales);
-  if (params.invoice_settings?.default_payment_method !== undefined) {
-    customer.invoice_settings.default_payment_method = params.invoice_settings.default_payment_method || null;
-  }
+  if (requestedDefault !== undefined) customer.invoice_settings.default_payment_method = defaultPaymentMethod;
+  if (sourceNumber) replaceDefaultSource(context, customer, sourceNumber, meta);
+  if (defaultSource) customer.default_source = defaultSource;
   if (params.invoice_settings?.footer !== undefined) customer.invoice_settings.footer = params.invoice_settings.footer || null;
   customer.metadata = mergeMetadata(customer.metadata, params.metadata);
   const previous = previousAttributes(before, customer);
@@ -49,7 +70,16 @@ export const customers: ResourceModule = (context) => {
       method: 'POST',
       path: '/v1/customers',
       handle({ params, meta }) {
-        checkParams(params, { ...WRITABLE, payment_method: 'value', test_clock: 'value' });
+        checkParams(params, { ...WRITABLE, payment_method: 'value', source: 'value', test_clock: 'value' });
+        // Checked before the customer exists, so a refused request creates nothing.
+        const paymentMethod = params.payment_method ? resolvePaymentMethod(context, String(params.payment_method), 'payment_method') : undefined;
+        if (paymentMethod) assertAttachable(paymentMethod, undefined);
+        const defaultPaymentMethod = defaultPaymentMethodOnCreate(params, paymentMethod);
+        const sourceNumber = params.source ? sourceTokenNumber(params.source) : undefined;
+        const discountSource = customerDiscountSource(params);
+        if (discountSource) assertRedeemable(context, discountSource);
+        const taxExempt = optionalEnum(params.tax_exempt, 'tax_exempt', TAX_EXEMPT) ?? 'none';
+        const shipping = params.shipping ? shippingOf(params.shipping) : null;
         const customer = store.put<StripeObject>({
           id: newId('cus', 14),
           object: 'customer',
@@ -65,7 +95,7 @@ export const customers: ResourceModule = (context) => {
           invoice_prefix: newId('x', 8).slice(2).toUpperCase(),
           invoice_settings: {
             custom_fields: null,
-            default_payment_method: params.invoice_settings?.default_payment_method ?? params.payment_method ?? null,
+            default_payment_method: defaultPaymentMethod,
             footer: params.invoice_settings?.footer ?? null,
             rendering_options: null,
           },
@@ -75,11 +105,17 @@ export const customers: ResourceModule = (context) => {
           next_invoice_sequence: 1,
           phone: optionalString(params.phone, 'phone') ?? null,
           preferred_locales: params.preferred_locales ? Object.values(params.preferred_locales) : [],
-          shipping: params.shipping || null,
-          tax_exempt: params.tax_exempt ?? 'none',
+          shipping,
+          tax_exempt: taxExempt,
           test_clock: null,
         });
+        // The card is saved first so that customer.created already names it as default_source.
+        const card = sourceNumber ? saveCardSource(context, customer, sourceNumber) : undefined;
+        const discount = discountSource ? attachCustomerDiscount(context, customer, discountSource) : undefined;
         context.emit('customer.created', customer, meta);
+        if (discount) context.emit('customer.discount.created', discount, meta);
+        if (paymentMethod) attachPaymentMethod(context, paymentMethod, customer.id, meta);
+        if (card) context.emit('customer.source.created', card, meta);
         return expand(customer, expandPaths(params), store);
       },
     },
@@ -143,8 +179,24 @@ export const customers: ResourceModule = (context) => {
   ];
 };
 
+/** On creation the only payment method the customer can have is the one `payment_method` attaches. */
+function defaultPaymentMethodOnCreate(params: Params, attaching: StripeObject | undefined): string | null {
+  const param = 'invoice_settings[default_payment_method]';
+  const requested = optionalString(params.invoice_settings?.default_payment_method, param);
+  if (!requested) return null;
+  if (attaching && (requested === params.payment_method || requested === attaching.id)) return attaching.id;
+  throw notAttachedError(requested, param);
+}
+
 function emptyAddress() {
   return { city: null, country: null, line1: null, line2: null, postal_code: null, state: null };
+}
+
+/** Stripe requires a shipping name and address, and returns every address field (null when not given) and the phone or null. */
+function shippingOf(shipping: Params) {
+  const address = required<Params>(shipping.address, 'shipping[address]');
+  const name = required(optionalString(shipping.name, 'shipping[name]'), 'shipping[name]');
+  return { address: { ...emptyAddress(), ...address }, name, phone: optionalString(shipping.phone, 'shipping[phone]') || null };
 }
 
 /**
@@ -163,7 +215,7 @@ export function compileSearch(query: string): (customer: StripeObject) => boolea
     const [whole, negate, field, metadataKey, operator, single, double] = match;
     const expected = (single ?? double ?? '').replace(/\\(.)/g, '$1');
     if (!metadataKey && !['email', 'name', 'phone', 'description'].includes(field!)) {
-      throw invalidParameter('query', `Field \`${field}\` is an unsupported search field for resource \`customers\`.`, 'parameter_invalid_string');
+      throw invalidParameter('query', `Field \`${field}\` is an unsupported search field for resource \`customers\`.`);
     }
     const read = (customer: StripeObject): unknown => (metadataKey ? customer.metadata?.[metadataKey] : customer[field!]);
     tests.push((customer) => {

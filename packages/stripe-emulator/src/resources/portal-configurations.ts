@@ -1,7 +1,7 @@
 /**
  * Billing portal configurations: create, update, retrieve, list; validated as Stripe validates them
- * (unknown features such as the removed `subscription_pause` are rejected, headline <= 60 characters,
- * at most 10 products for updates, one price per interval and currency per product).
+ * (unknown features are rejected, headline <= 60 characters, at most 10 products for updates, one
+ * price per interval and currency per product, pause durations of at most three years).
  */
 import { requireObject } from '../lookup';
 import type { EmulatorContext, RequestMeta, ResourceModule } from '../context';
@@ -17,6 +17,9 @@ const PRORATION_BEHAVIORS = ['always_invoice', 'create_prorations', 'none'] as c
 const UPDATABLE = ['price', 'promotion_code', 'quantity'] as const;
 const MAX_UPDATE_PRODUCTS = 10;
 const MAX_HEADLINE = 60;
+const PAUSE_INTERVALS = ['day', 'week', 'month', 'year'] as const;
+/** Stripe's limit on a pause duration (three years), per interval unit. */
+const MAX_PAUSE_COUNT: Record<(typeof PAUSE_INTERVALS)[number], number> = { day: 3 * 365, week: 3 * 52, month: 3 * 12, year: 3 };
 
 const FEATURES: ParamSpec = {
   customer_update: { allowed_updates: ['value'], enabled: 'value' },
@@ -27,6 +30,10 @@ const FEATURES: ParamSpec = {
     enabled: 'value',
     mode: 'value',
     proration_behavior: 'value',
+  },
+  subscription_pause: {
+    enabled: 'value',
+    duration: { type: 'value', interval_options: [{ interval: 'value', interval_count: 'value' }] },
   },
   subscription_update: {
     default_allowed_updates: ['value'],
@@ -53,7 +60,9 @@ function emptyFeatures(): StripeObject['features'] {
     customer_update: { allowed_updates: [], enabled: false },
     invoice_history: { enabled: false },
     payment_method_update: { enabled: false, payment_method_configuration: null },
-    subscription_cancel: { cancellation_reason: { enabled: false, options: [] }, enabled: false, mode: 'at_period_end', proration_behavior: 'none' },
+    subscription_cancel: { cancellation_reason: { enabled: false, feedback_options: null, options: [] }, enabled: false, mode: 'at_period_end', proration_behavior: 'none' },
+    // Stripe's default when none is given: disabled, with a single one-month option.
+    subscription_pause: { duration: { interval_options: [{ interval: 'month', interval_count: 1 }], type: 'interval_options' }, enabled: false },
     subscription_update: {
       billing_cycle_anchor: null,
       default_allowed_updates: [],
@@ -146,6 +155,7 @@ function applyFeatures(context: EmulatorContext, features: StripeObject['feature
     features.payment_method_update.enabled = optionalBoolean(params.payment_method_update.enabled, 'features[payment_method_update][enabled]') ?? features.payment_method_update.enabled;
   }
   if (params.subscription_cancel) applyCancelFeature(features.subscription_cancel, params.subscription_cancel);
+  if (params.subscription_pause) applyPauseFeature(features.subscription_pause, params.subscription_pause);
   if (params.subscription_update) applyUpdateFeature(context, features.subscription_update, params.subscription_update);
   validateFeatures(features);
 }
@@ -167,6 +177,31 @@ function applyCancelFeature(target: StripeObject['features']['subscription_cance
       throw missingParameter(`${prefix}[cancellation_reason][options]`);
     }
   }
+}
+
+function applyPauseFeature(target: StripeObject['features']['subscription_pause'], params: Params): void {
+  const prefix = 'features[subscription_pause]';
+  target.enabled = optionalBoolean(params.enabled, `${prefix}[enabled]`) ?? target.enabled;
+  if (params.duration === undefined || params.duration === '') return;
+  const type = optionalEnum(params.duration.type, `${prefix}[duration][type]`, ['indefinite', 'interval_options'] as const);
+  if (!type) throw missingParameter(`${prefix}[duration][type]`);
+  const options = arrayOf(params.duration.interval_options).map((option, index) => pauseIntervalOption(option, `${prefix}[duration][interval_options][${index}]`));
+  if (type === 'interval_options' && options.length === 0) throw missingParameter(`${prefix}[duration][interval_options]`);
+  if (type === 'indefinite' && options.length > 0) {
+    throw invalidParameter(`${prefix}[duration][interval_options]`, '`interval_options` can only be set when `duration[type]` is `interval_options`.');
+  }
+  target.duration = { interval_options: options, type };
+}
+
+function pauseIntervalOption(option: Params, param: string): { interval: string; interval_count: number } {
+  const interval = optionalEnum(option.interval, `${param}[interval]`, PAUSE_INTERVALS);
+  if (!interval) throw missingParameter(`${param}[interval]`);
+  const count = optionalInteger(option.interval_count, `${param}[interval_count]`) ?? 1;
+  if (count < 1) throw invalidParameter(`${param}[interval_count]`, 'Invalid interval_count: must be at least 1.', 'parameter_invalid_integer');
+  if (count > MAX_PAUSE_COUNT[interval]) {
+    throw invalidParameter(`${param}[interval_count]`, `A pause can last at most three years (${MAX_PAUSE_COUNT[interval]} ${interval}s); got ${count} ${interval}s.`, 'parameter_invalid_integer');
+  }
+  return { interval, interval_count: count };
 }
 
 function applyUpdateFeature(context: EmulatorContext, target: StripeObject['features']['subscription_update'], params: Params): void {

@@ -1,7 +1,7 @@
 /**
  * Billing portal sessions: create only (Stripe cannot retrieve them later). Honours the configuration
- * (or the default one), return_url, locale, on_behalf_of and flow_data, rejecting a flow whose feature
- * the configuration disables. The URL opens the emulator's hosted portal page.
+ * (or the default one), return_url, locale, on_behalf_of, after_expiration and flow_data, rejecting a
+ * flow whose feature the configuration disables. The URL opens the emulator's hosted portal page.
  */
 import { requireObject } from '../lookup';
 import type { EmulatorContext, ResourceModule } from '../context';
@@ -9,9 +9,12 @@ import { invalidParameter, invalidRequest, missingParameter, noSuch } from '../e
 import { arrayOf, checkParams, expandPaths, optionalEnum, optionalInteger, optionalString, required, type ParamSpec, type Params } from '../params';
 import { newId, type StripeObject } from '../store';
 import { expand } from '../wire';
+import { isPausable } from './subscriptions';
 import { defaultConfiguration, requireUrl } from './portal-configurations';
 
-const FLOW_TYPES = ['payment_method_update', 'subscription_cancel', 'subscription_update', 'subscription_update_confirm'] as const;
+const FLOW_TYPES = ['customer_update', 'payment_method_update', 'subscription_cancel', 'subscription_pause', 'subscription_update', 'subscription_update_confirm'] as const;
+/** Flows that name no subscription (and take no flow_data object of their own). */
+const CUSTOMER_FLOWS: readonly string[] = ['customer_update', 'payment_method_update'];
 const AFTER_COMPLETION = ['hosted_confirmation', 'portal_homepage', 'redirect'] as const;
 export const PORTAL_LOCALES = [
   'auto', 'bg', 'cs', 'da', 'de', 'el', 'en', 'en-AU', 'en-CA', 'en-GB', 'en-IE', 'en-IN', 'en-NZ', 'en-SG', 'es', 'es-419', 'et', 'fi', 'fil',
@@ -21,6 +24,8 @@ export const PORTAL_LOCALES = [
 
 /** Which configuration feature each flow needs. */
 const FLOW_FEATURE: Record<(typeof FLOW_TYPES)[number], { feature: string; label: string }> = {
+  customer_update: { feature: 'customer_update', label: 'customer updates' },
+  subscription_pause: { feature: 'subscription_pause', label: 'subscription pauses' },
   payment_method_update: { feature: 'payment_method_update', label: 'payment method updates' },
   subscription_cancel: { feature: 'subscription_cancel', label: 'subscription cancellations' },
   subscription_update: { feature: 'subscription_update', label: 'subscription updates' },
@@ -31,6 +36,7 @@ const FLOW_DATA: ParamSpec = {
   type: 'value',
   after_completion: { type: 'value', redirect: { return_url: 'value' }, hosted_confirmation: { custom_message: 'value' } },
   subscription_cancel: { subscription: 'value', retention: { type: 'value', coupon_offer: { coupon: 'value' } } },
+  subscription_pause: { subscription: 'value' },
   subscription_update: { subscription: 'value' },
   subscription_update_confirm: { subscription: 'value', items: [{ id: 'value', price: 'value', quantity: 'value' }], discounts: [{ coupon: 'value', promotion_code: 'value' }] },
 };
@@ -63,7 +69,7 @@ export function findPortalLink(context: EmulatorContext, secret: string): { link
 function flowOf(context: EmulatorContext, customer: StripeObject, configuration: StripeObject, data: Params): Params {
   const type = required(optionalEnum(data.type, 'flow_data[type]', FLOW_TYPES), 'flow_data[type]');
   for (const other of FLOW_TYPES) {
-    if (other !== type && other !== 'payment_method_update' && data[other] !== undefined) {
+    if (other !== type && !CUSTOMER_FLOWS.includes(other) && data[other] !== undefined) {
       throw invalidParameter(`flow_data[${other}]`, `\`flow_data[${other}]\` can only be set when \`flow_data[type]\` is \`${other}\`.`);
     }
   }
@@ -76,12 +82,15 @@ function flowOf(context: EmulatorContext, customer: StripeObject, configuration:
   }
   const flow: Params = {
     after_completion: afterCompletionOf(data.after_completion),
+    // The customer_update flow has no settings of its own: Stripe shows it as an empty object.
+    customer_update: type === 'customer_update' ? {} : null,
     subscription_cancel: null,
+    subscription_pause: null,
     subscription_update: null,
     subscription_update_confirm: null,
     type,
   };
-  if (type === 'payment_method_update') return flow;
+  if (CUSTOMER_FLOWS.includes(type)) return flow;
   const param = `flow_data[${type}]`;
   if (data[type] === undefined || data[type] === '') throw missingParameter(`${param}[subscription]`);
   const subscription = subscriptionOf(context, customer, required(optionalString(data[type].subscription, `${param}[subscription]`), `${param}[subscription]`), `${param}[subscription]`);
@@ -91,6 +100,11 @@ function flowOf(context: EmulatorContext, customer: StripeObject, configuration:
       throw missingParameter(`${param}[retention][coupon_offer][coupon]`);
     }
     flow.subscription_cancel = { retention: retention ? { coupon_offer: { coupon: retention.coupon_offer.coupon }, type: 'coupon_offer' } : null, subscription: subscription.id };
+  } else if (type === 'subscription_pause') {
+    if (!isPausable(subscription)) {
+      throw invalidParameter(`${param}[subscription]`, `The subscription \`${subscription.id}\` cannot be paused because its status is \`${subscription.status}\`.`);
+    }
+    flow.subscription_pause = { subscription: subscription.id };
   } else if (type === 'subscription_update') {
     flow.subscription_update = { subscription: subscription.id };
   } else {
@@ -110,7 +124,7 @@ function subscriptionOf(context: EmulatorContext, customer: StripeObject, id: st
 function confirmItemOf(context: EmulatorContext, configuration: StripeObject, subscription: StripeObject, itemsParam: unknown, param: string) {
   const items = arrayOf(itemsParam);
   if (items.length === 0) throw missingParameter(`${param}[items]`);
-  if (items.length > 1) throw invalidParameter(`${param}[items]`, 'Invalid array: only one item can be updated in this flow.', 'parameter_invalid_array');
+  if (items.length > 1) throw invalidParameter(`${param}[items]`, 'Invalid array: only one item can be updated in this flow.');
   const item = items[0]!;
   const itemId = required(optionalString(item.id, `${param}[items][0][id]`), `${param}[items][0][id]`);
   if (!subscription.items.data.some((candidate: StripeObject) => candidate.id === itemId)) {
@@ -134,6 +148,16 @@ export function offeredPrices(configuration: StripeObject): string[] {
   return configuration.features.subscription_update.products.flatMap((product: StripeObject) => product.prices as string[]);
 }
 
+function afterExpirationOf(context: EmulatorContext, value: Params | '' | undefined) {
+  if (value === undefined || value === '') return null;
+  const type = required(optionalEnum(value.type, 'after_expiration[type]', ['customer_login'] as const), 'after_expiration[type]');
+  const expiresAt = optionalInteger(value.customer_login?.expires_at, 'after_expiration[customer_login][expires_at]') ?? null;
+  if (expiresAt !== null && expiresAt <= context.now()) {
+    throw invalidParameter('after_expiration[customer_login][expires_at]', 'Invalid timestamp: must be in the future.', 'parameter_invalid_integer');
+  }
+  return { customer_login: { expires_at: expiresAt }, type };
+}
+
 function afterCompletionOf(value: Params | undefined) {
   const type = optionalEnum(value?.type, 'flow_data[after_completion][type]', AFTER_COMPLETION) ?? 'portal_homepage';
   let redirect = null;
@@ -145,7 +169,7 @@ function afterCompletionOf(value: Params | undefined) {
     throw invalidParameter('flow_data[after_completion][redirect]', '`redirect` can only be set when `flow_data[after_completion][type]` is `redirect`.');
   }
   const message = optionalString(value?.hosted_confirmation?.custom_message, 'flow_data[after_completion][hosted_confirmation][custom_message]');
-  if (message && message.length > 500) throw invalidParameter('flow_data[after_completion][hosted_confirmation][custom_message]', 'Invalid string: must be at most 500 characters', 'string_length');
+  if (message && message.length > 500) throw invalidParameter('flow_data[after_completion][hosted_confirmation][custom_message]', 'Invalid string: must be at most 500 characters');
   return {
     hosted_confirmation: type === 'hosted_confirmation' ? { custom_message: message ?? null } : null,
     redirect,
@@ -160,22 +184,34 @@ export const portalSessions: ResourceModule = (context) => {
       method: 'POST',
       path: '/v1/billing_portal/sessions',
       handle({ params, meta }) {
-        checkParams(params, { customer: 'value', customer_account: 'value', configuration: 'value', flow_data: FLOW_DATA, locale: 'value', on_behalf_of: 'value', return_url: 'value' });
+        checkParams(params, {
+          after_expiration: { type: 'value', customer_login: { expires_at: 'value' } },
+          customer: 'value',
+          customer_account: 'value',
+          configuration: 'value',
+          flow_data: FLOW_DATA,
+          locale: 'value',
+          on_behalf_of: 'value',
+          return_url: 'value',
+        });
         const customer = requireObject(context.store, 'customer', required(optionalString(params.customer, 'customer'), 'customer'), 'customer');
+        // Checked before the default configuration may be created, so a refused request changes nothing.
+        const locale = optionalEnum(params.locale, 'locale', PORTAL_LOCALES) ?? null;
         const configurationId = optionalString(params.configuration, 'configuration');
         const configuration = configurationId ? requireObject(context.store, 'billing_portal.configuration', configurationId, 'configuration') : defaultConfiguration(context, meta);
         if (!configuration.active) throw invalidParameter('configuration', `The configuration \`${configuration.id}\` is not active.`);
-        const locale = optionalEnum(params.locale, 'locale', PORTAL_LOCALES) ?? null;
         const returnUrl = optionalString(params.return_url, 'return_url') || configuration.default_return_url;
         if (returnUrl) requireUrl(returnUrl, 'return_url');
         const onBehalfOf = optionalString(params.on_behalf_of, 'on_behalf_of') ?? null;
         if (onBehalfOf && !onBehalfOf.startsWith('acct_')) throw noSuch('account', onBehalfOf, 'on_behalf_of');
         if (params.flow_data === '') throw invalidRequest('Invalid flow_data: must be an object.', 'flow_data');
         const flow = params.flow_data ? flowOf(context, customer, configuration, params.flow_data) : null;
+        const afterExpiration = afterExpirationOf(context, params.after_expiration);
         const secret = newId('sess', 32).slice(5);
         const session = store.put<StripeObject>({
           id: newId('bps'),
           object: 'billing_portal.session',
+          after_expiration: afterExpiration,
           configuration: configuration.id,
           created: context.now(),
           customer: customer.id,

@@ -20,7 +20,9 @@ import {
   type Params,
 } from '../params';
 import { newId, type StripeObject } from '../store';
+import { enterSchedulePhase, noticeScheduleExpiring } from './subscription-schedules';
 import { expand, matchesCreated, newestFirst, paginate, previousAttributes } from '../wire';
+import { DISCOUNT_PARAM, announceDiscountChanges, assertDiscountsRedeemable, replaceSubscriptionDiscounts, requestedSubscriptionDiscounts } from './coupons';
 import { createSubscriptionInvoice, failInvoicePayment, finalizeInvoice, payInvoice, settleWithoutPayment } from './invoices';
 
 const STATUSES = ['incomplete', 'incomplete_expired', 'trialing', 'active', 'past_due', 'canceled', 'unpaid', 'paused'] as const;
@@ -30,6 +32,7 @@ const PAYMENT_BEHAVIORS = ['allow_incomplete', 'default_incomplete', 'error_if_i
 
 const ITEM: ParamSpec = { id: 'value', price: 'value', quantity: 'value', deleted: 'value', metadata: 'map', clear_usage: 'value', discounts: ['map'], tax_rates: ['value'] };
 const CANCELLATION_DETAILS: ParamSpec = { comment: 'value', feedback: 'value' };
+const TRIAL_SETTINGS: ParamSpec = { end_behavior: { billing_cycle_anchor: 'value', missing_payment_method: 'value' } };
 
 const COMMON_WRITABLE: Record<string, ParamSpec> = {
   cancel_at_period_end: 'value',
@@ -44,6 +47,10 @@ const COMMON_WRITABLE: Record<string, ParamSpec> = {
   proration_behavior: 'value',
   trial_end: 'value',
   payment_settings: 'map',
+  discounts: [DISCOUNT_PARAM],
+  // Older API versions' single-discount parameters.
+  coupon: 'value',
+  promotion_code: 'value',
   automatic_tax: { enabled: 'value' },
 };
 
@@ -55,6 +62,7 @@ const CREATE: Record<string, ParamSpec> = {
   currency: 'value',
   backdate_start_date: 'value',
   billing_cycle_anchor: 'value',
+  trial_settings: TRIAL_SETTINGS,
 };
 
 const UPDATE: Record<string, ParamSpec> = {
@@ -64,6 +72,7 @@ const UPDATE: Record<string, ParamSpec> = {
   cancellation_details: CANCELLATION_DETAILS,
   proration_date: 'value',
   billing_cycle_anchor: 'value',
+  trial_settings: TRIAL_SETTINGS,
 };
 
 /** Adds `count` intervals to a unix time, in UTC calendar arithmetic. */
@@ -135,7 +144,8 @@ function quantityOf(value: unknown, param: string): number {
   return quantity;
 }
 
-export function createSubscription(context: EmulatorContext, params: Params, meta: RequestMeta): StripeObject {
+/** `schedule`: the subscription schedule creating this subscription (subscription-schedules.ts). */
+export function createSubscription(context: EmulatorContext, params: Params, meta: RequestMeta, options: { schedule?: string } = {}): StripeObject {
   checkParams(params, CREATE);
   const customer = requireObject(context.store, 'customer', required(optionalString(params.customer, 'customer'), 'customer'), 'customer');
   const itemParams = arrayOf(params.items);
@@ -148,6 +158,8 @@ export function createSubscription(context: EmulatorContext, params: Params, met
   const trialEndParam = params.trial_end === 'now' ? undefined : optionalInteger(params.trial_end, 'trial_end');
   const now = context.now();
   const trialEnd = trialEndParam ?? (trialDays ? now + trialDays * 24 * 3600 : null);
+  const discounts = requestedSubscriptionDiscounts(params);
+  if (discounts !== undefined) assertDiscountsRedeemable(context, discounts);
   const id = newId('sub');
   const items = itemParams.map((item, index) => {
     const price = prices[index]!;
@@ -192,13 +204,13 @@ export function createSubscription(context: EmulatorContext, params: Params, met
     pending_invoice_item_interval: null,
     pending_setup_intent: null,
     pending_update: null,
-    schedule: null,
+    schedule: options.schedule ?? null,
     start_date: now,
     status: 'active',
     test_clock: null,
     transfer_data: null,
     trial_end: trialEnd,
-    trial_settings: { end_behavior: { missing_payment_method: 'create_invoice' } },
+    trial_settings: trialSettingsOf(params.trial_settings, null),
     trial_start: trialEnd ? now : null,
   });
   if (optionalBoolean(params.cancel_at_period_end, 'cancel_at_period_end')) {
@@ -210,13 +222,16 @@ export function createSubscription(context: EmulatorContext, params: Params, met
   // for an incomplete start (default_incomplete), as a client-confirmed payment would leave it.
   const incomplete = paymentBehavior === 'default_incomplete' && !trialEnd;
   subscription.status = incomplete ? 'incomplete' : trialEnd ? 'trialing' : 'active';
+  const discountChanges = discounts !== undefined ? replaceSubscriptionDiscounts(context, subscription, discounts) : undefined;
   // Stripe announces the subscription (already pointing at its first invoice) before the invoice.
   const invoice = createSubscriptionInvoice(context, subscription, 'subscription_create', meta, { announce: false, ...(trialEnd && { amountOverride: 0 }) });
   subscription.latest_invoice = invoice.id;
   context.emit('customer.subscription.created', subscription, meta);
+  if (discountChanges) announceDiscountChanges(context, discountChanges, meta);
   context.emit('invoice.created', invoice, meta);
   finalizeInvoice(context, invoice, meta);
   if (!incomplete) payInvoice(context, invoice, meta);
+  announceTrialEnding(context, subscription, undefined, now, meta);
   return subscription;
 }
 
@@ -229,6 +244,8 @@ export function updateSubscription(context: EmulatorContext, subscription: Strip
       throw invalidRequest('A canceled subscription can only update its cancellation_details and metadata.');
     }
   }
+  const discounts = requestedSubscriptionDiscounts(params);
+  if (discounts !== undefined) assertDiscountsRedeemable(context, discounts);
   const before = structuredClone(subscription);
   const now = context.now();
   let invoiceReason: 'subscription_update' | undefined;
@@ -260,16 +277,25 @@ export function updateSubscription(context: EmulatorContext, subscription: Strip
   if (params.pause_collection !== undefined) subscription.pause_collection = pauseCollectionOf(params.pause_collection);
   if (params.default_payment_method !== undefined) subscription.default_payment_method = params.default_payment_method || null;
   if (params.description !== undefined) subscription.description = params.description || null;
-  if (params.trial_end !== undefined) applyTrialEnd(subscription, params.trial_end, now);
+  if (params.trial_settings !== undefined) subscription.trial_settings = trialSettingsOf(params.trial_settings, subscription.trial_settings);
+  const trialEnded = params.trial_end !== undefined && applyTrialEnd(subscription, params.trial_end, now);
+  const missingPaymentMethod = trialEnded ? missingPaymentMethodBehavior(context, subscription) : undefined;
+  if (trialEnded && !missingPaymentMethod) subscription.status = 'active';
+  if (missingPaymentMethod === 'pause') markPaused(subscription, 'trial_end_without_payment_method', now);
   subscription.metadata = mergeMetadata(subscription.metadata, params.metadata);
+  if (discounts !== undefined) announceDiscountChanges(context, replaceSubscriptionDiscounts(context, subscription, discounts), meta);
 
-  if (invoiceReason) {
+  // A paused subscription generates no invoices until it resumes.
+  if (invoiceReason && subscription.status !== 'paused') {
     const invoice = createSubscriptionInvoice(context, subscription, invoiceReason, meta);
     subscription.latest_invoice = invoice.id;
     finalizeInvoice(context, invoice, meta);
     payInvoice(context, invoice, meta);
   }
+  if (missingPaymentMethod === 'pause') context.emit('customer.subscription.paused', subscription, meta);
   emitUpdated(context, before, subscription, meta);
+  if (missingPaymentMethod === 'cancel') cancelSubscription(context, subscription, meta);
+  if (subscription.trial_end !== before.trial_end) announceTrialEnding(context, subscription, undefined, now, meta);
   return subscription;
 }
 
@@ -332,9 +358,10 @@ function pauseCollectionOf(value: unknown): StripeObject['pause_collection'] {
   };
 }
 
-function applyTrialEnd(subscription: StripeObject, value: unknown, now: number): void {
+/** Moves the trial's end; true when that ends the trial now (the caller decides what follows). */
+function applyTrialEnd(subscription: StripeObject, value: unknown, now: number): boolean {
   const end = value === 'now' ? now : optionalInteger(value, 'trial_end');
-  if (end === undefined) return;
+  if (end === undefined) return false;
   if (end < now) throw invalidParameter('trial_end', 'Invalid timestamp: must be an integer Unix timestamp in the future.', 'parameter_invalid_integer');
   subscription.trial_end = end;
   for (const item of subscription.items.data) {
@@ -345,7 +372,49 @@ function applyTrialEnd(subscription: StripeObject, value: unknown, now: number):
       item.current_period_end = end;
     }
   }
-  if (end === now && subscription.status === 'trialing') subscription.status = 'active';
+  return end === now && subscription.status === 'trialing';
+}
+
+function trialSettingsOf(value: unknown, current: StripeObject['trial_settings'] | null): StripeObject['trial_settings'] {
+  const base = current ?? { end_behavior: { billing_cycle_anchor: null, missing_payment_method: 'create_invoice' } };
+  if (value === undefined || value === '') return base;
+  const behavior = required((value as Params).end_behavior, 'trial_settings[end_behavior]') as Params;
+  const prefix = 'trial_settings[end_behavior]';
+  return {
+    end_behavior: {
+      billing_cycle_anchor: optionalEnum(behavior.billing_cycle_anchor, `${prefix}[billing_cycle_anchor]`, ['now', 'unchanged'] as const) ?? base.end_behavior.billing_cycle_anchor,
+      missing_payment_method: optionalEnum(behavior.missing_payment_method, `${prefix}[missing_payment_method]`, ['cancel', 'create_invoice', 'pause'] as const) ?? base.end_behavior.missing_payment_method,
+    },
+  };
+}
+
+/** Whether Stripe could charge the subscription: a default payment method (or source) on it or on its customer. */
+function hasPaymentMethod(context: EmulatorContext, subscription: StripeObject): boolean {
+  if (subscription.default_payment_method || subscription.default_source) return true;
+  const customer = context.store.get(subscription.customer, 'customer');
+  return Boolean(customer?.invoice_settings?.default_payment_method || customer?.default_source);
+}
+
+/** What a trial ending now leads to when no payment method is on file: `pause`, `cancel`, or nothing special (create_invoice). */
+function missingPaymentMethodBehavior(context: EmulatorContext, subscription: StripeObject): 'pause' | 'cancel' | undefined {
+  if (hasPaymentMethod(context, subscription)) return undefined;
+  const behavior = subscription.trial_settings?.end_behavior?.missing_payment_method;
+  return behavior === 'pause' || behavior === 'cancel' ? behavior : undefined;
+}
+
+/** Stripe notifies three days before a trial ends, and at once for a trial that ends sooner. */
+const TRIAL_NOTICE_SECONDS = 3 * 24 * 3600;
+
+/**
+ * customer.subscription.trial_will_end when the trial's notice time falls in (`from`, `to`]; with no
+ * `from` (a trial just set), when it is already due. The clock moves to the notice time first.
+ */
+function announceTrialEnding(context: EmulatorContext, subscription: StripeObject, from: number | undefined, to: number, meta: RequestMeta): void {
+  if (subscription.status !== 'trialing' || subscription.trial_end === null) return;
+  const noticeAt = subscription.trial_end - TRIAL_NOTICE_SECONDS;
+  if ((from !== undefined && noticeAt <= from) || noticeAt > to) return;
+  context.advanceClockTo(noticeAt);
+  context.emit('customer.subscription.trial_will_end', subscription, meta);
 }
 
 /** Cancels now: status canceled, ended_at set; emits customer.subscription.deleted. */
@@ -353,6 +422,7 @@ export function cancelSubscription(context: EmulatorContext, subscription: Strip
   if (subscription.status === 'canceled') throw invalidRequest(`This subscription is already canceled: '${subscription.id}'`);
   const now = context.now();
   subscription.status = 'canceled';
+  delete subscription.status_details;
   subscription.canceled_at ??= now;
   subscription.ended_at = now;
   subscription.cancel_at ??= null;
@@ -368,13 +438,19 @@ export function cancelSubscription(context: EmulatorContext, subscription: Strip
 /** Moves the clock to the end of the current period and renews (or ends) the subscription there. */
 export function advancePeriod(context: EmulatorContext, subscription: StripeObject, meta: RequestMeta): StripeObject {
   if (subscription.status === 'canceled') throw invalidRequest(`This subscription is already canceled: '${subscription.id}'`);
+  if (subscription.status === 'paused') return advanceToScheduledResume(context, subscription, meta);
   const periodEnd = periodEndOf(subscription);
+  announceTrialEnding(context, subscription, context.now(), periodEnd, meta);
+  noticeScheduleExpiring(context, subscription, periodEnd, meta);
   context.advanceClockTo(periodEnd);
+  resumeDuePausedSubscriptions(context, meta);
   if (subscription.cancel_at !== null && subscription.cancel_at <= periodEnd) {
     const ended = cancelSubscription(context, subscription, meta);
     ended.ended_at = periodEnd;
     return ended;
   }
+  if (subscription.status === 'trialing' && endTrialWithoutPaymentMethod(context, subscription, meta)) return subscription;
+  if (enterSchedulePhase(context, subscription, meta)) return subscription;
   const before = structuredClone(subscription);
   for (const item of subscription.items.data) {
     item.current_period_start = periodEnd;
@@ -384,18 +460,24 @@ export function advancePeriod(context: EmulatorContext, subscription: StripeObje
   if (subscription.pause_collection?.resumes_at && subscription.pause_collection.resumes_at <= periodEnd) subscription.pause_collection = null;
   const invoice = createSubscriptionInvoice(context, subscription, 'subscription_cycle', meta);
   subscription.latest_invoice = invoice.id;
+  collectInvoice(context, subscription, invoice, meta);
+  emitUpdated(context, before, subscription, meta);
+  return subscription;
+}
+
+/** Finalizes and pays a new invoice, or settles it without payment while collection is paused. */
+function collectInvoice(context: EmulatorContext, subscription: StripeObject, invoice: StripeObject, meta: RequestMeta): void {
   if (subscription.pause_collection) settleWithoutPayment(context, invoice, subscription.pause_collection.behavior, meta);
   else {
     finalizeInvoice(context, invoice, meta);
     payInvoice(context, invoice, meta);
   }
-  emitUpdated(context, before, subscription, meta);
-  return subscription;
 }
 
 /** A failed charge of a new invoice: status past_due, invoice.payment_failed, customer.subscription.updated. */
 export function failPayment(context: EmulatorContext, subscription: StripeObject, meta: RequestMeta): StripeObject {
   if (subscription.status === 'canceled') throw invalidRequest(`This subscription is already canceled: '${subscription.id}'`);
+  if (subscription.status === 'paused') throw invalidRequest(`Subscription '${subscription.id}' is paused: a paused subscription creates no invoices to charge.`);
   const before = structuredClone(subscription);
   const invoice = createSubscriptionInvoice(context, subscription, 'subscription_cycle', meta);
   finalizeInvoice(context, invoice, meta);
@@ -414,6 +496,164 @@ export function recoverPayment(context: EmulatorContext, subscription: StripeObj
   payInvoice(context, invoice, meta);
   subscription.status = 'active';
   emitUpdated(context, before, subscription, meta);
+  return subscription;
+}
+
+// ---------- pausing: status `paused` creates no invoices and starts no new periods until it resumes ----------
+
+const PAUSE: Record<string, ParamSpec> = {
+  bill_for: { outstanding_usage_through: { type: 'value' }, unused_time_from: { type: 'value' } },
+  invoicing_behavior: 'value',
+  type: 'value',
+};
+const RESUME: Record<string, ParamSpec> = { billing_cycle_anchor: { type: 'value' }, payment_behavior: 'value', proration_behavior: 'value', proration_date: 'value' };
+const PAUSABLE_STATUSES = ['active', 'trialing'];
+
+type PauseReason = 'pause_requested' | 'trial_end_without_payment_method';
+
+/** The emulator's private record of when a pause with a chosen duration (the portal's) ends. */
+interface ScheduledResume extends StripeObject {
+  object: 'emulator.scheduled_resume';
+  subscription: string;
+  resumesAt: number;
+}
+
+export function isPausable(subscription: StripeObject): boolean {
+  return PAUSABLE_STATUSES.includes(subscription.status) && !subscription.schedule;
+}
+
+function markPaused(subscription: StripeObject, reason: PauseReason, now: number): void {
+  subscription.status = 'paused';
+  subscription.status_details = { paused: { subscription: { type: reason }, transitioned_at: now, type: 'subscription' } };
+}
+
+function requirePausable(subscription: StripeObject): void {
+  const { id, status } = subscription;
+  if (status === 'paused') throw invalidRequest(`Subscription '${id}' is already paused.`);
+  if (!PAUSABLE_STATUSES.includes(status)) {
+    throw invalidRequest(`Subscription '${id}' cannot be paused because its status is '${status}'; only active and trialing subscriptions can be paused.`);
+  }
+  if (subscription.schedule) throw invalidRequest(`Subscription '${id}' is managed by the subscription schedule '${subscription.schedule}' and cannot be paused.`);
+}
+
+/**
+ * Pauses an active or trialing subscription (customer.subscription.paused, then .updated). `resumesAt`
+ * (a duration chosen in the portal) schedules the automatic resumption. The emulator bills neither
+ * prorations nor metered usage, so `bill_for` and `invoicing_behavior` leave nothing to invoice.
+ */
+export function pauseSubscription(context: EmulatorContext, subscription: StripeObject, params: Params, meta: RequestMeta, resumesAt?: number): StripeObject {
+  checkParams(params, PAUSE);
+  optionalEnum(params.type, 'type', ['subscription'] as const);
+  optionalEnum(params.invoicing_behavior, 'invoicing_behavior', ['invoice', 'pending_invoice_item'] as const);
+  optionalEnum(params.bill_for?.outstanding_usage_through?.type, 'bill_for[outstanding_usage_through][type]', ['none', 'now'] as const);
+  optionalEnum(params.bill_for?.unused_time_from?.type, 'bill_for[unused_time_from][type]', ['item_current_period_start', 'none', 'now'] as const);
+  requirePausable(subscription);
+  const before = structuredClone(subscription);
+  markPaused(subscription, 'pause_requested', context.now());
+  if (resumesAt !== undefined) {
+    context.store.put({ id: newId('sresume'), object: 'emulator.scheduled_resume', subscription: subscription.id, resumesAt } satisfies ScheduledResume);
+  }
+  context.emit('customer.subscription.paused', subscription, meta);
+  emitUpdated(context, before, subscription, meta);
+  return subscription;
+}
+
+/** A trial ending with no payment method and `missing_payment_method` pause or cancel; true when it was handled here. */
+function endTrialWithoutPaymentMethod(context: EmulatorContext, subscription: StripeObject, meta: RequestMeta): boolean {
+  const behavior = missingPaymentMethodBehavior(context, subscription);
+  if (behavior === 'cancel') cancelSubscription(context, subscription, meta);
+  if (behavior !== 'pause') return behavior === 'cancel';
+  const before = structuredClone(subscription);
+  markPaused(subscription, 'trial_end_without_payment_method', context.now());
+  context.emit('customer.subscription.paused', subscription, meta);
+  emitUpdated(context, before, subscription, meta);
+  return true;
+}
+
+/**
+ * Resumes a paused subscription (customer.subscription.resumed, then .updated). With
+ * `billing_cycle_anchor` now (the default) a new period starts and its invoice is charged; with
+ * unchanged the old cycle goes on, skipping the periods that passed while paused, without an invoice.
+ */
+export function resumeSubscription(context: EmulatorContext, subscription: StripeObject, params: Params, meta: RequestMeta): StripeObject {
+  // Older API versions sent the anchor as a bare string; stripe-node 23 sends billing_cycle_anchor[type].
+  const anchorParam = params.billing_cycle_anchor;
+  const normalized = typeof anchorParam === 'string' && anchorParam !== '' ? { ...params, billing_cycle_anchor: { type: anchorParam } } : params;
+  checkParams(normalized, RESUME);
+  const anchor = optionalEnum(normalized.billing_cycle_anchor?.type, 'billing_cycle_anchor[type]', ['now', 'unchanged'] as const) ?? 'now';
+  optionalEnum(params.payment_behavior, 'payment_behavior', ['resume_on_payment_attempt', 'resume_on_payment_success'] as const);
+  optionalEnum(params.proration_behavior, 'proration_behavior', PRORATION_BEHAVIORS);
+  optionalInteger(params.proration_date, 'proration_date');
+  if (subscription.status !== 'paused') {
+    throw invalidRequest(`Subscription '${subscription.id}' is not paused (its status is '${subscription.status}'); only a paused subscription can be resumed.`);
+  }
+  if (subscription.collection_method !== 'charge_automatically') {
+    throw invalidRequest('Resuming a subscription is only available for subscriptions with `collection_method=charge_automatically`.');
+  }
+  return resumeAt(context, subscription, anchor, context.now(), meta);
+}
+
+function resumeAt(context: EmulatorContext, subscription: StripeObject, anchor: 'now' | 'unchanged', at: number, meta: RequestMeta): StripeObject {
+  const before = structuredClone(subscription);
+  forgetScheduledResume(context, subscription);
+  subscription.status = 'active';
+  delete subscription.status_details;
+  if (anchor === 'now') {
+    for (const item of subscription.items.data) {
+      item.current_period_start = at;
+      item.current_period_end = addInterval(at, item.price.recurring.interval, item.price.recurring.interval_count);
+    }
+    subscription.billing_cycle_anchor = at;
+    const invoice = createSubscriptionInvoice(context, subscription, 'subscription_update', meta);
+    subscription.latest_invoice = invoice.id;
+    collectInvoice(context, subscription, invoice, meta);
+  } else {
+    for (const item of subscription.items.data) {
+      while (item.current_period_end <= at) {
+        item.current_period_start = item.current_period_end;
+        item.current_period_end = addInterval(item.current_period_start, item.price.recurring.interval, item.price.recurring.interval_count);
+      }
+    }
+  }
+  context.emit('customer.subscription.resumed', subscription, meta);
+  emitUpdated(context, before, subscription, meta);
+  return subscription;
+}
+
+function scheduledResume(context: EmulatorContext, subscription: StripeObject): ScheduledResume | undefined {
+  return context.store.all('emulator.scheduled_resume').find((record) => record.subscription === subscription.id) as ScheduledResume | undefined;
+}
+
+/** When a paused subscription resumes by itself (a duration chosen in the portal), if it does. */
+export function scheduledResumeAt(context: EmulatorContext, subscription: StripeObject): number | undefined {
+  return subscription.status === 'paused' ? scheduledResume(context, subscription)?.resumesAt : undefined;
+}
+
+function forgetScheduledResume(context: EmulatorContext, subscription: StripeObject): void {
+  const record = scheduledResume(context, subscription);
+  if (record) context.store.markDeleted(record.id);
+}
+
+/** Resumes, at their scheduled time, the paused subscriptions whose pause the emulator's clock has passed. */
+export function resumeDuePausedSubscriptions(context: EmulatorContext, meta: RequestMeta): void {
+  const due = (context.store.all('emulator.scheduled_resume') as ScheduledResume[])
+    .filter((record) => record.resumesAt <= context.now())
+    .sort((a, b) => a.resumesAt - b.resumesAt);
+  for (const record of due) {
+    const subscription = context.store.get(record.subscription, 'subscription');
+    if (subscription?.status === 'paused') resumeAt(context, subscription, 'now', record.resumesAt, meta);
+    else context.store.markDeleted(record.id);
+  }
+}
+
+/** advance_period on a paused subscription: time moves on to its scheduled resumption, if it has one. */
+function advanceToScheduledResume(context: EmulatorContext, subscription: StripeObject, meta: RequestMeta): StripeObject {
+  const resumesAt = scheduledResumeAt(context, subscription);
+  if (resumesAt === undefined) {
+    throw invalidRequest(`Subscription '${subscription.id}' is paused: it starts no new period until it is resumed (POST /v1/subscriptions/${subscription.id}/resume).`);
+  }
+  context.advanceClockTo(resumesAt);
+  resumeDuePausedSubscriptions(context, meta);
   return subscription;
 }
 
@@ -441,6 +681,22 @@ export const subscriptions: ResourceModule = (context) => {
       handle({ pathParams, params, meta }) {
         const subscription = requireObject(context.store, 'subscription', pathParams.id!);
         return expand(updateSubscription(context, subscription, params, meta), expandPaths(params), store);
+      },
+    },
+    {
+      method: 'POST',
+      path: '/v1/subscriptions/:id/pause',
+      handle({ pathParams, params, meta }) {
+        const subscription = requireObject(context.store, 'subscription', pathParams.id!);
+        return expand(pauseSubscription(context, subscription, params, meta), expandPaths(params), store);
+      },
+    },
+    {
+      method: 'POST',
+      path: '/v1/subscriptions/:id/resume',
+      handle({ pathParams, params, meta }) {
+        const subscription = requireObject(context.store, 'subscription', pathParams.id!);
+        return expand(resumeSubscription(context, subscription, params, meta), expandPaths(params), store);
       },
     },
     {
