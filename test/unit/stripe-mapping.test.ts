@@ -54,6 +54,11 @@ describe('Stripe -> core mapping', () => {
     expect(toBillingEvent(event('invoice.paid', invoice)).kind).toBe('ignored');
   });
 
+  it('reads no subscription from the top-level field that API versions before 2025-03-31 sent', () => {
+    const invoice = { ...fixture<Stripe.Invoice>('invoice'), parent: null, subscription: 'sub_legacy' };
+    expect(toBillingEvent(event('invoice.paid', invoice)).kind).toBe('ignored');
+  });
+
   it('maps customers, deletions and entitlement summaries', () => {
     const customer = fixture<Stripe.Customer>('customer');
     expect(toBillingEvent(event('customer.updated', { ...customer, metadata: { app_account_id: 'acct_7' } }))).toMatchObject({

@@ -93,11 +93,12 @@ export function toBillingEvent(event: Stripe.Event): BillingEvent {
   }
 }
 
-/** Since API 2025-03-31 an invoice names its subscription under parent.subscription_details. */
+/**
+ * An invoice names its subscription under parent.subscription_details (API 2025-03-31 and later; the
+ * webhook endpoint is pinned to the version Linkout parses, so the older top-level field never comes).
+ */
 function invoiceSubscriptionId(invoice: Stripe.Invoice): string | null {
-  const fromParent = idOf(invoice.parent?.subscription_details?.subscription as IdOrObject);
-  const legacy = idOf((invoice as unknown as { subscription?: IdOrObject }).subscription);
-  return fromParent ?? legacy;
+  return idOf(invoice.parent?.subscription_details?.subscription as IdOrObject);
 }
 
 function toStatus(status: string): SubscriptionStatus {

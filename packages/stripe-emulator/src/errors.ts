@@ -25,8 +25,13 @@ export class StripeApiError extends Error {
   }
 }
 
+/** The page of Stripe's error code list that an error with this code links to. */
+export function docUrl(code: string): string {
+  return `https://stripe.com/docs/error-codes/${code.replace(/_/g, '-')}`;
+}
+
 function withDocUrl(body: StripeErrorBody): StripeErrorBody {
-  return body.code ? { ...body, doc_url: `https://stripe.com/docs/error-codes/${body.code.replace(/_/g, '-')}` } : body;
+  return body.code ? { ...body, doc_url: docUrl(body.code) } : body;
 }
 
 /** A retrieved object that does not exist (404), or a parameter naming one that does not (400). */

@@ -17,6 +17,9 @@ export type ParamSpec = 'value' | 'map' | readonly [ParamSpec] | { readonly [key
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type Params = Record<string, any>;
 
+/** A postal address, as customers, billing details and shipping take it. */
+export const ADDRESS: ParamSpec = { city: 'value', country: 'value', line1: 'value', line2: 'value', postal_code: 'value', state: 'value' };
+
 /** Parameters every endpoint accepts. */
 const COMMON: Record<string, ParamSpec> = { expand: ['value'] };
 
@@ -82,6 +85,19 @@ export function optionalInteger(value: unknown, name: string): number | undefine
   const text = String(value);
   if (!/^-?\d+$/.test(text)) throw invalidParameter(name, `Invalid integer: ${text}`, 'parameter_invalid_integer');
   return Number(text);
+}
+
+/** A decimal number (`unit_amount_decimal`, package dimensions); Stripe refuses one that does not parse without an error code. */
+export function optionalDecimal(value: unknown, name: string): number | undefined {
+  if (value === undefined || value === '') return undefined;
+  const text = String(value).trim();
+  if (!/^-?(\d+\.?\d*|\.\d+)$/.test(text)) throw invalidParameter(name, `Invalid decimal: ${String(value)}`);
+  return Number(text);
+}
+
+/** Stripe's refusal of a string over `max` characters (sent without an error code). */
+export function requireMaxLength(value: string, name: string, max: number): void {
+  if (value.length > max) throw invalidParameter(name, `Invalid string: ${value.slice(0, 20)}...; must be at most ${max} characters`);
 }
 
 export function optionalBoolean(value: unknown, name: string): boolean | undefined {

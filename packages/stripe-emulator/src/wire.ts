@@ -2,6 +2,7 @@
  * Shapes of Stripe's wire protocol shared by the resources: lists with cursor pagination, search
  * results, `expand[]`, and the `previous_attributes` of update events.
  */
+import type { EmulatorContext, RequestMeta } from './context';
 import { StripeApiError, invalidParameter } from './errors';
 import { optionalInteger, optionalString, type Params } from './params';
 import { clone, type StripeObject, type Store } from './store';
@@ -123,4 +124,10 @@ export function previousAttributes(before: StripeObject, after: StripeObject): R
     if (JSON.stringify(before[key]) !== JSON.stringify(after[key])) previous[key] = before[key] ?? null;
   }
   return previous;
+}
+
+/** Emits `type` (an `*.updated` event) with the previous_attributes of what changed since `before`; nothing when nothing did. */
+export function emitIfChanged(context: EmulatorContext, type: string, before: StripeObject, after: StripeObject, meta: RequestMeta): void {
+  const previous = previousAttributes(before, after);
+  if (Object.keys(previous).length > 0) context.emit(type, after, meta, previous);
 }

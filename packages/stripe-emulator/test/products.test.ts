@@ -208,7 +208,7 @@ describe('Stripe emulator: products, prices and plans', () => {
       const first = await harness.stripe.prices.create({ product: 'prod_stock_photos', currency: 'usd', unit_amount: 100, lookup_key: 'moving_key' });
       const second = await harness.stripe.prices.create({ product: 'prod_stock_photos', currency: 'usd', unit_amount: 200 });
       const error = await rejection(harness.stripe.prices.update(second.id, { lookup_key: 'moving_key', nickname: 'should not stick' }));
-      expect(error).toMatchObject({ code: 'lookup_key_already_exists', param: 'lookup_key' });
+      expect(error).toMatchObject({ code: 'resource_already_exists', param: 'lookup_key' });
       expect((await harness.stripe.prices.retrieve(second.id)).nickname).toBeNull();
 
       await harness.stripe.prices.update(second.id, { lookup_key: 'moving_key', transfer_lookup_key: true });

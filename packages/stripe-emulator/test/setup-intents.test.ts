@@ -135,7 +135,7 @@ describe('Stripe emulator: setup intents', () => {
     expect(inSdk.next_action).toEqual({ type: 'use_stripe_sdk', use_stripe_sdk: { type: 'three_d_secure_redirect', stripe_js: `${emulator.url}/r/setup_intent/${inSdk.client_secret}` } });
     const card = await stripe.paymentMethods.retrieve(inSdk.payment_method as string);
     expect(card.customer).toBeNull();
-    expect(chargeOutcome(card as unknown as StripeObject)).toBe('requires_action');
+    expect(chargeOutcome(card as unknown as StripeObject)).toEqual({ kind: 'requires_authentication' });
 
     const before = emulator.events().length;
     const done = await submit(`${emulator.url}/r/setup_intent/${inSdk.client_secret}/approve`);
@@ -145,7 +145,7 @@ describe('Stripe emulator: setup intents', () => {
     expect(succeeded).toMatchObject({ status: 'succeeded', next_action: null });
     expect(eventTypes(emulator, [inSdk.id, card.id], before)).toEqual(['payment_method.attached', 'setup_intent.succeeded']);
     // Once set up, off-session payments on this card no longer need authentication.
-    expect(chargeOutcome((await stripe.paymentMethods.retrieve(card.id)) as unknown as StripeObject)).toBe('succeeded');
+    expect(chargeOutcome((await stripe.paymentMethods.retrieve(card.id)) as unknown as StripeObject)).toEqual({ kind: 'succeeds' });
     const attempt = (await stripe.setupAttempts.list({ setup_intent: inSdk.id })).data[0]!;
     expect(attempt.payment_method_details.card!.three_d_secure).toMatchObject({ result: 'authenticated', version: '2.2.0' });
 

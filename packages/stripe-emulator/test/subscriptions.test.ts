@@ -21,8 +21,8 @@ describe('Stripe emulator: catalog and subscriptions', () => {
     return harness.emulator
       .events()
       .filter((event) => {
-        const object = event.data.object as { id?: string; subscription?: string };
-        return object.id === id || object.subscription === id;
+        const object = event.data.object as { id?: string; parent?: { subscription_details?: { subscription?: string } } };
+        return object.id === id || object.parent?.subscription_details?.subscription === id;
       })
       .map((event) => event.type);
   }
@@ -84,6 +84,20 @@ describe('Stripe emulator: catalog and subscriptions', () => {
     expect((await stripe.subscriptions.list({ customer: customer.id })).data).toHaveLength(0);
   });
 
+  it('takes items[][plan] as the id of a recurring price, but not together with price', async () => {
+    const { stripe } = harness;
+    const monthly = await priceId('stock_photos_monthly');
+    const customer = await stripe.customers.create({});
+    const subscription = await stripe.subscriptions.create({ customer: customer.id, items: [{ plan: monthly, quantity: 2 }] });
+    expect(subscription.items.data[0]).toMatchObject({ quantity: 2, price: { id: monthly }, plan: { object: 'plan', id: monthly, amount: 1500, interval: 'month' } });
+
+    const pro = await priceId('stock_photos_pro_monthly');
+    const added = await stripe.subscriptions.update(subscription.id, { items: [{ plan: pro }] });
+    expect(added.items.data.map((item) => item.plan.id)).toEqual([monthly, pro]);
+    await expect(stripe.subscriptions.update(subscription.id, { items: [{ plan: 'price_missing' }] })).rejects.toMatchObject({ code: 'resource_missing', param: 'items[0][plan]' });
+    await expect(stripe.subscriptions.create({ customer: customer.id, items: [{ plan: monthly, price: monthly }] })).rejects.toMatchObject({ statusCode: 400, param: 'items[0]' });
+  });
+
   it('updates price, cancel_at_period_end, pause_collection and metadata with previous_attributes', async () => {
     const { stripe } = harness;
     const { subscription } = await subscribedCustomer();
@@ -126,8 +140,10 @@ describe('Stripe emulator: catalog and subscriptions', () => {
     const { stripe } = harness;
     const { customer, subscription } = await subscribedCustomer();
     const second = await stripe.subscriptions.create({ customer: customer.id, items: [{ price: await priceId('stock_photos_pro_monthly') }] });
-    const canceled = await stripe.subscriptions.cancel(subscription.id);
+    await expect(stripe.subscriptions.cancel(subscription.id, { cancellation_details: { feedback: 'too_pricey' as 'too_expensive' } })).rejects.toMatchObject({ statusCode: 400, param: 'cancellation_details[feedback]' });
+    const canceled = await stripe.subscriptions.cancel(subscription.id, { cancellation_details: { feedback: 'too_expensive', feedback_option: 'fbo_price' } });
     expect(canceled).toMatchObject({ status: 'canceled', canceled_at: clock, ended_at: clock });
+    expect(canceled.cancellation_details).toEqual({ comment: null, feedback: 'too_expensive', feedback_option: 'fbo_price', reason: 'cancellation_requested' });
     expect(eventTypesFor(subscription.id)).toContain('customer.subscription.deleted');
 
     expect((await stripe.subscriptions.list({ customer: customer.id })).data.map((s) => s.id)).toEqual([second.id]);

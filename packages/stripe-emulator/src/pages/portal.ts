@@ -24,15 +24,7 @@ import { updateCustomer } from '../resources/customers';
 import { formatAmount } from '../resources/invoices';
 import { attachPaymentMethod, createCardPaymentMethod } from '../resources/payment-methods';
 import { findPortalLink, offeredPrices, type PortalLink } from '../resources/portal-sessions';
-import {
-  addInterval,
-  cancelSubscription,
-  isPausable,
-  pauseSubscription,
-  resumeSubscription,
-  scheduledResumeAt,
-  updateSubscription,
-} from '../resources/subscriptions';
+import { CANCELLATION_FEEDBACK, addInterval, cancelSubscription, isPausable, pauseSubscription, resumeSubscription, scheduledResumeAt, updateSubscription } from '../resources/subscriptions';
 import type { StripeObject } from '../store';
 import { newestFirst } from '../wire';
 import { escape, htmlResponse, redirectResponse, type PageResponse } from './html';
@@ -49,8 +41,6 @@ interface Portal {
 
 /** The customer fields this plain page can edit (address, shipping and tax ids are left to the API). */
 const EDITABLE_CUSTOMER_FIELDS = ['email', 'name', 'phone'] as const;
-
-const FEEDBACK = ['customer_service', 'low_quality', 'missing_features', 'other', 'switched_service', 'too_complex', 'too_expensive', 'unused'];
 
 export function handlePortalPage(context: EmulatorContext, method: string, url: URL, form: Params): PageResponse {
   const match = /^\/p\/session\/([A-Za-z0-9]+)(?:\/(cancel|renew|switch|payment_method|pause|resume|customer))?\/?$/.exec(url.pathname);
@@ -164,7 +154,7 @@ function cancelForm(portal: Portal, subscription: StripeObject): string {
   const { cancellation_reason: reasons, mode } = portal.configuration.features.subscription_cancel;
   const reasonField = reasons.enabled
     ? `<label>Why are you cancelling? <select name="reason">${(reasons.options as string[])
-        .filter((option) => FEEDBACK.includes(option))
+        .filter((option) => CANCELLATION_FEEDBACK.includes(option))
         .map((option) => `<option value="${option}">${escape(option.replace(/_/g, ' '))}</option>`)
         .join('')}</select></label>`
     : '';
@@ -294,7 +284,7 @@ function performAction(portal: Portal, action: string, form: Params): PageRespon
   const subscription = ownSubscription(portal, String(form.subscription ?? ''));
   if (!subscription) return page(404, 'Subscription not found', homeLink(portal), portal);
   if (action === 'cancel') {
-    const feedback = FEEDBACK.includes(String(form.reason)) ? String(form.reason) : undefined;
+    const feedback = CANCELLATION_FEEDBACK.includes(String(form.reason)) ? String(form.reason) : undefined;
     if (features.subscription_cancel.mode === 'immediately') {
       cancelSubscription(portal.context, subscription, NO_REQUEST, feedback ? { feedback } : undefined);
     } else {

@@ -14,13 +14,7 @@
 import { NO_REQUEST, type EmulatorContext } from '../context';
 import { StripeApiError } from '../errors';
 import type { Params } from '../params';
-import {
-  SETUP_INTENT_APPROVAL_PREFIX,
-  approveSetupIntentAction,
-  declineSetupIntentAction,
-  findSetupIntentBySecret,
-  returnUrlAfterAction,
-} from '../resources/setup-intents';
+import { SETUP_INTENT_APPROVAL_PREFIX, approveSetupIntentAction, declineSetupIntentAction, findSetupIntentBySecret, returnUrlAfterAction } from '../resources/setup-intents';
 import type { StripeObject } from '../store';
 import { escape, htmlResponse, redirectResponse, type PageResponse } from './html';
 

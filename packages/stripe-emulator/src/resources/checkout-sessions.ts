@@ -11,32 +11,11 @@
 import { NO_REQUEST, type EmulatorContext, type RequestMeta, type ResourceModule } from '../context';
 import { invalidParameter, invalidRequest, missingParameter, type StripeApiError } from '../errors';
 import { requireObject } from '../lookup';
-import {
-  arrayOf,
-  checkParams,
-  expandPaths,
-  mergeMetadata,
-  optionalBoolean,
-  optionalEnum,
-  optionalInteger,
-  optionalString,
-  required,
-  type ParamSpec,
-  type Params,
-} from '../params';
+import { arrayOf, checkParams, expandPaths, mergeMetadata, optionalBoolean, optionalEnum, optionalInteger, optionalString, required, type ParamSpec, type Params } from '../params';
 import { newId, type StripeObject } from '../store';
 import { expand, matchesCreated, newestFirst, paginate } from '../wire';
 import { customers } from './customers';
-import {
-  DELAYED_PAYMENT_METHOD_TYPES,
-  DYNAMIC_PAYMENT_METHOD_TYPES,
-  SHIPPING,
-  chargeBehaviour,
-  confirmPaymentIntent,
-  createPaymentIntent,
-  declineError,
-  settleProcessingPayment,
-} from './payment-intents';
+import { DELAYED_PAYMENT_METHOD_TYPES, DYNAMIC_PAYMENT_METHOD_TYPES, SHIPPING, chargeBehaviour, confirmPaymentIntent, createPaymentIntent, declineError, settleProcessingPayment } from './payment-intents';
 import { attachPaymentMethod, cardError, resolvePaymentMethod, type CardDecline } from './payment-methods';
 import { products } from './products';
 import { createSubscription } from './subscriptions';

@@ -6,22 +6,10 @@
 import type { EmulatorContext, RequestMeta, ResourceModule } from '../context';
 import { StripeApiError, invalidParameter, invalidRequest } from '../errors';
 import { requireObject } from '../lookup';
-import {
-  arrayOf,
-  checkParams,
-  expandPaths,
-  mergeMetadata,
-  optionalBoolean,
-  optionalEnum,
-  optionalInteger,
-  optionalString,
-  required,
-  type ParamSpec,
-  type Params,
-} from '../params';
+import { arrayOf, checkParams, expandPaths, mergeMetadata, optionalBoolean, optionalEnum, optionalInteger, optionalString, required, type ParamSpec, type Params } from '../params';
 import { listRoute, retrieveRoute } from '../routes';
 import { newId, type StripeObject } from '../store';
-import { expand, previousAttributes } from '../wire';
+import { emitIfChanged, expand, previousAttributes } from '../wire';
 
 const DURATIONS = ['forever', 'once', 'repeating'] as const;
 
@@ -68,7 +56,7 @@ function optionalPercent(value: unknown): number | undefined {
   if (value === undefined || value === '') return undefined;
   const percent = Number(value);
   if (!Number.isFinite(percent) || percent <= 0 || percent > 100) {
-    throw invalidParameter('percent_off', 'Invalid percent_off: must be greater than 0 and less than or equal to 100.', 'parameter_invalid_decimal');
+    throw invalidParameter('percent_off', 'Invalid percent_off: must be greater than 0 and less than or equal to 100.');
   }
   return percent;
 }
@@ -313,8 +301,7 @@ export const coupons: ResourceModule = (context) => {
         const before = structuredClone(coupon);
         if (params.name !== undefined) coupon.name = optionalString(params.name, 'name') || null;
         coupon.metadata = mergeMetadata(coupon.metadata, params.metadata);
-        const previous = previousAttributes(before, coupon);
-        if (Object.keys(previous).length > 0) context.emit('coupon.updated', coupon, meta, previous);
+        emitIfChanged(context, 'coupon.updated', before, coupon, meta);
         return expand(coupon, expandPaths(params), store);
       },
     },
@@ -362,8 +349,7 @@ export const coupons: ResourceModule = (context) => {
         const active = optionalBoolean(params.active, 'active');
         if (active !== undefined) code.active = active;
         code.metadata = mergeMetadata(code.metadata, params.metadata);
-        const previous = previousAttributes(before, code);
-        if (Object.keys(previous).length > 0) context.emit('promotion_code.updated', code, meta, previous);
+        emitIfChanged(context, 'promotion_code.updated', before, code, meta);
         return expand(code, expandPaths(params), store);
       },
     },

@@ -10,7 +10,7 @@ import { requireObject } from '../lookup';
 import { checkParams, expandPaths, mergeMetadata, optionalInteger, optionalString, required, type ParamSpec, type Params } from '../params';
 import { listRoute } from '../routes';
 import { clone, newId, type StripeObject } from '../store';
-import { expand, previousAttributes } from '../wire';
+import { emitIfChanged, expand } from '../wire';
 import { fingerprintOf, testTokenNumber } from './payment-methods';
 
 // Sources name brands the way the old Charges API did.
@@ -135,8 +135,7 @@ function updateSource(context: EmulatorContext, card: StripeObject, params: Para
   if (expMonth !== undefined) card.exp_month = expMonth;
   if (expYear !== undefined) card.exp_year = expYear;
   card.metadata = mergeMetadata(card.metadata, params.metadata);
-  const previous = previousAttributes(before, card);
-  if (Object.keys(previous).length > 0) context.emit('customer.source.updated', card, meta, previous);
+  emitIfChanged(context, 'customer.source.updated', before, card, meta);
   return card;
 }
 

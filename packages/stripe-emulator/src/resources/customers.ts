@@ -2,15 +2,14 @@
 import { requireObject } from '../lookup';
 import type { EmulatorContext, RequestMeta, ResourceModule } from '../context';
 import { StripeApiError, invalidParameter } from '../errors';
-import { checkParams, expandPaths, mergeMetadata, optionalEnum, optionalString, required, type ParamSpec, type Params } from '../params';
+import { ADDRESS, checkParams, expandPaths, mergeMetadata, optionalEnum, optionalString, required, type ParamSpec, type Params } from '../params';
 import { newId, type StripeObject } from '../store';
-import { expand, matchesCreated, newestFirst, paginate, previousAttributes, searchPage } from '../wire';
+import { emitIfChanged, expand, matchesCreated, newestFirst, paginate, searchPage } from '../wire';
 import { assertRedeemable, attachCustomerDiscount, customerDiscountSource, setCustomerDiscount } from './coupons';
 import { replaceDefaultSource, requireCustomerSource, saveCardSource, sourceTokenNumber } from './customer-sources';
 import { assertAttachable, attachPaymentMethod, notAttachedError, requireAttachedPaymentMethod, resolvePaymentMethod } from './payment-methods';
 import { cancelSubscription } from './subscriptions';
 
-const ADDRESS: ParamSpec = { city: 'value', country: 'value', line1: 'value', line2: 'value', postal_code: 'value', state: 'value' };
 
 const WRITABLE: Record<string, ParamSpec> = {
   address: ADDRESS,
@@ -58,8 +57,7 @@ export function updateCustomer(context: EmulatorContext, customer: StripeObject,
   if (defaultSource) customer.default_source = defaultSource;
   if (params.invoice_settings?.footer !== undefined) customer.invoice_settings.footer = params.invoice_settings.footer || null;
   customer.metadata = mergeMetadata(customer.metadata, params.metadata);
-  const previous = previousAttributes(before, customer);
-  if (Object.keys(previous).length > 0) context.emit('customer.updated', customer, meta, previous);
+  emitIfChanged(context, 'customer.updated', before, customer, meta);
   return customer;
 }
 

@@ -12,7 +12,7 @@
 import { NO_REQUEST, type EmulatorContext, type ResourceModule } from '../context';
 import { invalidParameter, invalidRequest, noSuch } from '../errors';
 import { requireObject } from '../lookup';
-import { checkParams, expandPaths, mergeMetadata, optionalBoolean, optionalString, required, type Params } from '../params';
+import { checkParams, expandPaths, mergeMetadata, optionalBoolean, optionalString, required, requireMaxLength, type Params } from '../params';
 import { listRoute, retrieveRoute } from '../routes';
 import { newId, type StripeObject } from '../store';
 import { expand, previousAttributes } from '../wire';
@@ -42,9 +42,7 @@ export function createFeature(context: EmulatorContext, params: Params): StripeO
   checkParams(params, { lookup_key: 'value', name: 'value', metadata: 'map' });
   const lookupKey = required(optionalString(params.lookup_key, 'lookup_key'), 'lookup_key');
   const name = required(optionalString(params.name, 'name'), 'name');
-  if (lookupKey.length > MAX_LOOKUP_KEY) {
-    throw invalidParameter('lookup_key', `Invalid string: ${lookupKey.slice(0, 20)}...; must be at most ${MAX_LOOKUP_KEY} characters`, 'string_length');
-  }
+  requireMaxLength(lookupKey, 'lookup_key', MAX_LOOKUP_KEY);
   if (context.store.all('entitlements.feature').some((feature) => feature.lookup_key === lookupKey)) {
     throw invalidParameter('lookup_key', `A feature with the lookup_key '${lookupKey}' already exists.`);
   }

@@ -5,10 +5,10 @@
 import type { EmulatorContext, RequestMeta, ResourceModule } from '../context';
 import { invalidParameter, invalidRequest } from '../errors';
 import { requireObject } from '../lookup';
-import { checkParams, expandPaths, mergeMetadata, optionalBoolean, optionalInteger, optionalString, required, type ParamSpec, type Params } from '../params';
+import { checkParams, expandPaths, mergeMetadata, optionalBoolean, optionalDecimal, optionalInteger, optionalString, required, type ParamSpec, type Params } from '../params';
 import { listRoute, retrieveRoute } from '../routes';
 import { newId, type StripeObject } from '../store';
-import { expand, previousAttributes } from '../wire';
+import { emitIfChanged, expand } from '../wire';
 import { syncInvoiceLines } from './invoices';
 
 const PRICE_DATA: ParamSpec = { currency: 'value', product: 'value', unit_amount: 'value', unit_amount_decimal: 'value' };
@@ -51,7 +51,7 @@ function pricingOf(context: EmulatorContext, params: Params, currencyParam: stri
     const total = required(optionalInteger(params.amount, 'amount'), 'amount');
     return { currency, unitAmount: total, total };
   }
-  return { currency, unitAmount: decimal(params.unit_amount_decimal, 'unit_amount_decimal') };
+  return { currency, unitAmount: required(optionalDecimal(params.unit_amount_decimal, 'unit_amount_decimal'), 'unit_amount_decimal') };
 }
 
 function pricedByPrice(context: EmulatorContext, id: string): Priced {
@@ -66,14 +66,8 @@ function pricedByPrice(context: EmulatorContext, id: string): Priced {
 function pricedByData(context: EmulatorContext, data: Params): Priced {
   requireObject(context.store, 'product', required(optionalString(data.product, 'price_data[product]'), 'price_data[product]'), 'price_data[product]');
   const currency = required(optionalString(data.currency, 'price_data[currency]'), 'price_data[currency]').toLowerCase();
-  const unitAmount = optionalInteger(data.unit_amount, 'price_data[unit_amount]') ?? (data.unit_amount_decimal !== undefined ? decimal(data.unit_amount_decimal, 'price_data[unit_amount_decimal]') : undefined);
+  const unitAmount = optionalInteger(data.unit_amount, 'price_data[unit_amount]') ?? optionalDecimal(data.unit_amount_decimal, 'price_data[unit_amount_decimal]');
   return { currency, unitAmount: required(unitAmount, 'price_data[unit_amount]') };
-}
-
-function decimal(value: unknown, param: string): number {
-  const number = Number(value);
-  if (typeof value !== 'string' || value.trim() === '' || !Number.isFinite(number)) throw invalidParameter(param, `Invalid decimal: ${String(value)}`, 'parameter_invalid_decimal');
-  return number;
 }
 
 function quantityOf(value: unknown): number {
@@ -118,8 +112,7 @@ function refreshDraft(context: EmulatorContext, invoiceId: string | null, meta: 
   if (!invoice || invoice.status !== 'draft') return;
   const before = structuredClone(invoice);
   syncInvoiceLines(context, invoice);
-  const previous = previousAttributes(before, invoice);
-  if (Object.keys(previous).length > 0) context.emit('invoice.updated', invoice, meta, previous);
+  emitIfChanged(context, 'invoice.updated', before, invoice, meta);
 }
 
 export function createInvoiceItem(context: EmulatorContext, params: Params, meta: RequestMeta): StripeObject {

@@ -10,24 +10,13 @@
 import type { EmulatorContext, RequestMeta, ResourceModule, Route } from '../context';
 import { StripeApiError, invalidParameter, invalidRequest, type StripeErrorBody } from '../errors';
 import { requireObject } from '../lookup';
-import {
-  checkParams,
-  expandPaths,
-  mergeMetadata,
-  optionalBoolean,
-  optionalEnum,
-  optionalInteger,
-  optionalString,
-  required,
-  type ParamSpec,
-  type Params,
-} from '../params';
+import { ADDRESS, checkParams, expandPaths, mergeMetadata, optionalBoolean, optionalEnum, optionalInteger, optionalString, required, type ParamSpec, type Params } from '../params';
 import { listRoute, retrieveRoute } from '../routes';
 import { newId, type StripeObject } from '../store';
-import { expand, matchesCreated, paginate, previousAttributes } from '../wire';
+import { emitIfChanged, expand, matchesCreated, paginate, previousAttributes } from '../wire';
 import { DISCOUNT_PARAM, discountAmount, redeemDiscounts } from './coupons';
 import { requireCustomerSource } from './customer-sources';
-import { cardDecline, cardError, chargeOutcome, requireAttachedPaymentMethod } from './payment-methods';
+import { cardError, chargeOutcome, requireAttachedPaymentMethod } from './payment-methods';
 
 export type BillingReason = 'subscription_create' | 'subscription_cycle' | 'subscription_update' | 'manual';
 
@@ -125,8 +114,6 @@ function invoiceObject(context: EmulatorContext, id: string, fields: InvoiceFiel
     statement_descriptor: null,
     status: 'draft',
     status_transitions: { finalized_at: null, marked_uncollectible_at: null, paid_at: null, voided_at: null },
-    // Not in the 2026 Invoice type (parent.subscription_details names the subscription); test/subscriptions.test.ts still finds invoice events by it.
-    subscription: subscription?.id ?? null,
     subtotal: 0,
     subtotal_excluding_tax: 0,
     test_clock: null,
@@ -304,8 +291,7 @@ function transition(context: EmulatorContext, invoice: StripeObject, meta: Reque
   const before = structuredClone(invoice);
   change();
   if (options.announceUpdate) {
-    const previous = previousAttributes(before, invoice);
-    if (Object.keys(previous).length > 0) context.emit('invoice.updated', invoice, meta, previous);
+    emitIfChanged(context, 'invoice.updated', before, invoice, meta);
   }
   for (const type of events) context.emit(type, invoice, meta);
 }
@@ -410,7 +396,7 @@ export function formatAmount(amount: number, currency: string): string {
 // ---- one-off invoices: the API ----
 
 const CUSTOM_FIELDS: ParamSpec = [{ name: 'value', value: 'value' }];
-const SHIPPING_DETAILS: ParamSpec = { address: { city: 'value', country: 'value', line1: 'value', line2: 'value', postal_code: 'value', state: 'value' }, name: 'value', phone: 'value' };
+const SHIPPING_DETAILS: ParamSpec = { address: ADDRESS, name: 'value', phone: 'value' };
 
 const WRITABLE: Record<string, ParamSpec> = {
   auto_advance: 'value',
@@ -517,8 +503,7 @@ export function updateInvoice(context: EmulatorContext, invoice: StripeObject, p
   applyWritable(context, invoice, params);
   if (params.discounts !== undefined) invoice.discounts = redeemDiscounts(context, params.discounts, { customer: invoice.customer, invoice: invoice.id });
   if (invoice.status === 'draft') refreshTotals(context, invoice);
-  const previous = previousAttributes(before, invoice);
-  if (Object.keys(previous).length > 0) context.emit('invoice.updated', invoice, meta, previous);
+  emitIfChanged(context, 'invoice.updated', before, invoice, meta);
   return invoice;
 }
 
@@ -593,11 +578,11 @@ export function chargeInvoice(context: EmulatorContext, invoice: StripeObject, p
   }
   const paymentMethod = paymentMethodToCharge(context, invoice, params);
   const outcome = chargeOutcome(paymentMethod);
-  if (outcome === 'declined') {
+  if (outcome.kind === 'declines') {
     failInvoicePayment(context, invoice, meta, announce);
-    throw cardError(cardDecline(paymentMethod)!);
+    throw cardError(outcome.decline);
   }
-  if (outcome === 'requires_action') {
+  if (outcome.kind === 'requires_authentication') {
     requirePaymentAction(context, invoice, meta, announce);
     throw new StripeApiError(402, { ...ACTION_REQUIRED });
   }

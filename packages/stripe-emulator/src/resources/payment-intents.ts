@@ -8,25 +8,13 @@
  * charge object.
  */
 import type { EmulatorContext, RequestMeta, ResourceModule } from '../context';
-import { StripeApiError, invalidParameter, invalidRequest, type StripeErrorBody } from '../errors';
+import { StripeApiError, docUrl, invalidParameter, invalidRequest, type StripeErrorBody } from '../errors';
 import { requireObject } from '../lookup';
-import {
-  arrayOf,
-  checkParams,
-  expandPaths,
-  mergeMetadata,
-  optionalBoolean,
-  optionalEnum,
-  optionalInteger,
-  optionalString,
-  required,
-  type ParamSpec,
-  type Params,
-} from '../params';
+import { ADDRESS, arrayOf, checkParams, expandPaths, mergeMetadata, optionalBoolean, optionalEnum, optionalInteger, optionalString, required, type ParamSpec, type Params } from '../params';
 import { listRoute, retrieveRoute } from '../routes';
 import { clone, newId, type StripeObject } from '../store';
 import { expand } from '../wire';
-import { BILLING_DETAILS, attachPaymentMethod, cardDecline, chargeOutcome, createPaymentMethod, fingerprintOf, resolvePaymentMethod, type CardDecline, type CardErrorBody } from './payment-methods';
+import { BILLING_DETAILS, attachPaymentMethod, chargeOutcome, createPaymentMethod, fingerprintOf, resolvePaymentMethod, type CardDecline, type CardErrorBody, type ChargeOutcome } from './payment-methods';
 
 /** What the emulated account accepts when the caller lets Stripe choose (automatic payment methods, Checkout). */
 export const DYNAMIC_PAYMENT_METHOD_TYPES = ['card', 'amazon_pay'] as const;
@@ -42,9 +30,9 @@ const CONFIRMABLE = ['requires_payment_method', 'requires_confirmation', 'requir
 /** Smallest chargeable amounts (Stripe's minimums) for the common currencies. */
 const MINIMUM_AMOUNTS: Record<string, [number, string]> = { usd: [50, '$0.50'], eur: [50, '€0.50'], gbp: [30, '£0.30'], cad: [50, '$0.50'], aud: [50, '$0.50'] };
 
-const ADDRESS: ParamSpec = { city: 'value', country: 'value', line1: 'value', line2: 'value', postal_code: 'value', state: 'value' };
 export const SHIPPING: ParamSpec = { address: ADDRESS, carrier: 'value', name: 'value', phone: 'value', tracking_number: 'value' };
-const MANDATE_DATA: ParamSpec = { customer_acceptance: { accepted_at: 'value', type: 'value', offline: 'map', online: { ip_address: 'value', user_agent: 'value' } } };
+/** A customer's acceptance of a mandate, as payment and setup intents take it. */
+export const MANDATE_DATA: ParamSpec = { customer_acceptance: { accepted_at: 'value', offline: {}, online: { ip_address: 'value', user_agent: 'value' }, type: 'value' } };
 const TYPE_OPTIONS: ParamSpec = {
   capture_method: 'value',
   setup_future_usage: 'value',
@@ -117,11 +105,7 @@ const CONFIRM: Record<string, ParamSpec> = {
 };
 
 /** How charging a payment method goes: test cards and wallets as payment-methods.ts says, bank debits later. */
-export type ChargeBehaviour =
-  | { kind: 'succeeds' }
-  | { kind: 'declines'; decline: CardDecline }
-  | { kind: 'requires_authentication' }
-  | { kind: 'delayed'; settles: 'succeeds' | 'fails' };
+export type ChargeBehaviour = ChargeOutcome | { kind: 'delayed'; settles: 'succeeds' | 'fails' };
 
 /**
  * Stripe's failing test bank accounts, known by fingerprint (payment-methods.ts fingerprints an IBAN, and
@@ -138,13 +122,8 @@ export function chargeBehaviour(paymentMethod: StripeObject): ChargeBehaviour {
   if ((DELAYED_PAYMENT_METHOD_TYPES as readonly string[]).includes(type)) {
     return { kind: 'delayed', settles: FAILING_BANK_ACCOUNTS.has(paymentMethod[type]?.fingerprint) ? 'fails' : 'succeeds' };
   }
-  const outcome = chargeOutcome(paymentMethod);
-  if (outcome === 'declined') return { kind: 'declines', decline: cardDecline(paymentMethod) ?? GENERIC_DECLINE };
-  if (outcome === 'requires_action') return { kind: 'requires_authentication' };
-  return { kind: 'succeeds' };
+  return chargeOutcome(paymentMethod);
 }
-
-const GENERIC_DECLINE: CardDecline = { code: 'card_declined', decline_code: 'generic_decline', message: 'Your card was declined.' };
 
 // ---------- objects ----------
 
@@ -213,7 +192,7 @@ function checkAmount(amount: number, currency: string): void {
       code: 'amount_too_small',
       message: `Amount must be at least ${minimum?.[1] ?? '1'} ${currency}`,
       param: 'amount',
-      doc_url: 'https://stripe.com/docs/error-codes/amount-too-small',
+      doc_url: docUrl('amount_too_small'),
     });
   }
 }
@@ -406,7 +385,7 @@ export function finishAuthentication(context: EmulatorContext, intent: StripeObj
   intent.payment_method = null;
   intent.last_payment_error = {
     code: 'payment_intent_authentication_failure',
-    doc_url: 'https://stripe.com/docs/error-codes/payment-intent-authentication-failure',
+    doc_url: docUrl('payment_intent_authentication_failure'),
     message: 'The provided PaymentMethod has failed authentication. You can provide payment_method_data or a new PaymentMethod to attempt to fulfill this PaymentIntent again.',
     payment_method: clone(paymentMethod),
     type: 'invalid_request_error',
@@ -434,7 +413,11 @@ function authorize(context: EmulatorContext, intent: StripeObject, paymentMethod
 }
 
 function decline(context: EmulatorContext, intent: StripeObject, paymentMethod: StripeObject, failure: CardDecline, meta: RequestMeta): StripeObject {
-  const charge = storeCharge(context, intent, paymentMethod, 'failed', { failure });
+  return recordPaymentFailure(context, intent, storeCharge(context, intent, paymentMethod, 'failed', { failure }), paymentMethod, failure, meta);
+}
+
+/** The intent goes back to requires_payment_method with the failed charge's error: charge.failed, payment_intent.payment_failed. */
+function recordPaymentFailure(context: EmulatorContext, intent: StripeObject, charge: StripeObject, paymentMethod: StripeObject, failure: CardDecline, meta: RequestMeta): StripeObject {
   intent.latest_charge = charge.id;
   intent.status = 'requires_payment_method';
   intent.payment_method = null;
@@ -442,7 +425,7 @@ function decline(context: EmulatorContext, intent: StripeObject, paymentMethod: 
     charge: charge.id,
     code: failure.code,
     decline_code: failure.decline_code,
-    doc_url: `https://stripe.com/docs/error-codes/${failure.code.replace(/_/g, '-')}`,
+    doc_url: docUrl(failure.code),
     message: failure.message,
     payment_method: clone(paymentMethod),
     type: 'card_error',
@@ -473,11 +456,7 @@ export function settleProcessingPayment(context: EmulatorContext, intent: Stripe
   if (behaviour.kind === 'delayed' && behaviour.settles === 'fails') {
     const failure: CardDecline = { code: 'insufficient_funds', decline_code: 'insufficient_funds', message: "The customer's account has insufficient funds to cover this payment." };
     Object.assign(charge, { status: 'failed', failure_code: failure.code, failure_message: failure.message, outcome: outcomeOf('failed', failure) });
-    intent.status = 'requires_payment_method';
-    intent.payment_method = null;
-    intent.last_payment_error = { charge: charge.id, code: failure.code, decline_code: failure.decline_code, message: failure.message, payment_method: clone(paymentMethod), type: 'card_error' };
-    context.emit('charge.failed', charge, meta);
-    context.emit('payment_intent.payment_failed', intent, meta);
+    recordPaymentFailure(context, intent, charge, paymentMethod, failure, meta);
     return false;
   }
   Object.assign(charge, { status: 'succeeded', paid: true, captured: true, amount_captured: charge.amount, outcome: outcomeOf('succeeded') });
@@ -544,7 +523,7 @@ function unexpectedState(intent: StripeObject, message: string): StripeApiError 
     type: 'invalid_request_error',
     code: 'payment_intent_unexpected_state',
     message,
-    doc_url: 'https://stripe.com/docs/error-codes/payment-intent-unexpected-state',
+    doc_url: docUrl('payment_intent_unexpected_state'),
     payment_intent: clone(intent),
   } as StripeErrorBody;
   return new StripeApiError(400, body);

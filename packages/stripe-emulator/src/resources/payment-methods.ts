@@ -5,26 +5,17 @@
  * (payment_method.detached).
  *
  * As in Stripe's test mode, a test card's number decides what happens when it is verified or charged:
- * `chargeOutcome` and `cardDecline` tell the other resources (invoices, setup intents) without any
- * field on the wire object.
+ * `chargeOutcome` and `verificationDecline` tell the other resources (invoices, payment and setup intents)
+ * without any field on the wire object.
  */
 import { createHash } from 'node:crypto';
 import type { EmulatorContext, RequestMeta, ResourceModule } from '../context';
-import { StripeApiError, invalidParameter, invalidRequest, missingParameter, noSuch, type StripeErrorBody } from '../errors';
+import { StripeApiError, docUrl, invalidParameter, invalidRequest, missingParameter, noSuch, type StripeErrorBody } from '../errors';
 import { requireObject } from '../lookup';
-import {
-  checkParams,
-  expandPaths,
-  mergeMetadata,
-  optionalEnum,
-  optionalInteger,
-  optionalString,
-  type ParamSpec,
-  type Params,
-} from '../params';
+import { ADDRESS, checkParams, expandPaths, mergeMetadata, optionalEnum, optionalInteger, optionalString, type ParamSpec, type Params } from '../params';
 import { listRoute, retrieveRoute } from '../routes';
 import { clone, newId, type StripeObject } from '../store';
-import { expand, previousAttributes } from '../wire';
+import { emitIfChanged, expand } from '../wire';
 
 /** A card as a hosted page reads it; the number decides brand, last4 and test behaviour, nothing is charged. */
 export interface CardDetails {
@@ -41,8 +32,8 @@ export type BillingDetails = {
   tax_id?: string | null;
 };
 
-/** What a charge (or an off-session payment) on a payment method does. */
-export type ChargeOutcome = 'succeeded' | 'declined' | 'requires_action';
+/** What a charge (or an off-session payment) on a payment method does; a decline says which card error follows. */
+export type ChargeOutcome = { kind: 'succeeds' } | { kind: 'declines'; decline: CardDecline } | { kind: 'requires_authentication' };
 
 /** The card error Stripe answers for a declined card. */
 export interface CardDecline {
@@ -123,7 +114,6 @@ export const PAYMENT_METHOD_TYPES: readonly string[] = ['card', ...REDIRECT_TYPE
 const setUpForFuturePayments = new Set<string>();
 const testIdOrigin = new WeakMap<StripeObject, string>();
 
-const ADDRESS: ParamSpec = { city: 'value', country: 'value', line1: 'value', line2: 'value', postal_code: 'value', state: 'value' };
 export const BILLING_DETAILS: ParamSpec = { address: ADDRESS, email: 'value', name: 'value', phone: 'value', tax_id: 'value' };
 const CARD_NETWORKS: ParamSpec = { preferred: 'value' };
 
@@ -189,7 +179,7 @@ function specialLast4(method: StripeObject): string | undefined {
 }
 
 /** The decline a charge on this card meets, if any (chargeCustomerFail included). */
-export function cardDecline(method: StripeObject): CardDecline | undefined {
+function cardDecline(method: StripeObject): CardDecline | undefined {
   const last4 = specialLast4(method);
   return last4 ? DECLINES_BY_LAST4[last4] : undefined;
 }
@@ -212,11 +202,11 @@ export function markSetUpForFuturePayments(method: StripeObject): void {
 
 /** What charging this payment method (or card source) does, following Stripe's test cards. */
 export function chargeOutcome(method: StripeObject): ChargeOutcome {
-  if (cardDecline(method)) return 'declined';
+  const decline = cardDecline(method);
+  if (decline) return { kind: 'declines', decline };
   const last4 = specialLast4(method);
-  if (last4 && ALWAYS_AUTHENTICATES.includes(last4)) return 'requires_action';
-  if (last4 === AUTHENTICATES_UNTIL_SET_UP && !setUpForFuturePayments.has(method.id)) return 'requires_action';
-  return 'succeeded';
+  const authenticates = last4 !== undefined && (ALWAYS_AUTHENTICATES.includes(last4) || (last4 === AUTHENTICATES_UNTIL_SET_UP && !setUpForFuturePayments.has(method.id)));
+  return { kind: authenticates ? 'requires_authentication' : 'succeeds' };
 }
 
 /** Stripe's 402 for a declined card, with the decline code and any objects it concerns. */
@@ -226,7 +216,7 @@ export function cardError(decline: CardDecline, extra: Partial<CardErrorBody> = 
     code: decline.code,
     decline_code: decline.decline_code,
     message: decline.message,
-    doc_url: `https://stripe.com/docs/error-codes/${decline.code.replace(/_/g, '-')}`,
+    doc_url: docUrl(decline.code),
     ...extra,
   };
   return new StripeApiError(402, body);
@@ -516,8 +506,7 @@ export function updatePaymentMethod(context: EmulatorContext, paymentMethod: Str
   if (holderType) paymentMethod.us_bank_account.account_holder_type = holderType;
   if (accountType) paymentMethod.us_bank_account.account_type = accountType;
   paymentMethod.metadata = mergeMetadata(paymentMethod.metadata, params.metadata);
-  const previous = previousAttributes(before, paymentMethod);
-  if (Object.keys(previous).length > 0) context.emit('payment_method.updated', paymentMethod, meta, previous);
+  emitIfChanged(context, 'payment_method.updated', before, paymentMethod, meta);
   return paymentMethod;
 }
 

@@ -6,7 +6,7 @@
 import { requireObject } from '../lookup';
 import type { EmulatorContext, RequestMeta, ResourceModule } from '../context';
 import { invalidParameter, invalidRequest, missingParameter, noSuch } from '../errors';
-import { arrayOf, checkParams, expandPaths, mergeMetadata, optionalBoolean, optionalEnum, optionalInteger, optionalString, type ParamSpec, type Params } from '../params';
+import { arrayOf, checkParams, expandPaths, mergeMetadata, optionalBoolean, optionalEnum, optionalInteger, optionalString, requireMaxLength, type ParamSpec, type Params } from '../params';
 import { listRoute, retrieveRoute } from '../routes';
 import { newId, type StripeObject } from '../store';
 import { expand, previousAttributes } from '../wire';
@@ -121,9 +121,7 @@ function applyBusinessProfile(target: StripeObject, profile: Params | undefined)
   for (const field of ['headline', 'privacy_policy_url', 'terms_of_service_url'] as const) {
     const value = optionalString(profile[field], `business_profile[${field}]`);
     if (value === undefined) continue;
-    if (field === 'headline' && value.length > MAX_HEADLINE) {
-      throw invalidParameter('business_profile[headline]', `Invalid string: ${value.slice(0, 20)}...; must be at most ${MAX_HEADLINE} characters`, 'string_length');
-    }
+    if (field === 'headline') requireMaxLength(value, 'business_profile[headline]', MAX_HEADLINE);
     if (field !== 'headline' && value !== '') requireUrl(value, `business_profile[${field}]`);
     target.business_profile[field] = value === '' ? null : value;
   }
@@ -228,7 +226,7 @@ function applyUpdateFeature(context: EmulatorContext, target: StripeObject['feat
 
 function updateProducts(context: EmulatorContext, products: Params[], param: string): Params[] {
   if (products.length > MAX_UPDATE_PRODUCTS) {
-    throw invalidParameter(param, `Invalid array: must have at most ${MAX_UPDATE_PRODUCTS} elements`, 'parameter_invalid_array');
+    throw invalidParameter(param, `Invalid array: must have at most ${MAX_UPDATE_PRODUCTS} elements`);
   }
   return products.map((entry, index) => {
     const productParam = `${param}[${index}][product]`;

@@ -6,7 +6,7 @@
 import { requireObject } from '../lookup';
 import type { EmulatorContext, ResourceModule } from '../context';
 import { invalidParameter, invalidRequest, missingParameter, noSuch } from '../errors';
-import { arrayOf, checkParams, expandPaths, optionalEnum, optionalInteger, optionalString, required, type ParamSpec, type Params } from '../params';
+import { arrayOf, checkParams, expandPaths, optionalEnum, optionalInteger, optionalString, required, requireMaxLength, type ParamSpec, type Params } from '../params';
 import { newId, type StripeObject } from '../store';
 import { expand } from '../wire';
 import { isPausable } from './subscriptions';
@@ -169,7 +169,7 @@ function afterCompletionOf(value: Params | undefined) {
     throw invalidParameter('flow_data[after_completion][redirect]', '`redirect` can only be set when `flow_data[after_completion][type]` is `redirect`.');
   }
   const message = optionalString(value?.hosted_confirmation?.custom_message, 'flow_data[after_completion][hosted_confirmation][custom_message]');
-  if (message && message.length > 500) throw invalidParameter('flow_data[after_completion][hosted_confirmation][custom_message]', 'Invalid string: must be at most 500 characters');
+  if (message) requireMaxLength(message, 'flow_data[after_completion][hosted_confirmation][custom_message]', 500);
   return {
     hosted_confirmation: type === 'hosted_confirmation' ? { custom_message: message ?? null } : null,
     redirect,

@@ -9,22 +9,10 @@
 import type { EmulatorContext, RequestMeta, ResourceModule } from '../context';
 import { invalidParameter, invalidRequest, noSuch } from '../errors';
 import { requireObject } from '../lookup';
-import {
-  arrayOf,
-  checkParams,
-  expandPaths,
-  mergeMetadata,
-  optionalBoolean,
-  optionalEnum,
-  optionalInteger,
-  optionalString,
-  required,
-  type ParamSpec,
-  type Params,
-} from '../params';
+import { arrayOf, checkParams, expandPaths, mergeMetadata, optionalBoolean, optionalDecimal, optionalEnum, optionalInteger, optionalString, required, type ParamSpec, type Params } from '../params';
 import { listRoute, retrieveRoute } from '../routes';
 import { newId, type StripeObject, type Store } from '../store';
-import { expand, previousAttributes } from '../wire';
+import { emitIfChanged, expand, previousAttributes } from '../wire';
 
 const INTERVALS = ['day', 'week', 'month', 'year'] as const;
 type Interval = (typeof INTERVALS)[number];
@@ -179,8 +167,9 @@ function applyProductParams(product: StripeObject, params: Params, param: (field
 function packageDimensions(value: Params | '', param: string): StripeObject['package_dimensions'] {
   if (value === '') return null;
   const dimension = (key: string) => {
-    const number = Number(required(value[key], `${param}[${key}]`));
-    if (!Number.isFinite(number) || number < 0) throw invalidParameter(`${param}[${key}]`, `Invalid decimal: ${String(value[key])}`, 'parameter_invalid_decimal');
+    const name = `${param}[${key}]`;
+    const number = required(optionalDecimal(value[key], name), name);
+    if (number < 0) throw invalidParameter(name, 'This value must be greater than or equal to 0.');
     return number;
   };
   return { height: dimension('height'), length: dimension('length'), weight: dimension('weight'), width: dimension('width') };
@@ -352,7 +341,7 @@ function productForPrice(context: EmulatorContext, params: Params, meta: Request
 function lookupKeyHolder(context: EmulatorContext, lookupKey: string, transfer: boolean, except?: StripeObject): StripeObject | undefined {
   const holder = context.store.all('price').find((price) => price.lookup_key === lookupKey && price !== except);
   if (holder && !transfer) {
-    throw invalidParameter('lookup_key', `A price (\`${holder.id}\`) already uses that lookup key.`, 'lookup_key_already_exists');
+    throw invalidParameter('lookup_key', `A price (\`${holder.id}\`) already uses that lookup key.`, 'resource_already_exists');
   }
   return holder;
 }
@@ -381,13 +370,13 @@ export function updatePrice(context: EmulatorContext, price: StripeObject, param
   if (lookupKey !== undefined) price.lookup_key = lookupKey || null;
   if (params.nickname !== undefined) price.nickname = optionalString(params.nickname, 'nickname') || null;
   price.metadata = mergeMetadata(price.metadata, params.metadata);
-  const previous = previousAttributes(before, price);
-  if (Object.keys(previous).length > 0) context.emit('price.updated', price, meta, previous);
+  emitIfChanged(context, 'price.updated', before, price, meta);
   return price;
 }
 
 // ---- plans: recurring prices seen through the legacy Plan shape ----
 
+/** A recurring price as a Plan (the /v1/plans endpoints, and the `plan` of a subscription item). */
 export function planView(price: StripeObject): StripeObject {
   return {
     id: price.id,
@@ -401,7 +390,7 @@ export function planView(price: StripeObject): StripeObject {
     interval: price.recurring.interval,
     interval_count: price.recurring.interval_count,
     livemode: false,
-    metadata: price.metadata,
+    metadata: { ...price.metadata },
     meter: price.recurring.meter,
     nickname: price.nickname,
     product: price.product,
@@ -471,11 +460,8 @@ export function updatePlan(context: EmulatorContext, price: StripeObject, params
   if (active !== undefined) price.active = active;
   if (params.nickname !== undefined) price.nickname = optionalString(params.nickname, 'nickname') || null;
   price.metadata = mergeMetadata(price.metadata, params.metadata);
-  const previous = previousAttributes(before, price);
-  if (Object.keys(previous).length > 0) {
-    context.emit('plan.updated', planView(price), meta, previousAttributes(planView(before), planView(price)));
-    context.emit('price.updated', price, meta, previous);
-  }
+  emitIfChanged(context, 'plan.updated', planView(before), planView(price), meta);
+  emitIfChanged(context, 'price.updated', before, price, meta);
   return price;
 }
 

@@ -13,36 +13,14 @@
  * The approval operations are exported for the hosted redirect page and for other flows (Checkout).
  */
 import type { EmulatorContext, RequestMeta, ResourceModule } from '../context';
-import { StripeApiError, invalidParameter, invalidRequest, missingParameter, noSuch } from '../errors';
+import { StripeApiError, docUrl, invalidParameter, invalidRequest, missingParameter, noSuch } from '../errors';
 import { requireObject } from '../lookup';
-import {
-  arrayOf,
-  checkParams,
-  expandPaths,
-  mergeMetadata,
-  optionalBoolean,
-  optionalEnum,
-  optionalInteger,
-  optionalString,
-  type ParamSpec,
-  type Params,
-} from '../params';
+import { arrayOf, checkParams, expandPaths, mergeMetadata, optionalBoolean, optionalEnum, optionalInteger, optionalString, type ParamSpec, type Params } from '../params';
 import { listRoute, retrieveRoute } from '../routes';
 import { clone, newId, type StripeObject } from '../store';
 import { expand } from '../wire';
-import { DYNAMIC_PAYMENT_METHOD_TYPES } from './payment-intents';
-import {
-  BILLING_DETAILS,
-  REDIRECT_TYPES,
-  assertAttachable,
-  attachPaymentMethod,
-  cardError,
-  createPaymentMethod,
-  markSetUpForFuturePayments,
-  requiresAuthenticationOnSetup,
-  resolvePaymentMethod,
-  verificationDecline,
-} from './payment-methods';
+import { DYNAMIC_PAYMENT_METHOD_TYPES, MANDATE_DATA } from './payment-intents';
+import { BILLING_DETAILS, REDIRECT_TYPES, assertAttachable, attachPaymentMethod, cardError, createPaymentMethod, markSetUpForFuturePayments, requiresAuthenticationOnSetup, resolvePaymentMethod, verificationDecline } from './payment-methods';
 
 /** Where the hosted approval page lives: `<base>/r/setup_intent/<client_secret>`. */
 export const SETUP_INTENT_APPROVAL_PREFIX = '/r/setup_intent/';
@@ -55,9 +33,6 @@ const FLOW_DIRECTIONS = ['inbound', 'outbound'] as const;
 const LISTABLE_TYPES = ['card', ...REDIRECT_TYPES, 'link'];
 const CONFIRMABLE = ['requires_payment_method', 'requires_confirmation', 'requires_action'];
 
-const MANDATE_DATA: ParamSpec = {
-  customer_acceptance: { accepted_at: 'value', offline: {}, online: { ip_address: 'value', user_agent: 'value' }, type: 'value' },
-};
 const PAYMENT_METHOD_DATA: ParamSpec = {
   type: 'value',
   allow_redisplay: 'value',
@@ -263,7 +238,7 @@ function unexpectedState(action: string, intent: StripeObject): StripeApiError {
     type: 'invalid_request_error',
     code: 'setup_intent_unexpected_state',
     message: `You cannot ${action} this SetupIntent because it has a status of ${intent.status}.`,
-    doc_url: 'https://stripe.com/docs/error-codes/setup-intent-unexpected-state',
+    doc_url: docUrl('setup_intent_unexpected_state'),
   });
 }
 
@@ -462,9 +437,6 @@ function runAttempt(context: EmulatorContext, intent: StripeObject, paymentMetho
   return succeed(context, intent, attempt, paymentMethod, meta);
 }
 
-function docUrl(code: string): string {
-  return `https://stripe.com/docs/error-codes/${code.replace(/_/g, '-')}`;
-}
 
 /** The approval page for this intent (redirect wallets and 3D Secure alike). */
 export function approvalUrl(context: EmulatorContext, intent: StripeObject): string {
@@ -505,21 +477,24 @@ function failSetup(context: EmulatorContext, intent: StripeObject, attempt: Stri
   context.emit('setup_intent.setup_failed', intent, meta);
 }
 
-/** The customer approved on the redirect (or 3D Secure) page: the setup succeeds. */
-export function approveSetupIntentAction(context: EmulatorContext, intent: StripeObject, meta: RequestMeta): StripeObject {
-  if (intent.status !== 'requires_action') throw unexpectedState('approve', intent);
+/** The payment method and attempt of an intent that waited for the customer, the attempt's card authentication settled as `action` says. */
+function concludeAction(context: EmulatorContext, intent: StripeObject, action: 'approve' | 'decline'): { paymentMethod: StripeObject; attempt: StripeObject } {
+  if (intent.status !== 'requires_action') throw unexpectedState(action, intent);
   const paymentMethod = requireObject(context.store, 'payment_method', intent.payment_method);
   const attempt = requireObject(context.store, 'setup_attempt', intent.latest_attempt);
-  if (paymentMethod.type === 'card') attempt.payment_method_details.card.three_d_secure = threeDSecure('authenticated');
+  if (paymentMethod.type === 'card') attempt.payment_method_details.card.three_d_secure = threeDSecure(action === 'approve' ? 'authenticated' : 'failed');
+  return { paymentMethod, attempt };
+}
+
+/** The customer approved on the redirect (or 3D Secure) page: the setup succeeds. */
+export function approveSetupIntentAction(context: EmulatorContext, intent: StripeObject, meta: RequestMeta): StripeObject {
+  const { paymentMethod, attempt } = concludeAction(context, intent, 'approve');
   return succeed(context, intent, attempt, paymentMethod, meta);
 }
 
 /** The customer declined (or failed authentication): back to requires_payment_method with last_setup_error. */
 export function declineSetupIntentAction(context: EmulatorContext, intent: StripeObject, meta: RequestMeta): StripeObject {
-  if (intent.status !== 'requires_action') throw unexpectedState('decline', intent);
-  const paymentMethod = requireObject(context.store, 'payment_method', intent.payment_method);
-  const attempt = requireObject(context.store, 'setup_attempt', intent.latest_attempt);
-  if (paymentMethod.type === 'card') attempt.payment_method_details.card.three_d_secure = threeDSecure('failed');
+  const { paymentMethod, attempt } = concludeAction(context, intent, 'decline');
   const code = 'setup_intent_authentication_failure';
   const error = {
     type: 'invalid_request_error',

@@ -11,8 +11,8 @@ import { requireObject } from '../lookup';
 import { arrayOf, checkParams, expandPaths, mergeMetadata, optionalBoolean, optionalEnum, optionalInteger, optionalString, required, type ParamSpec, type Params } from '../params';
 import { listRoute, retrieveRoute } from '../routes';
 import { newId, type StripeObject } from '../store';
-import { expand, matchesCreated, previousAttributes } from '../wire';
-import { addInterval, cancelSubscription, createSubscription, updateSubscription } from './subscriptions';
+import { emitIfChanged, expand, matchesCreated, previousAttributes } from '../wire';
+import { addInterval, cancelSubscription, createSubscription, onPeriodEnd, updateSubscription } from './subscriptions';
 
 const END_BEHAVIORS = ['cancel', 'none', 'release', 'renew'] as const;
 const COLLECTION_METHODS = ['charge_automatically', 'send_invoice'] as const;
@@ -310,8 +310,7 @@ export function updateSubscriptionSchedule(context: EmulatorContext, schedule: S
     schedule.current_phase = currentPhaseOf(phase);
     if (subscription && params.phases !== undefined) applyPhase(context, subscription, phase, meta, proration);
   }
-  const previous = previousAttributes(before, schedule);
-  if (Object.keys(previous).length > 0) context.emit('subscription_schedule.updated', schedule, meta, previous);
+  emitIfChanged(context, 'subscription_schedule.updated', before, schedule, meta);
   return schedule;
 }
 
@@ -357,8 +356,8 @@ function activeScheduleOf(context: EmulatorContext, subscription: StripeObject):
   return schedule?.status === 'active' ? schedule : undefined;
 }
 
-/** Called as the clock moves on to `until` for this subscription: subscription_schedule.expiring when its notice falls in between. */
-export function noticeScheduleExpiring(context: EmulatorContext, subscription: StripeObject, until: number, meta: RequestMeta): void {
+/** As the clock moves on to `until` for this subscription: subscription_schedule.expiring when its notice falls in between. */
+function noticeScheduleExpiring(context: EmulatorContext, subscription: StripeObject, until: number, meta: RequestMeta): void {
   const schedule = activeScheduleOf(context, subscription);
   if (!schedule) return;
   const noticeAt = schedule.phases.at(-1).end_date - EXPIRING_NOTICE_SECONDS;
@@ -368,12 +367,12 @@ export function noticeScheduleExpiring(context: EmulatorContext, subscription: S
 }
 
 /**
- * Called when the clock reached a period end of the subscription, before it renews: the next phase
+ * When the clock reached a period end of the subscription, before it renews: the next phase
  * takes over (subscription_schedule.updated), or the last one ended and the schedule completes
  * (subscription_schedule.completed), releasing the subscription or canceling it. Returns true when
  * the subscription ended.
  */
-export function enterSchedulePhase(context: EmulatorContext, subscription: StripeObject, meta: RequestMeta): boolean {
+function enterSchedulePhase(context: EmulatorContext, subscription: StripeObject, meta: RequestMeta): boolean {
   const schedule = activeScheduleOf(context, subscription);
   if (!schedule) return false;
   const now = context.now();
@@ -402,6 +401,10 @@ export function enterSchedulePhase(context: EmulatorContext, subscription: Strip
 
 export const subscriptionSchedules: ResourceModule = (context) => {
   const { store } = context;
+  onPeriodEnd(context, {
+    approaching: (subscription, periodEnd, meta) => noticeScheduleExpiring(context, subscription, periodEnd, meta),
+    reached: (subscription, meta) => enterSchedulePhase(context, subscription, meta),
+  });
   // A subscription canceled on its own (API, portal, customer deletion) takes its active schedule with it.
   context.onEvent((event) => {
     if (event.type !== 'customer.subscription.deleted') return;

@@ -6,32 +6,22 @@
 import { requireObject } from '../lookup';
 import type { EmulatorContext, RequestMeta, ResourceModule } from '../context';
 import { invalidParameter, invalidRequest, noSuch } from '../errors';
-import {
-  arrayOf,
-  checkParams,
-  expandPaths,
-  mergeMetadata,
-  optionalBoolean,
-  optionalEnum,
-  optionalInteger,
-  optionalString,
-  required,
-  type ParamSpec,
-  type Params,
-} from '../params';
+import { arrayOf, checkParams, expandPaths, mergeMetadata, optionalBoolean, optionalEnum, optionalInteger, optionalString, required, type ParamSpec, type Params } from '../params';
 import { newId, type StripeObject } from '../store';
-import { enterSchedulePhase, noticeScheduleExpiring } from './subscription-schedules';
-import { expand, matchesCreated, newestFirst, paginate, previousAttributes } from '../wire';
+import { emitIfChanged, expand, matchesCreated, newestFirst, paginate } from '../wire';
 import { DISCOUNT_PARAM, announceDiscountChanges, assertDiscountsRedeemable, replaceSubscriptionDiscounts, requestedSubscriptionDiscounts } from './coupons';
 import { createSubscriptionInvoice, failInvoicePayment, finalizeInvoice, payInvoice, settleWithoutPayment } from './invoices';
+import { planView } from './products';
 
 const STATUSES = ['incomplete', 'incomplete_expired', 'trialing', 'active', 'past_due', 'canceled', 'unpaid', 'paused'] as const;
 const PAUSE_BEHAVIORS = ['keep_as_draft', 'mark_uncollectible', 'void'] as const;
 const PRORATION_BEHAVIORS = ['always_invoice', 'create_prorations', 'none'] as const;
 const PAYMENT_BEHAVIORS = ['allow_incomplete', 'default_incomplete', 'error_if_incomplete', 'pending_if_incomplete'] as const;
 
-const ITEM: ParamSpec = { id: 'value', price: 'value', quantity: 'value', deleted: 'value', metadata: 'map', clear_usage: 'value', discounts: ['map'], tax_rates: ['value'] };
-const CANCELLATION_DETAILS: ParamSpec = { comment: 'value', feedback: 'value' };
+const ITEM: ParamSpec = { id: 'value', price: 'value', plan: 'value', quantity: 'value', deleted: 'value', metadata: 'map', clear_usage: 'value', discounts: ['map'], tax_rates: ['value'] };
+/** The reasons a customer can give for canceling (cancellation_details.feedback). */
+export const CANCELLATION_FEEDBACK: readonly string[] = ['customer_service', 'low_quality', 'missing_features', 'other', 'switched_service', 'too_complex', 'too_expensive', 'unused'];
+const CANCELLATION_DETAILS: ParamSpec = { comment: 'value', feedback: 'value', feedback_option: 'value' };
 const TRIAL_SETTINGS: ParamSpec = { end_behavior: { billing_cycle_anchor: 'value', missing_payment_method: 'value' } };
 
 const COMMON_WRITABLE: Record<string, ParamSpec> = {
@@ -85,28 +75,12 @@ export function addInterval(start: number, interval: string, count: number): num
   return Math.floor(date.getTime() / 1000);
 }
 
-function planOf(price: StripeObject): StripeObject {
-  return {
-    id: price.id,
-    object: 'plan',
-    active: price.active,
-    amount: price.unit_amount,
-    amount_decimal: price.unit_amount_decimal,
-    billing_scheme: price.billing_scheme,
-    created: price.created,
-    currency: price.currency,
-    interval: price.recurring?.interval,
-    interval_count: price.recurring?.interval_count,
-    livemode: false,
-    metadata: price.metadata,
-    meter: null,
-    nickname: price.nickname,
-    product: price.product,
-    tiers_mode: null,
-    transform_usage: null,
-    trial_period_days: null,
-    usage_type: 'licensed',
-  };
+/** The price an item names by `price`, or by `plan` (the older name of a recurring price's id). */
+function requestedPrice(context: EmulatorContext, item: Params, param: string): StripeObject | undefined {
+  if (item.price !== undefined && item.plan !== undefined) throw invalidRequest('You may only specify one of these parameters: plan, price.', param);
+  const field = `${param}[${item.plan !== undefined ? 'plan' : 'price'}]`;
+  const id = optionalString(item.plan ?? item.price, field);
+  return id ? recurringPrice(context, id, field) : undefined;
 }
 
 function recurringPrice(context: EmulatorContext, id: string, param: string): StripeObject {
@@ -124,9 +98,10 @@ function newItem(context: EmulatorContext, subscriptionId: string, price: Stripe
     created: context.now(),
     current_period_end: periodEnd,
     current_period_start: periodStart,
+    current_trial: null,
     discounts: [],
     metadata,
-    plan: planOf(price),
+    plan: planView(price),
     price: structuredClone(price),
     quantity,
     subscription: subscriptionId,
@@ -150,7 +125,7 @@ export function createSubscription(context: EmulatorContext, params: Params, met
   const customer = requireObject(context.store, 'customer', required(optionalString(params.customer, 'customer'), 'customer'), 'customer');
   const itemParams = arrayOf(params.items);
   if (itemParams.length === 0) throw invalidParameter('items', 'Missing required param: items.', 'parameter_missing');
-  const prices = itemParams.map((item, index) => recurringPrice(context, required(optionalString(item.price, `items[${index}][price]`), `items[${index}][price]`), `items[${index}][price]`));
+  const prices = itemParams.map((item, index) => required(requestedPrice(context, item, `items[${index}]`), `items[${index}][price]`));
   const currencies = new Set(prices.map((price) => price.currency));
   if (currencies.size > 1) throw invalidParameter('items', 'All prices on a subscription must have the same `currency`.');
   const paymentBehavior = optionalEnum(params.payment_behavior, 'payment_behavior', PAYMENT_BEHAVIORS) ?? 'allow_incomplete';
@@ -174,12 +149,14 @@ export function createSubscription(context: EmulatorContext, params: Params, met
     automatic_tax: { disabled_reason: null, enabled: false, liability: null },
     billing_cycle_anchor: trialEnd ?? now,
     billing_cycle_anchor_config: null,
-    billing_mode: { flexible: null, type: 'classic', updated_at: null },
+    // `updated_at` is only sent once the billing mode has been migrated, which the emulator never does.
+    billing_mode: { flexible: null, type: 'classic' },
+    billing_schedules: [],
     billing_thresholds: null,
     cancel_at: null,
     cancel_at_period_end: false,
     canceled_at: null,
-    cancellation_details: { comment: null, feedback: null, reason: null },
+    cancellation_details: { ...NO_CANCELLATION },
     collection_method: optionalEnum(params.collection_method, 'collection_method', ['charge_automatically', 'send_invoice'] as const) ?? 'charge_automatically',
     created: now,
     currency: prices[0]!.currency,
@@ -192,10 +169,11 @@ export function createSubscription(context: EmulatorContext, params: Params, met
     description: optionalString(params.description, 'description') ?? null,
     discounts: [],
     ended_at: null,
-    invoice_settings: { account_tax_ids: null, issuer: { type: 'self' } },
-    items: { object: 'list', data: items, has_more: false, total_count: items.length, url: `/v1/subscription_items?subscription=${id}` },
+    invoice_settings: { account_tax_ids: null, custom_fields: null, description: null, footer: null, issuer: { type: 'self' } },
+    items: { object: 'list', data: items, has_more: false, url: `/v1/subscription_items?subscription=${id}` },
     latest_invoice: null,
     livemode: false,
+    managed_payments: null,
     metadata: mergeMetadata({}, params.metadata),
     next_pending_invoice_item_invoice: null,
     on_behalf_of: null,
@@ -246,6 +224,7 @@ export function updateSubscription(context: EmulatorContext, subscription: Strip
   }
   const discounts = requestedSubscriptionDiscounts(params);
   if (discounts !== undefined) assertDiscountsRedeemable(context, discounts);
+  const answers = cancellationAnswers(params.cancellation_details);
   const before = structuredClone(subscription);
   const now = context.now();
   let invoiceReason: 'subscription_update' | undefined;
@@ -259,7 +238,7 @@ export function updateSubscription(context: EmulatorContext, subscription: Strip
     subscription.cancel_at_period_end = cancelAtPeriodEnd;
     subscription.cancel_at = cancelAtPeriodEnd ? periodEndOf(subscription) : null;
     subscription.canceled_at = cancelAtPeriodEnd ? now : null;
-    subscription.cancellation_details = { comment: null, feedback: null, reason: cancelAtPeriodEnd ? 'cancellation_requested' : null };
+    subscription.cancellation_details = { ...NO_CANCELLATION, reason: cancelAtPeriodEnd ? 'cancellation_requested' : null };
   }
   if (params.cancel_at !== undefined) {
     const cancelAt = optionalInteger(params.cancel_at, 'cancel_at') ?? null;
@@ -267,13 +246,7 @@ export function updateSubscription(context: EmulatorContext, subscription: Strip
     subscription.canceled_at = cancelAt ? now : null;
     subscription.cancel_at_period_end = cancelAt !== null && cancelAt === periodEndOf(subscription);
   }
-  if (params.cancellation_details !== undefined && params.cancellation_details !== '') {
-    subscription.cancellation_details = {
-      ...subscription.cancellation_details,
-      ...(params.cancellation_details.comment !== undefined && { comment: params.cancellation_details.comment || null }),
-      ...(params.cancellation_details.feedback !== undefined && { feedback: params.cancellation_details.feedback || null }),
-    };
-  }
+  subscription.cancellation_details = { ...subscription.cancellation_details, ...answers };
   if (params.pause_collection !== undefined) subscription.pause_collection = pauseCollectionOf(params.pause_collection);
   if (params.default_payment_method !== undefined) subscription.default_payment_method = params.default_payment_method || null;
   if (params.description !== undefined) subscription.description = params.description || null;
@@ -300,8 +273,7 @@ export function updateSubscription(context: EmulatorContext, subscription: Strip
 }
 
 function emitUpdated(context: EmulatorContext, before: StripeObject, subscription: StripeObject, meta: RequestMeta): void {
-  const previous = previousAttributes(before, subscription);
-  if (Object.keys(previous).length > 0) context.emit('customer.subscription.updated', subscription, meta, previous);
+  emitIfChanged(context, 'customer.subscription.updated', before, subscription, meta);
 }
 
 /** Returns true when the billing period restarted (an interval change), which Stripe invoices at once. */
@@ -317,13 +289,13 @@ function applyItemChanges(context: EmulatorContext, subscription: StripeObject, 
       subscription.items.data = subscription.items.data.filter((candidate: StripeObject) => candidate !== item);
       return;
     }
-    const price = change.price ? recurringPrice(context, String(change.price), `${param}[price]`) : undefined;
+    const price = requestedPrice(context, change, param);
     if (price && price.currency !== subscription.currency) throw invalidParameter(`${param}[price]`, 'All prices on a subscription must have the same `currency`.');
     if (item) {
       if (price) {
         const oldInterval = `${item.price.recurring.interval}/${item.price.recurring.interval_count}`;
         item.price = structuredClone(price);
-        item.plan = planOf(price);
+        item.plan = planView(price);
         if (oldInterval !== `${price.recurring.interval}/${price.recurring.interval_count}`) {
           item.current_period_start = now;
           item.current_period_end = addInterval(now, price.recurring.interval, price.recurring.interval_count);
@@ -345,7 +317,6 @@ function applyItemChanges(context: EmulatorContext, subscription: StripeObject, 
     );
   });
   if (subscription.items.data.length === 0) throw invalidParameter('items', 'A subscription must have at least one active item.');
-  subscription.items.total_count = subscription.items.data.length;
   return periodRestarted;
 }
 
@@ -417,22 +388,57 @@ function announceTrialEnding(context: EmulatorContext, subscription: StripeObjec
   context.emit('customer.subscription.trial_will_end', subscription, meta);
 }
 
+interface CancellationDetails {
+  comment: string | null;
+  feedback: string | null;
+  /** The id of a custom feedback option (Billing.FeedbackOption). */
+  feedback_option: string | null;
+  reason: 'cancellation_requested' | null;
+}
+
+const NO_CANCELLATION: CancellationDetails = { comment: null, feedback: null, feedback_option: null, reason: null };
+
+/** The customer's answers given in `cancellation_details` ('' clears one), read before anything changes. */
+function cancellationAnswers(given: Params | '' | undefined): Partial<CancellationDetails> {
+  if (given === undefined || given === '') return {};
+  const answers: Partial<CancellationDetails> = {};
+  if (given.comment !== undefined) answers.comment = optionalString(given.comment, 'cancellation_details[comment]') || null;
+  if (given.feedback !== undefined) answers.feedback = optionalEnum(given.feedback, 'cancellation_details[feedback]', CANCELLATION_FEEDBACK) ?? null;
+  if (given.feedback_option !== undefined) answers.feedback_option = optionalString(given.feedback_option, 'cancellation_details[feedback_option]') || null;
+  return answers;
+}
+
 /** Cancels now: status canceled, ended_at set; emits customer.subscription.deleted. */
 export function cancelSubscription(context: EmulatorContext, subscription: StripeObject, meta: RequestMeta, details?: Params): StripeObject {
   if (subscription.status === 'canceled') throw invalidRequest(`This subscription is already canceled: '${subscription.id}'`);
+  const answers = cancellationAnswers(details);
   const now = context.now();
   subscription.status = 'canceled';
   delete subscription.status_details;
   subscription.canceled_at ??= now;
   subscription.ended_at = now;
   subscription.cancel_at ??= null;
-  subscription.cancellation_details = {
-    comment: details?.comment || subscription.cancellation_details?.comment || null,
-    feedback: details?.feedback || subscription.cancellation_details?.feedback || null,
-    reason: 'cancellation_requested',
-  };
+  subscription.cancellation_details = { ...subscription.cancellation_details, ...answers, reason: 'cancellation_requested' };
   context.emit('customer.subscription.deleted', subscription, meta);
   return subscription;
+}
+
+/**
+ * How another resource takes part as a subscription's clock reaches its period end (subscription
+ * schedules announce their end and enter their next phase). Handlers register per emulator with
+ * onPeriodEnd, so that subscriptions need not know the resources that follow them.
+ */
+export interface PeriodEndHandler {
+  /** Before the clock moves on to `periodEnd`: notices due until then. */
+  approaching(subscription: StripeObject, periodEnd: number, meta: RequestMeta): void;
+  /** At the period end, before the subscription renews; true when the subscription ended there. */
+  reached(subscription: StripeObject, meta: RequestMeta): boolean;
+}
+
+const periodEndHandlers = new WeakMap<EmulatorContext, PeriodEndHandler[]>();
+
+export function onPeriodEnd(context: EmulatorContext, handler: PeriodEndHandler): void {
+  periodEndHandlers.set(context, [...(periodEndHandlers.get(context) ?? []), handler]);
 }
 
 /** Moves the clock to the end of the current period and renews (or ends) the subscription there. */
@@ -440,8 +446,9 @@ export function advancePeriod(context: EmulatorContext, subscription: StripeObje
   if (subscription.status === 'canceled') throw invalidRequest(`This subscription is already canceled: '${subscription.id}'`);
   if (subscription.status === 'paused') return advanceToScheduledResume(context, subscription, meta);
   const periodEnd = periodEndOf(subscription);
+  const handlers = periodEndHandlers.get(context) ?? [];
   announceTrialEnding(context, subscription, context.now(), periodEnd, meta);
-  noticeScheduleExpiring(context, subscription, periodEnd, meta);
+  for (const handler of handlers) handler.approaching(subscription, periodEnd, meta);
   context.advanceClockTo(periodEnd);
   resumeDuePausedSubscriptions(context, meta);
   if (subscription.cancel_at !== null && subscription.cancel_at <= periodEnd) {
@@ -450,7 +457,7 @@ export function advancePeriod(context: EmulatorContext, subscription: StripeObje
     return ended;
   }
   if (subscription.status === 'trialing' && endTrialWithoutPaymentMethod(context, subscription, meta)) return subscription;
-  if (enterSchedulePhase(context, subscription, meta)) return subscription;
+  if (handlers.some((handler) => handler.reached(subscription, meta))) return subscription;
   const before = structuredClone(subscription);
   for (const item of subscription.items.data) {
     item.current_period_start = periodEnd;
