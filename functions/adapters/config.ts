@@ -8,7 +8,8 @@
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { parseConfig, type LinkoutConfig } from '../core/config';
+import type { LinkoutConfig } from '../core/config';
+import { parseConfig } from '../core/config-validation';
 
 export const DEFAULT_CONFIG_FILE = path.resolve(__dirname, '../../config/linkout.example.json');
 
@@ -21,7 +22,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): LinkoutConfig 
   return config;
 }
 
-export function readConfigSource(env: NodeJS.ProcessEnv = process.env): string {
+function readConfigSource(env: NodeJS.ProcessEnv = process.env): string {
   if (env.LINKOUT_CONFIG) return env.LINKOUT_CONFIG;
   const file = env.LINKOUT_CONFIG_FILE ? path.resolve(env.LINKOUT_CONFIG_FILE) : DEFAULT_CONFIG_FILE;
   return readFileSync(file, 'utf8');

@@ -3,9 +3,10 @@
  * webhook bodies to it.
  */
 import { Logger } from '@aws-lambda-powertools/logger';
+import { SERVICE_NAME, SERVICE_NAME_ENV } from './environment';
 
 export const logger = new Logger({
-  serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? 'linkout',
+  serviceName: process.env[SERVICE_NAME_ENV] ?? SERVICE_NAME,
   logLevel: (process.env.LOG_LEVEL as 'DEBUG' | 'INFO' | 'WARN' | 'ERROR' | 'SILENT' | undefined) ??
     (process.env.NODE_ENV === 'test' ? 'SILENT' : 'INFO'),
 });

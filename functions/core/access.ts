@@ -1,9 +1,10 @@
 /**
- * Access rules (GUIDE §7): what one stored subscription grants at a given moment. Evaluated at read
- * time, so an expiry or the end of a collection pause takes effect without any event.
+ * Access rules (README "GET /v1/entitlements"): what one stored subscription grants at a given
+ * moment. Evaluated at read time, so an expiry or the end of a collection pause takes effect without
+ * any event.
  */
 import type { LinkoutConfig } from './config';
-import type { InvoiceSignal, SubscriptionSnapshot, SubscriptionStatus } from './stripe-events';
+import type { InvoiceSignal, SubscriptionSnapshot, SubscriptionStatus } from './billing-events';
 
 export type AccessRules = LinkoutConfig['access'];
 
@@ -48,8 +49,7 @@ export function subscriptionAccess(
   if (collectionPaused && rules.pausedCollectionSuspendsAccess) grantsAccess = false;
   if (scheduledEnd !== null && scheduledEnd <= now) grantsAccess = false;
 
-  const billingIssue =
-    invoice && invoice.created >= snapshotCreated ? invoice.paymentFailed : BILLING_ISSUE_STATUSES.includes(subscription.status);
+  const billingIssue = invoice && invoice.created >= snapshotCreated ? invoice.paymentFailed : statusSignalsBillingIssue(subscription.status);
 
   return {
     grantsAccess,
@@ -62,7 +62,12 @@ export function subscriptionAccess(
   };
 }
 
-export function statusGrantsAccess(status: SubscriptionStatus, rules: AccessRules): boolean {
+/** A failed payment shows in the status: the app should ask for a new payment method. */
+export function statusSignalsBillingIssue(status: SubscriptionStatus): boolean {
+  return BILLING_ISSUE_STATUSES.includes(status);
+}
+
+function statusGrantsAccess(status: SubscriptionStatus, rules: AccessRules): boolean {
   switch (status) {
     case 'active':
     case 'trialing':

@@ -1,12 +1,13 @@
 /**
- * The one configuration schema of Linkout.
+ * The one configuration schema of Linkout: the shape of every field and the types derived from it.
  *
  * The same validated object drives the CDK stacks, the local stack, the Lambdas (at cold start) and
- * the apple-app-site-association file, so every fact lives here exactly once.
+ * the apple-app-site-association file, so every fact lives here exactly once. The rules that span
+ * several fields, and parseConfig, are in config-validation.ts.
  * Pure: no I/O. Loading a file or an environment variable is the adapters' job.
  */
 import { z } from 'zod';
-import { portalDefinitionProblems } from './portal-configuration';
+import { MAX_PORTAL_HEADLINE_LENGTH } from './portal-limits';
 
 const roleName = z.string().regex(/^[a-z][a-z0-9_-]*$/, 'role names are lower-case identifiers');
 const stripeId = (prefix: string) => z.string().regex(new RegExp(`^${prefix}_[A-Za-z0-9_]+$`), `must start with ${prefix}_`);
@@ -16,7 +17,7 @@ const domainName = z
   .regex(/^(?!-)[a-z0-9-]+(\.[a-z0-9-]+)+$/, 'a bare host name such as links.example.com (no scheme, no path)');
 const returnPath = z.string().regex(/^\/[A-Za-z0-9_\-/]*$/, 'a path on the universal-link domain, starting with /');
 
-export const PriceSchema = z.object({
+const PriceSchema = z.object({
   /** Stripe price lookup key: the portable handle for a price across test and live mode. */
   lookupKey: z.string().min(1),
   unitAmount: z.number().int().nonnegative(),
@@ -27,7 +28,7 @@ export const PriceSchema = z.object({
   entitlements: z.array(z.string().min(1)).default([]),
 });
 
-export const ProductSchema = z.object({
+const ProductSchema = z.object({
   /** Stripe product id. Stripe accepts caller-chosen ids, so the catalog is stable across accounts. */
   id: stripeId('prod'),
   name: z.string().min(1),
@@ -49,7 +50,7 @@ const CancellationReasons = z.enum([
 ]);
 
 /** What one role may do in Stripe's hosted portal: the declarative source of a portal configuration. */
-export const PortalRoleSchema = z
+const PortalRoleSchema = z
   .object({
     name: z.string().min(1).optional(),
     features: z
@@ -95,95 +96,65 @@ export const PortalRoleSchema = z
   })
   .strict();
 
-export const LinkoutConfigSchema = z
-  .object({
-    app: z.object({
-      name: z.string().min(1),
-      /** Apple developer team id (10 characters). */
-      teamId: z.string().regex(/^[A-Z0-9]{10}$/, 'an Apple team id is 10 upper-case letters or digits'),
-      bundleId: z.string().regex(/^[A-Za-z0-9.-]+$/),
-      /** Custom URL scheme the fallback pages open when a universal link does not fire. */
-      urlScheme: z.string().regex(/^[a-z][a-z0-9+.-]*$/),
-      /** Host that serves the AASA file and the fallback pages (the universal-link domain). */
-      universalLinkDomain: domainName,
-      /** Extra paths (beyond the fallback pages) that open the app through universal links. */
-      universalLinkPaths: z.array(returnPath).default([]),
+export const LinkoutConfigSchema = z.object({
+  app: z.object({
+    name: z.string().min(1),
+    /** Apple developer team id (10 characters). */
+    teamId: z.string().regex(/^[A-Z0-9]{10}$/, 'an Apple team id is 10 upper-case letters or digits'),
+    bundleId: z.string().regex(/^[A-Za-z0-9.-]+$/),
+    /** Custom URL scheme the fallback pages open when a universal link does not fire. */
+    urlScheme: z.string().regex(/^[a-z][a-z0-9+.-]*$/),
+    /** Host that serves the AASA file and the fallback pages (the universal-link domain). */
+    universalLinkDomain: domainName,
+    /** Extra paths (beyond the fallback pages) that open the app through universal links. */
+    universalLinkPaths: z.array(returnPath).default([]),
+  }),
+  auth: z.object({
+    /** OIDC issuer checked by the JWT authorizer (AWS) and the dev server (local). */
+    issuer: z.url(),
+    audience: z.array(z.string().min(1)).min(1),
+    /** JWT claim holding the billing account id (default: each user is their own account). */
+    accountClaim: z.string().min(1).default('sub'),
+    /** JWT claim holding the caller's role within the billing account. */
+    roleClaim: z.string().min(1).default('role'),
+  }),
+  access: z
+    .object({
+      pastDueGrantsAccess: z.boolean().default(true),
+      pausedCollectionSuspendsAccess: z.boolean().default(true),
+    })
+    .default({ pastDueGrantsAccess: true, pausedCollectionSuspendsAccess: true }),
+  catalog: z.object({ products: z.array(ProductSchema).min(1) }),
+  portal: z.object({
+    /** Paths on the universal-link domain a portal session may return to (no open redirect). */
+    returnPaths: z.array(returnPath).min(1).default(['/portal_redirect']),
+    businessProfile: z.object({
+      headline: z.string().max(MAX_PORTAL_HEADLINE_LENGTH, `Stripe limits the portal headline to ${MAX_PORTAL_HEADLINE_LENGTH} characters`).optional(),
+      privacyPolicyUrl: httpsUrl.optional(),
+      termsOfServiceUrl: httpsUrl.optional(),
     }),
-    auth: z.object({
-      /** OIDC issuer checked by the JWT authorizer (AWS) and the dev server (local). */
-      issuer: z.url(),
-      audience: z.array(z.string().min(1)).min(1),
-      /** JWT claim holding the billing account id (default: each user is their own account). */
-      accountClaim: z.string().min(1).default('sub'),
-      /** JWT claim holding the caller's role within the billing account. */
-      roleClaim: z.string().min(1).default('role'),
+    roles: z.record(roleName, PortalRoleSchema),
+    /** The role used for a caller whose role is unknown or missing: deny by default. */
+    leastPrivilegedRole: roleName,
+  }),
+  /** Per-deployment-stage settings for the CDK app (`cdk deploy -c stage=<name>`). */
+  stages: z.record(
+    z.string().regex(/^[a-z][a-z0-9-]*$/),
+    z.object({
+      account: z.string().regex(/^\d{12}$/).optional(),
+      region: z.string().optional(),
+      /** Keep data on stack deletion and turn on deletion protection. */
+      production: z.boolean().default(false),
+      /** Optional custom domain for the universal-link site; needs a certificate in us-east-1. */
+      siteDomain: domainName.optional(),
+      siteCertificateArn: z.string().startsWith('arn:aws:acm:us-east-1:').optional(),
+      alarmEmail: z.email().optional(),
+      logRetentionDays: z.number().int().positive().default(30),
     }),
-    access: z
-      .object({
-        pastDueGrantsAccess: z.boolean().default(true),
-        pausedCollectionSuspendsAccess: z.boolean().default(true),
-      })
-      .default({ pastDueGrantsAccess: true, pausedCollectionSuspendsAccess: true }),
-    catalog: z.object({ products: z.array(ProductSchema).min(1) }),
-    portal: z.object({
-      /** Paths on the universal-link domain a portal session may return to (no open redirect). */
-      returnPaths: z.array(returnPath).min(1).default(['/portal_redirect']),
-      businessProfile: z.object({
-        headline: z.string().max(60, 'Stripe limits the portal headline to 60 characters').optional(),
-        privacyPolicyUrl: httpsUrl.optional(),
-        termsOfServiceUrl: httpsUrl.optional(),
-      }),
-      roles: z.record(roleName, PortalRoleSchema),
-      /** The role used for a caller whose role is unknown or missing: deny by default. */
-      leastPrivilegedRole: roleName,
-    }),
-    /** Per-deployment-stage settings for the CDK app (`cdk deploy -c stage=<name>`). */
-    stages: z.record(
-      z.string().regex(/^[a-z][a-z0-9-]*$/),
-      z.object({
-        account: z.string().regex(/^\d{12}$/).optional(),
-        region: z.string().optional(),
-        /** Keep data on stack deletion and turn on deletion protection. */
-        production: z.boolean().default(false),
-        /** Optional custom domain for the universal-link site; needs a certificate in us-east-1. */
-        siteDomain: domainName.optional(),
-        siteCertificateArn: z.string().startsWith('arn:aws:acm:us-east-1:').optional(),
-        alarmEmail: z.email().optional(),
-        logRetentionDays: z.number().int().positive().default(30),
-      }),
-    ),
-  })
-  .superRefine((config, ctx) => {
-    if (!(config.portal.leastPrivilegedRole in config.portal.roles)) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['portal', 'leastPrivilegedRole'],
-        message: `"${config.portal.leastPrivilegedRole}" is not one of the portal roles`,
-      });
-    }
-    // Portal rules Stripe would reject at sync time: caught when the configuration loads instead.
-    for (const problem of portalDefinitionProblems(config)) {
-      ctx.addIssue({ code: 'custom', path: problem.path, message: problem.message });
-    }
-  });
+  ),
+});
 
 export type LinkoutConfig = z.infer<typeof LinkoutConfigSchema>;
 export type CatalogProduct = z.infer<typeof ProductSchema>;
-export type CatalogPrice = z.infer<typeof PriceSchema>;
 export type PortalRole = z.infer<typeof PortalRoleSchema>;
 
-/** Validates raw configuration and explains every problem in one message. */
-export function parseConfig(raw: unknown): LinkoutConfig {
-  const result = LinkoutConfigSchema.safeParse(raw);
-  if (!result.success) {
-    throw new ConfigError(z.prettifyError(result.error));
-  }
-  return result.data;
-}
-
-export class ConfigError extends Error {
-  constructor(details: string) {
-    super(`Invalid Linkout configuration:\n${details}`);
-    this.name = 'ConfigError';
-  }
-}

@@ -5,9 +5,11 @@
  * conditional write and no Stripe call. Stripe is asked only to break a same-second tie and, once
  * per unknown customer, to read the customer's `metadata.app_account_id`.
  */
+import { statusSignalsBillingIssue } from './access';
 import type { AccountLinks } from './accounts';
+import type { EventPosition, InvoiceSignal, SubscriptionSnapshot, BillingEvent } from './billing-events';
+import { nowInUnixSeconds } from './clock';
 import type { CustomerRecords } from './entitlements';
-import type { EventPosition, InvoiceSignal, SubscriptionSnapshot, BillingEvent } from './stripe-events';
 
 export type WebhookOutcome = 'applied' | 'duplicate' | 'stale' | 'ignored';
 /** A conditional write either lands, or tells why it did not. */
@@ -64,7 +66,7 @@ export class EntitlementSync {
   private readonly now: () => number;
 
   constructor(private readonly ports: EntitlementSyncPorts) {
-    this.now = ports.now ?? (() => Math.floor(Date.now() / 1000));
+    this.now = ports.now ?? nowInUnixSeconds;
   }
 
   async process(event: BillingEvent): Promise<WebhookOutcome> {
@@ -122,10 +124,9 @@ export class EntitlementSync {
   private async resolveInvoiceTie(event: Extract<BillingEvent, { kind: 'invoice' }>): Promise<WebhookOutcome> {
     const current = await this.ports.billing.subscription(event.subscriptionId);
     if (!current) return 'stale';
-    const paymentFailed = current.status === 'past_due' || current.status === 'unpaid';
     return this.ports.store.putResolvedInvoiceSignal(event, event.customerId, event.subscriptionId, {
       invoiceId: event.invoice.invoiceId,
-      paymentFailed,
+      paymentFailed: statusSignalsBillingIssue(current.status),
     });
   }
 

@@ -1,10 +1,10 @@
 /**
- * The v1 entitlements answer (GUIDE §7), computed at read time from what the webhooks stored for
- * the account's Stripe customer, the catalog and the access rules.
+ * The v1 entitlements response (README "GET /v1/entitlements"), computed at read time from what the
+ * webhooks stored for the account's Stripe customer, the catalog and the access rules.
  */
 import { subscriptionAccess, type StoredInvoiceSignal } from './access';
 import type { LinkoutConfig } from './config';
-import type { SubscriptionItemSnapshot, SubscriptionSnapshot, SubscriptionStatus } from './stripe-events';
+import type { SubscriptionItemSnapshot, SubscriptionSnapshot, SubscriptionStatus } from './billing-events';
 
 /** One subscription as stored: the newest snapshot and the newest invoice signal, if any. */
 export interface StoredSubscription {

@@ -10,7 +10,7 @@
  * The DynamoDB adapter expresses the `apply` branch as its condition expression (one write) and
  * calls this function only when that condition fails, to tell the other outcomes apart.
  */
-import type { EventPosition } from './stripe-events';
+import type { EventPosition } from './billing-events';
 
 export interface Watermark {
   created: number;

@@ -5,13 +5,12 @@
 import { z } from 'zod';
 import type { LinkoutConfig, PortalRole } from './config';
 import { forbidden, invalidRequest } from './errors';
-import { universalLinkUrl } from './portal-configuration';
 
-export const PORTAL_FLOW_TYPES = ['payment_method_update', 'subscription_cancel', 'subscription_update', 'subscription_update_confirm'] as const;
+const PORTAL_FLOW_TYPES = ['payment_method_update', 'subscription_cancel', 'subscription_update', 'subscription_update_confirm'] as const;
 export type PortalFlowType = (typeof PORTAL_FLOW_TYPES)[number];
 
 /** The locales Stripe's portal supports ('auto' picks the browser's). */
-export const PORTAL_LOCALES = [
+const PORTAL_LOCALES = [
   'auto', 'bg', 'cs', 'da', 'de', 'el', 'en', 'en-AU', 'en-CA', 'en-GB', 'en-IE', 'en-IN', 'en-NZ', 'en-SG', 'es', 'es-419',
   'et', 'fi', 'fil', 'fr', 'fr-CA', 'hr', 'hu', 'id', 'it', 'ja', 'ko', 'lt', 'lv', 'ms', 'mt', 'nb', 'nl', 'pl', 'pt', 'pt-BR',
   'ro', 'ru', 'sk', 'sl', 'sv', 'th', 'tr', 'vi', 'zh', 'zh-HK', 'zh-TW',
@@ -20,7 +19,7 @@ export const PORTAL_LOCALES = [
 const subscriptionId = z.string().regex(/^sub_[A-Za-z0-9_]{1,250}$/, 'a Stripe subscription id (sub_...)');
 const priceId = z.string().regex(/^price_[A-Za-z0-9_]{1,250}$/, 'a Stripe price id (price_...)');
 
-export const PortalFlowSchema = z.discriminatedUnion('type', [
+const PortalFlowSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('payment_method_update') }).strict(),
   z.object({ type: z.literal('subscription_cancel'), subscriptionId }).strict(),
   z.object({ type: z.literal('subscription_update'), subscriptionId }).strict(),
@@ -88,12 +87,13 @@ export function assertFlowAllowed(portal: LinkoutConfig['portal'], roleName: str
 
 /**
  * The portal's return URL: a path from the allowlist on the universal-link domain. The client only
- * ever picks a path, never a URL, so the portal cannot be turned into an open redirect.
+ * ever picks a path, never a URL, so the portal cannot be turned into an open redirect. Without a
+ * path: the default (the first allowed one), also the portal configurations' default return URL.
  */
-export function portalReturnUrl(config: Pick<LinkoutConfig, 'app' | 'portal'>, returnPath: string | undefined): string {
+export function portalReturnUrl(config: Pick<LinkoutConfig, 'app' | 'portal'>, returnPath?: string): string {
   const path = returnPath ?? config.portal.returnPaths[0]!;
   if (!config.portal.returnPaths.includes(path)) {
     throw invalidRequest('return_path_not_allowed', `"${path}" is not an allowed return path; use one of: ${config.portal.returnPaths.join(', ')}.`);
   }
-  return universalLinkUrl(config, path);
+  return `https://${config.app.universalLinkDomain}${path}`;
 }

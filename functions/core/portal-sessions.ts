@@ -4,6 +4,7 @@
  * URL, catalog) is checked before the first write, and a subscription flow never creates a
  * customer, so a refused request changes nothing.
  */
+import { isTerminal } from './billing-events';
 import type { LinkoutConfig } from './config';
 import { AppError, invalidRequest, notFound } from './errors';
 import {
@@ -80,8 +81,6 @@ export interface PortalSessionResult {
   flow: PortalFlowType | null;
 }
 
-const ENDED_STATUSES = new Set(['canceled', 'incomplete_expired']);
-
 export async function createPortalSession(
   config: Pick<LinkoutConfig, 'app' | 'portal'>,
   caller: { accountId: string; role: string | undefined },
@@ -127,7 +126,7 @@ async function callersSubscription(accountId: string, subscriptionId: string, po
   if (!customerId) throw missing();
   const subscription = await ports.subscriptions.find(subscriptionId);
   if (!subscription || subscription.customerId !== customerId) throw missing();
-  if (ENDED_STATUSES.has(subscription.status)) {
+  if (isTerminal(subscription.status)) {
     throw new AppError('conflict', 'subscription_ended', `The subscription ${subscriptionId} has ended (${subscription.status}).`);
   }
   return subscription;

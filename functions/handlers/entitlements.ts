@@ -1,5 +1,5 @@
 /**
- * GET /v1/entitlements — the caller's billing account's entitlements (GUIDE §7), computed now from
+ * GET /v1/entitlements — the caller's billing account's entitlements (README "API"), computed now from
  * the stored records. The account comes from the verified token's claims, never from the request.
  */
 import { loadConfig } from '../adapters/config';
@@ -13,6 +13,7 @@ import type { AccountLinks } from '../core/accounts';
 import type { LinkoutConfig } from '../core/config';
 import { entitlementsResponse } from '../core/entitlements';
 import type { EntitlementStore } from '../core/entitlements-sync';
+import { nowInUnixSeconds } from '../core/clock';
 
 export interface EntitlementsDeps {
   config: LinkoutConfig;
@@ -23,7 +24,7 @@ export interface EntitlementsDeps {
 }
 
 export function makeEntitlementsHandler(deps: EntitlementsDeps) {
-  const { config, links, store, now = () => Math.floor(Date.now() / 1000) } = deps;
+  const { config, links, store, now = nowInUnixSeconds } = deps;
   return httpHandler(async (event) => {
     const caller = callerFrom(event, config.auth);
     const customerId = await links.customerForAccount(caller.accountId);

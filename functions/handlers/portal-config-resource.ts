@@ -1,22 +1,21 @@
 /**
  * CloudFormation custom resource (Provider framework onEvent handler) that syncs Stripe's portal
- * configurations with the deployed configuration, so one `cdk deploy` leaves a working portal.
- *
- * Create/Update run the same idempotent sync; Delete leaves Stripe alone (configurations may still
- * be referenced by live sessions, and Stripe cannot delete them anyway). A Stripe secret that is
- * still the deploy-time placeholder fails the deployment with instructions instead of half-working.
+ * configurations with the deployed configuration. Thin: the rules are the use case in
+ * functions/core/portal-configuration-sync.ts; the Stripe secret comes from Secrets Manager.
  */
-import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import middy from '@middy/core';
+import type { CloudFormationCustomResourceEvent, Context } from 'aws-lambda';
 import type Stripe from 'stripe';
 import { loadConfig } from '../adapters/config';
+import { STRIPE_SECRET_ARN_ENV } from '../adapters/environment';
 import { logger } from '../adapters/logger';
-import { cachedStripeSecrets, STRIPE_SECRET_ARN_ENV } from '../adapters/http/secrets-middleware';
 import type { StripeSecrets } from '../adapters/secrets';
+import { secretsManagerStripeSecrets } from '../adapters/secrets-manager';
 import { createStripeClient } from '../adapters/stripe/client';
 import { syncPortalConfigurations } from '../adapters/stripe/portal-sync';
 import type { LinkoutConfig } from '../core/config';
-
-export const PHYSICAL_RESOURCE_ID = 'linkout-portal-configurations';
+import { syncPortalConfigurationsOnDeploy, type DeployRequest, type DeploySyncPorts } from '../core/portal-configuration-sync';
 
 export interface PortalConfigResourceDeps {
   config: LinkoutConfig;
@@ -32,28 +31,23 @@ export interface ProviderResponse {
 }
 
 export function makePortalConfigResourceHandler(deps: PortalConfigResourceDeps) {
-  return async (event: CloudFormationCustomResourceEvent): Promise<ProviderResponse> => {
-    if (event.RequestType === 'Delete') return { PhysicalResourceId: event.PhysicalResourceId };
-
-    const { secretKey } = await deps.loadSecrets();
-    if (!/^(sk|rk)_(test|live)_/.test(secretKey)) {
-      throw new Error(
-        `The Stripe secret ${deps.secretName} has no Stripe secret key yet. Set it with ` +
-          `\`aws secretsmanager put-secret-value --secret-id ${deps.secretName} --secret-string file://stripe.json\` ` +
-          '(see the README, deploy section), then deploy again.',
-      );
-    }
-    const report = await syncPortalConfigurations(deps.stripeFor(secretKey), deps.config);
-    const synced = [...report.created, ...report.updated, ...report.unchanged];
-    logger.info('portal configurations synced', {
-      created: report.created.length,
-      updated: report.updated.length,
-      unchanged: report.unchanged.length,
-    });
-    // Role -> configuration id, readable with Fn::GetAtt (Data stays far below the 4 KB limit).
-    const data = Object.fromEntries(synced.map(({ role, configurationId }) => [role, configurationId ?? '']));
-    return { PhysicalResourceId: PHYSICAL_RESOURCE_ID, Data: data };
+  const ports: DeploySyncPorts = {
+    stripeSecretKey: async () => (await deps.loadSecrets()).secretKey,
+    syncConfigurations: (secretKey) => syncPortalConfigurations(deps.stripeFor(secretKey), deps.config),
   };
+  return async (event: CloudFormationCustomResourceEvent): Promise<ProviderResponse> => {
+    logger.info('portal configuration request', { requestType: event.RequestType, stackId: event.StackId });
+    const result = await syncPortalConfigurationsOnDeploy(deployRequest(event), ports, deps.secretName);
+    if (result.changes) {
+      const { created, updated, unchanged } = result.changes;
+      logger.info('portal configurations synced', { created: created.length, updated: updated.length, unchanged: unchanged.length });
+    }
+    return { PhysicalResourceId: result.resourceId, ...(result.configurationIds && { Data: result.configurationIds }) };
+  };
+}
+
+function deployRequest(event: CloudFormationCustomResourceEvent): DeployRequest {
+  return event.RequestType === 'Create' ? { type: 'Create' } : { type: event.RequestType, resourceId: event.PhysicalResourceId };
 }
 
 function depsFromEnv(env: NodeJS.ProcessEnv = process.env): PortalConfigResourceDeps {
@@ -61,7 +55,7 @@ function depsFromEnv(env: NodeJS.ProcessEnv = process.env): PortalConfigResource
   return {
     config: loadConfig(),
     // A deploy is a single invocation: nothing to cache across requests.
-    loadSecrets: cachedStripeSecrets({ secretId, cacheSeconds: 0 }),
+    loadSecrets: secretsManagerStripeSecrets({ secretId, cacheSeconds: 0 }),
     stripeFor: (secretKey) => createStripeClient({ secretKey, apiUrl: env.STRIPE_API_URL, maxNetworkRetries: 3, timeoutMs: 20000 }),
     secretName: secretNameFromArn(secretId),
   };
@@ -73,9 +67,11 @@ export function secretNameFromArn(arn: string): string {
   return name.replace(/-[A-Za-z0-9]{6}$/, '');
 }
 
-let cold: ReturnType<typeof makePortalConfigResourceHandler> | undefined;
+let syncOnDeploy: ReturnType<typeof makePortalConfigResourceHandler> | undefined;
 
-export const handler = (event: CloudFormationCustomResourceEvent) => {
-  cold ??= makePortalConfigResourceHandler(depsFromEnv());
-  return cold(event);
-};
+export const handler = middy<CloudFormationCustomResourceEvent, ProviderResponse, Error, Context>()
+  .use(injectLambdaContext(logger, { resetKeys: true }))
+  .handler((event) => {
+    syncOnDeploy ??= makePortalConfigResourceHandler(depsFromEnv());
+    return syncOnDeploy(event);
+  });

@@ -12,6 +12,7 @@ import { documentClient, dynamoFromEnv, tableNameFromEnv } from '../adapters/dyn
 import { DynamoAccountLinks } from '../adapters/dynamodb/account-links';
 import { callerFrom } from '../adapters/http/auth';
 import { buildOnFirstCall, httpHandler } from '../adapters/http/middleware';
+import { rawBody } from '../adapters/http/request';
 import { jsonResponse } from '../adapters/http/response';
 import { lazyStripeClient } from '../adapters/stripe/lazy-client';
 import { StripeBillingCustomers } from '../adapters/stripe/customers';
@@ -34,7 +35,7 @@ export function makePortalSessionsHandler(deps: PortalSessionsDeps) {
   };
   return httpHandler(async (event) => {
     const caller = callerFrom(event, deps.config.auth);
-    const body = event.body !== undefined && event.isBase64Encoded ? Buffer.from(event.body, 'base64').toString('utf8') : event.body;
+    const body = rawBody(event).toString('utf8');
     const session = await createPortalSession(deps.config, caller, body, ports);
     return jsonResponse(201, session);
   });

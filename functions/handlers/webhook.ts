@@ -2,32 +2,37 @@
  * POST /v1/webhooks/stripe — Stripe's deliveries. Verifies the signature on the raw body, maps the
  * event and applies it exactly once and in order (functions/core/entitlements-sync.ts).
  * 200 {received, outcome} for every verified event, 400 for anything unverifiable (nothing written),
- * 5xx only for transient failures so that Stripe delivers again.
+ * 5xx only for transient failures so that Stripe delivers again. Every delivery counts one
+ * `webhook_<outcome>` metric, and its log lines carry the Stripe event id once it is verified.
  */
 import { loadConfig } from '../adapters/config';
 import { documentClient, dynamoFromEnv, tableNameFromEnv } from '../adapters/dynamodb/client';
 import { DynamoAccountLinks } from '../adapters/dynamodb/account-links';
 import { DynamoEntitlementStore } from '../adapters/dynamodb/entitlement-store';
-import { buildOnFirstCall, httpHandler, type HttpEvent } from '../adapters/http/middleware';
+import { isServerError } from '../adapters/http/error-mapper';
+import { buildOnFirstCall, httpHandler, type HttpEvent, type HttpMiddleware } from '../adapters/http/middleware';
+import { rawBody } from '../adapters/http/request';
 import { jsonResponse } from '../adapters/http/response';
 import { logger } from '../adapters/logger';
-import { readStripeSecrets, type StripeSecrets } from '../adapters/secrets';
+import { countWebhookOutcome } from '../adapters/metrics';
+import { currentStripeSecrets, type StripeSecrets } from '../adapters/secrets';
 import { StripeBillingLookup } from '../adapters/stripe/billing-lookup';
 import { lazyStripeClient } from '../adapters/stripe/lazy-client';
 import { toBillingEvent } from '../adapters/stripe/mapping';
 import { verifyStripeEvent } from '../adapters/stripe/webhook-signature';
 import { EntitlementSync } from '../core/entitlements-sync';
+import { nowInUnixSeconds } from '../core/clock';
 
 export interface WebhookDeps {
   sync: EntitlementSync;
-  /** Read per invocation: in AWS a middleware refreshes them from Secrets Manager. */
+  /** Read per invocation: in AWS the secrets middleware refreshes them from Secrets Manager. */
   secrets?: () => StripeSecrets;
   /** Unix seconds. */
   now?: () => number;
 }
 
 export function makeWebhookHandler(deps: WebhookDeps) {
-  const { sync, secrets = readStripeSecrets, now = () => Math.floor(Date.now() / 1000) } = deps;
+  const { sync, secrets = currentStripeSecrets, now = nowInUnixSeconds } = deps;
   return httpHandler(async (event) => {
     const stripeEvent = verifyStripeEvent({
       rawBody: rawBody(event),
@@ -35,16 +40,22 @@ export function makeWebhookHandler(deps: WebhookDeps) {
       secrets: secrets().webhookSecrets,
       now: now(),
     });
+    // Only a verified id: an unsigned body could put anything into the logs. Reset after the invocation.
+    logger.appendKeys({ stripeEventId: stripeEvent.id, stripeEventType: stripeEvent.type });
     const outcome = await sync.process(toBillingEvent(stripeEvent));
-    logger.info('stripe event', { eventId: stripeEvent.id, type: stripeEvent.type, outcome });
+    countWebhookOutcome(outcome);
+    logger.info('stripe event', { outcome });
     return jsonResponse(200, { received: true, outcome });
-  });
+  }, countFailedDeliveries());
 }
 
-/** API Gateway hands over text bodies as is and others base64-encoded; the signature covers the bytes. */
-export function rawBody(event: HttpEvent): Buffer {
-  if (event.body === undefined || event.body === null) return Buffer.alloc(0);
-  return Buffer.from(event.body, event.isBase64Encoded ? 'base64' : 'utf8');
+/** Deliveries that end in an error: refused (4xx, Stripe gives up) or failed (5xx, Stripe delivers again). */
+function countFailedDeliveries(): HttpMiddleware {
+  return {
+    onError: async ({ error }) => {
+      countWebhookOutcome(isServerError(error) ? 'failed' : 'rejected');
+    },
+  };
 }
 
 export function webhookDepsFromEnv(env: NodeJS.ProcessEnv = process.env): WebhookDeps {

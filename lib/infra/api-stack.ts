@@ -17,8 +17,10 @@ import { Topic } from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Provider } from 'aws-cdk-lib/custom-resources';
 import type { Construct } from 'constructs';
+import { SERVICE_NAME } from '../../functions/adapters/environment';
+import { STRIPE_ERROR_METRICS, webhookOutcomeMetric, type StripeErrorMetric } from '../../functions/adapters/metric-names';
 import { apiRoutes, type ApiRoute, type HandlerName } from '../../functions/handlers/routes';
-import { LinkoutFunction, type TableAccess } from './linkout-function';
+import { LinkoutFunction, metricNamespace, type TableAccess } from './linkout-function';
 import { logRetention, portalConfigHash, statefulRemovalPolicy, type LinkoutStage } from './stage';
 
 export interface ApiStackProps extends StackProps {
@@ -42,7 +44,20 @@ export const PORTAL_SESSION_THROTTLE = { rateLimit: 20, burstLimit: 20 } as cons
 /** Everything else: generous enough for Stripe's webhook bursts, low enough to cap a runaway client. */
 export const DEFAULT_THROTTLE = { rateLimit: 100, burstLimit: 200 } as const;
 
-export const METRIC_NAMESPACE = 'Linkout';
+/**
+ * Out-of-order deliveries happen (Stripe does not order them), so a few `stale` outcomes are normal;
+ * this many in five minutes means replayed old events or an ordering fault.
+ */
+export const STALE_WEBHOOK_BURST = 20;
+
+/** What each Stripe error class means for ops; one alarm each, on the first occurrence. */
+const STRIPE_ERROR_ALARMS: Record<StripeErrorMetric, string> = {
+  stripe_rate_limited: 'Stripe is rate limiting Linkout (429): portal sessions and webhook lookups are being refused.',
+  stripe_unreachable: 'Stripe could not be reached or timed out: portal sessions fail and webhooks are retried.',
+  stripe_failed: 'Stripe answered with server errors (5xx).',
+  stripe_rejected_credentials: "Stripe rejected Linkout's API key: check the key in the Stripe secret (rolled or revoked?).",
+  stripe_rejected: 'Stripe rejected a request as invalid (4xx): a configuration or code problem.',
+};
 
 export class ApiStack extends Stack {
   readonly api: HttpApi;
@@ -79,6 +94,7 @@ export class ApiStack extends Stack {
 
     this.alarmTopic = this.createAlarmTopic(stage);
     this.createAlarms(accessLogs);
+    this.createApplicationMetricAlarms();
     this.syncPortalConfigurations(props);
 
     const webhookPath = routeFor('webhook').path;
@@ -154,7 +170,7 @@ export class ApiStack extends Stack {
     const webhookMetric = (name: string, statusPattern: string) =>
       new MetricFilter(this, `${name}Filter`, {
         logGroup: accessLogs,
-        metricNamespace: `${METRIC_NAMESPACE}/${this.stackName}`,
+        metricNamespace: metricNamespace(this),
         metricName: name,
         filterPattern: FilterPattern.literal(`{ $.routeKey = "${webhookRouteKey}" && ${statusPattern} }`),
         metricValue: '1',
@@ -175,6 +191,24 @@ export class ApiStack extends Stack {
         `The ${name} Lambda is failing.`);
       this.alarm(`${pascal(name)}Throttles`, fn.metricThrottles({ period: Duration.minutes(5) }), 1, 1,
         `The ${name} Lambda is being throttled (account concurrency exhausted).`);
+    }
+  }
+
+  /** Alarms on the metrics the functions publish themselves (functions/adapters/metrics.ts). */
+  private createApplicationMetricAlarms(): void {
+    const count = (metricName: string) =>
+      new Metric({
+        namespace: metricNamespace(this),
+        metricName,
+        // Powertools adds the service as the one dimension of every metric.
+        dimensionsMap: { service: SERVICE_NAME },
+        statistic: 'Sum',
+        period: Duration.minutes(5),
+      });
+    this.alarm('WebhookStaleBurst', count(webhookOutcomeMetric('stale')), STALE_WEBHOOK_BURST, 1,
+      'A burst of stale webhook deliveries (older than what is stored): replayed old events or an ordering fault.');
+    for (const code of STRIPE_ERROR_METRICS) {
+      this.alarm(pascal(code), count(code), 1, 1, STRIPE_ERROR_ALARMS[code]);
     }
   }
 
@@ -260,5 +294,5 @@ function accessLogFormat(): AccessLogFormat {
 }
 
 function pascal(name: string): string {
-  return name.replace(/(^|-)([a-z])/g, (_m, _dash, letter: string) => letter.toUpperCase());
+  return name.replace(/(^|[-_])([a-z])/g, (_m, _dash, letter: string) => letter.toUpperCase());
 }

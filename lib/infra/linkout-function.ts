@@ -1,13 +1,13 @@
 /**
  * Every Linkout Lambda, with the defaults fixed once: Node.js 22 on arm64, esbuild bundling with the
  * AWS SDK inside (no dependence on the runtime's copy; faster cold start), source maps, a log group
- * with the stage's retention, Powertools logging settings, the configuration, and — in one call —
+ * with the stage's retention, Powertools logging and metrics settings, the configuration, and — in one call —
  * the table and secret grants the handler needs, nothing more.
  */
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { Duration, Validations } from 'aws-cdk-lib';
+import { Duration, Stack, Validations } from 'aws-cdk-lib';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Architecture, Runtime } from 'aws-cdk-lib/aws-lambda';
@@ -15,7 +15,8 @@ import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup } from 'aws-cdk-lib/aws-logs';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
-import { STRIPE_SECRET_ARN_ENV } from '../../functions/adapters/http/secrets-middleware';
+import { METRICS_NAMESPACE_ENV, SERVICE_NAME, SERVICE_NAME_ENV, STRIPE_SECRET_ARN_ENV } from '../../functions/adapters/environment';
+import { METRIC_NAMESPACE } from '../../functions/adapters/metric-names';
 import { TABLE_NAME_ENV } from '../../functions/adapters/dynamodb/table-definition';
 import { logRetention, runtimeConfig, statefulRemovalPolicy, type LinkoutStage } from './stage';
 
@@ -79,9 +80,9 @@ export class LinkoutFunction extends NodejsFunction {
       },
       environment: {
         NODE_OPTIONS: '--enable-source-maps',
-        POWERTOOLS_SERVICE_NAME: 'linkout',
+        [SERVICE_NAME_ENV]: SERVICE_NAME,
+        [METRICS_NAMESPACE_ENV]: metricNamespace(scope),
         LOG_LEVEL: 'INFO',
-        LINKOUT_STAGE: props.stage.name,
         [STRIPE_SECRET_ARN_ENV]: props.stripeSecret.secretArn,
         ...(props.table && { [TABLE_NAME_ENV]: props.table.table.tableName }),
         ...(configInline ? { LINKOUT_CONFIG: config } : { LINKOUT_CONFIG_FILE: `/var/task/${BUNDLED_CONFIG_FILE}` }),
@@ -96,6 +97,11 @@ export class LinkoutFunction extends NodejsFunction {
     if (props.table?.access === 'read') props.table.table.grantReadData(this);
     if (props.table?.access === 'read-write') props.table.table.grantReadWriteData(this);
   }
+}
+
+/** The namespace of the stack's own metrics (the alarms in api-stack.ts read the same one). */
+export function metricNamespace(scope: Construct): string {
+  return `${METRIC_NAMESPACE}/${Stack.of(scope).stackName}`;
 }
 
 /** Copies the validated configuration next to the bundle when it is too large for the environment. */

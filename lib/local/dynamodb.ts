@@ -5,11 +5,11 @@
  */
 import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
-import { CreateTableCommand, DynamoDBClient, ResourceInUseException } from '@aws-sdk/client-dynamodb';
+import { CreateTableCommand, ResourceInUseException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { dynamoFromEnv } from '../../functions/adapters/dynamodb/client';
 import { createTableInput } from '../../functions/adapters/dynamodb/table-definition';
 
-// dynalite ships no types.
-// eslint-disable-next-line @typescript-eslint/no-require-imports
+// dynalite ships no types: required, with the one signature used here.
 const dynalite = require('dynalite') as (options: Record<string, unknown>) => import('node:net').Server;
 
 export interface LocalDynamo {
@@ -36,13 +36,9 @@ export async function startLocalDynamo(options: LocalDynamoOptions = {}): Promis
   };
 }
 
-/** A DynamoDB client for a local endpoint; any credentials are accepted there. */
+/** A DynamoDB client for a local endpoint, configured exactly as the handlers configure theirs. */
 export function localDynamoClient(endpoint: string): DynamoDBClient {
-  return new DynamoDBClient({
-    endpoint,
-    region: 'local',
-    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-  });
+  return dynamoFromEnv({ DYNAMODB_ENDPOINT: endpoint });
 }
 
 /** Creates Linkout's table unless it exists (a persistent local database keeps it across starts). */

@@ -1,11 +1,13 @@
 /**
- * Decides which Stripe the local stack talks to, following the environment contract (GUIDE §7):
+ * Decides which Stripe the local stack talks to, following its environment contract (README, "The local stack"):
  *   STRIPE_API_URL set                 -> that server (the emulator elsewhere, stripe-mock, ...)
  *   a real STRIPE_SECRET_KEY, no URL   -> real Stripe (test mode only)
  *   neither                            -> the embedded Stripe emulator
  */
+import { parseSecretList } from '../../functions/adapters/secrets';
 import type { LinkoutConfig } from '../../functions/core/config';
-import { startStripeEmulator, type StripeEmulator } from '@linkout/stripe-emulator';
+import { startStripeEmulator, type StripeEmulator, type StripeEmulatorOptions } from '@linkout/stripe-emulator';
+import { portError, portFromEnv } from './ports';
 
 export const LOCAL_SECRET_KEY = 'sk_test_linkout_local';
 /** Fixed so that a receiver or `stripe listen` set up once keeps verifying after restarts. */
@@ -24,17 +26,12 @@ export function stripeTargetFromEnv(env: NodeJS.ProcessEnv): StripeTarget {
   }
   if (env.STRIPE_API_URL?.trim()) return { kind: 'url', apiUrl: env.STRIPE_API_URL.trim().replace(/\/+$/, ''), secretKey };
   if (secretKey !== LOCAL_SECRET_KEY) return { kind: 'real', secretKey };
-  const port = env.STRIPE_EMULATOR_PORT === undefined || env.STRIPE_EMULATOR_PORT === '' ? DEFAULT_EMULATOR_PORT : Number(env.STRIPE_EMULATOR_PORT);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`STRIPE_EMULATOR_PORT must be a port number, not "${env.STRIPE_EMULATOR_PORT}"`);
-  return { kind: 'emulator', port, secretKey };
+  return { kind: 'emulator', port: portFromEnv(env, 'STRIPE_EMULATOR_PORT', DEFAULT_EMULATOR_PORT), secretKey };
 }
 
 /** Webhook signing secrets the handlers accept (comma list); the first one signs emulator events. */
 export function webhookSecretsFromEnv(env: NodeJS.ProcessEnv): string[] {
-  const listed = (env.STRIPE_WEBHOOK_SECRET ?? '')
-    .split(',')
-    .map((s) => s.trim())
-    .filter(Boolean);
+  const listed = parseSecretList(env.STRIPE_WEBHOOK_SECRET ?? '');
   return listed.length > 0 ? listed : [LOCAL_WEBHOOK_SECRET];
 }
 
@@ -48,14 +45,26 @@ export interface EmulatorOptions {
   webhookSecret: string;
 }
 
-/** Starts the embedded emulator seeded with the configured catalog, delivering events to the stack's webhook route. */
-export function startEmbeddedEmulator(options: EmulatorOptions): Promise<RunningEmulator> {
-  return startStripeEmulator({
-    port: options.port,
-    host: options.host ?? '127.0.0.1',
-    catalog: options.config.catalog.products,
-    webhookUrl: options.webhookUrl,
-    webhookSecret: options.webhookSecret,
-    accountName: options.config.app.name,
-  });
+/** What an emulator for this configuration starts with: its catalog, under the app's name. */
+export function emulatorSeed(config: LinkoutConfig): Pick<StripeEmulatorOptions, 'catalog' | 'accountName'> {
+  return { catalog: config.catalog.products, accountName: config.app.name };
+}
+
+/**
+ * Starts the embedded emulator seeded with the configured catalog, delivering events to the stack's
+ * webhook route. A port that is taken fails with a message naming STRIPE_EMULATOR_PORT.
+ */
+export async function startEmbeddedEmulator(options: EmulatorOptions): Promise<RunningEmulator> {
+  const host = options.host ?? '127.0.0.1';
+  try {
+    return await startStripeEmulator({
+      ...emulatorSeed(options.config),
+      port: options.port,
+      host,
+      webhookUrl: options.webhookUrl,
+      webhookSecret: options.webhookSecret,
+    });
+  } catch (error) {
+    throw portError(error, options.port, host, 'STRIPE_EMULATOR_PORT');
+  }
 }

@@ -63,6 +63,11 @@ describe('npm start', () => {
     expect(output).toContain('npm run --silent token -- --sub');
   });
 
+  it('prints no Node.js process warnings (it runs on the Node.js Lambda runs, which the AWS SDK supports)', () => {
+    expect(output).toMatch(/Press Ctrl\+C to stop/);
+    expect(output).not.toMatch(/\(node:\d+\) .*Warning/);
+  });
+
   it.each([
     ['/.well-known/apple-app-site-association', 'application/json'],
     ['/apple-app-site-association', 'application/json'],

@@ -13,6 +13,7 @@ import type Stripe from 'stripe';
 import { loadConfig } from '../../functions/adapters/config';
 import { createStripeClient } from '../../functions/adapters/stripe/client';
 import { startStripeEmulator, type StripeEmulator, type StripeEmulatorOptions } from '@linkout/stripe-emulator';
+import { emulatorSeed } from '../../lib/local/stripe-target';
 
 export const TEST_SECRET_KEY = 'sk_test_linkout_emulator';
 
@@ -25,13 +26,7 @@ export function useStripeEmulator(options: StripeEmulatorOptions | (() => Stripe
   const handle = {} as TestStripe;
   beforeAll(async () => {
     const resolved = typeof options === 'function' ? options() : options;
-    const config = loadConfig();
-    handle.emulator = await startStripeEmulator({
-      port: 0,
-      catalog: config.catalog.products,
-      accountName: config.app.name,
-      ...resolved,
-    });
+    handle.emulator = await startStripeEmulator({ port: 0, ...emulatorSeed(loadConfig()), ...resolved });
     handle.stripe = createStripeClient({ secretKey: TEST_SECRET_KEY, apiUrl: handle.emulator.url, maxNetworkRetries: 0 });
   });
   afterAll(async () => {

@@ -1,20 +1,22 @@
 /**
  * The AWS-only runtime pieces, driven through the real AWS SDK over HTTP:
- *  - the Stripe secrets middleware that `httpHandler` turns on when STRIPE_SECRET_ARN is set;
+ *  - the Stripe secrets middleware that `httpHandler` turns on when STRIPE_SECRET_ARN is set, and its
+ *    Secrets Manager reader (Powertools Parameters with stale-on-failure);
  *  - the deploy-time custom resource that syncs portal configurations (against the Stripe emulator).
  * Secrets Manager is a small local server speaking its JSON wire protocol (GetSecretValue only).
  */
 import { once } from 'node:events';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { SecretsProvider } from '@aws-lambda-powertools/parameters/secrets';
 import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
 import { httpHandler } from '../../functions/adapters/http/middleware';
 import { jsonResponse } from '../../functions/adapters/http/response';
-import { cachedStripeSecrets, parseStoredStripeSecret } from '../../functions/adapters/http/secrets-middleware';
-import { readStripeSecrets, requireSecretKey } from '../../functions/adapters/secrets';
-import { handler as portalConfigResource, secretNameFromArn } from '../../functions/handlers/portal-config-resource';
+import { currentStripeSecrets, requireSecretKey } from '../../functions/adapters/secrets';
+import { parseStoredStripeSecret, secretsManagerStripeSecrets } from '../../functions/adapters/secrets-manager';
+import { handler, secretNameFromArn } from '../../functions/handlers/portal-config-resource';
 import { buildApiGatewayEvent } from '../../lib/local/api-gateway-event';
+import { lambdaContext } from '../../lib/local/lambda-bridge';
 import { TEST_SECRET_KEY, useStripeEmulator } from '../helpers/stripe';
 
 const SECRET_ARN = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:linkout/dev/stripe-AbC123';
@@ -77,10 +79,10 @@ beforeEach(() => {
 
 const stored = (secretKey: string, webhookSecrets: string) => JSON.stringify({ secretKey, webhookSecrets });
 
-/** A route that shows what the handler sees through `readStripeSecrets()`. */
+/** A route that shows what the handler sees through `currentStripeSecrets()`. */
 function echoSecretsHandler() {
   return httpHandler(async () => {
-    const secrets = readStripeSecrets();
+    const secrets = currentStripeSecrets();
     return jsonResponse(200, { secretKey: requireSecretKey(secrets), webhookSecrets: secrets.webhookSecrets });
   });
 }
@@ -99,7 +101,7 @@ describe('Stripe secrets middleware in httpHandler', () => {
     delete process.env.STRIPE_SECRET_ARN;
   });
 
-  it('loads the secret by ARN into the variables readStripeSecrets() reads, once per cache period', async () => {
+  it('hands the secret loaded by ARN to currentStripeSecrets(), once per cache period, and never to process.env', async () => {
     fake.state.secretString = stored('sk_test_fromsecrets', 'whsec_current, whsec_previous');
     const handler = echoSecretsHandler();
     const first = await invoke(handler);
@@ -107,6 +109,16 @@ describe('Stripe secrets middleware in httpHandler', () => {
     expect(first).toEqual({ status: 200, body: { secretKey: 'sk_test_fromsecrets', webhookSecrets: ['whsec_current', 'whsec_previous'] } });
     expect(second).toEqual(first);
     expect(fake.state.requests).toEqual([{ target: 'secretsmanager.GetSecretValue', secretId: SECRET_ARN }]);
+    expect(process.env).not.toHaveProperty('STRIPE_SECRET_KEY');
+    expect(process.env).not.toHaveProperty('STRIPE_WEBHOOK_SECRET');
+    expect(JSON.stringify(process.env)).not.toContain('fromsecrets');
+  });
+
+  it('ignores Stripe keys in the environment: in AWS only Secrets Manager counts', async () => {
+    fake.state.secretString = stored('sk_test_fromsecrets', 'whsec_current');
+    process.env.STRIPE_SECRET_KEY = 'sk_test_from_env';
+    const { body } = await invoke(echoSecretsHandler());
+    expect(body.secretKey).toBe('sk_test_fromsecrets');
   });
 
   it('answers 503 stripe_not_configured while the secret is still the deploy-time placeholder', async () => {
@@ -141,30 +153,48 @@ describe('Stripe secrets middleware in httpHandler', () => {
   });
 });
 
-describe('secret cache', () => {
-  const client = () => new SecretsManagerClient({ endpoint, maxAttempts: 1 });
+describe('Secrets Manager reader', () => {
+  // One attempt: a failure shows at once instead of after the SDK's retries.
+  const provider = () => new SecretsProvider({ clientConfig: { endpoint, maxAttempts: 1 } });
+  let started: number;
+  /** Powertools' cache compares expiry with Date.now(): move that clock only. */
+  const at = (secondsLater: number) => jest.spyOn(Date, 'now').mockReturnValue(started + secondsLater * 1000);
+  beforeEach(() => {
+    started = Date.now();
+  });
+  afterEach(() => jest.restoreAllMocks());
 
   it('refetches after the cache period, so a rolled webhook secret arrives without a deploy', async () => {
-    let now = 1_000_000;
-    const load = cachedStripeSecrets({ secretId: SECRET_ARN, client: client(), cacheSeconds: 300, now: () => now });
+    const load = secretsManagerStripeSecrets({ secretId: SECRET_ARN, provider: provider(), cacheSeconds: 300 });
     fake.state.secretString = stored('sk_test_a', 'whsec_old');
     expect((await load()).webhookSecrets).toEqual(['whsec_old']);
     fake.state.secretString = stored('sk_test_a', 'whsec_new,whsec_old');
-    now += 299_000;
+    at(299);
     expect((await load()).webhookSecrets).toEqual(['whsec_old']);
-    now += 2_000;
+    at(301);
     expect((await load()).webhookSecrets).toEqual(['whsec_new', 'whsec_old']);
     expect(fake.state.requests).toHaveLength(2);
   });
 
-  it('keeps serving the last secrets when a refresh fails', async () => {
-    let now = 0;
-    const load = cachedStripeSecrets({ secretId: SECRET_ARN, client: client(), cacheSeconds: 60, now: () => now });
+  it('keeps serving the last secrets when a refresh fails, and asks again on the next call', async () => {
+    const load = secretsManagerStripeSecrets({ secretId: SECRET_ARN, provider: provider(), cacheSeconds: 60 });
     fake.state.secretString = stored('sk_test_kept', 'whsec_kept');
     await load();
     fake.state.failure = { status: 500, type: 'InternalServiceError' };
-    now += 120_000;
+    at(120);
     expect(await load()).toEqual({ secretKey: 'sk_test_kept', webhookSecrets: ['whsec_kept'] });
+    fake.state.failure = undefined;
+    fake.state.secretString = stored('sk_test_back', 'whsec_back');
+    expect(await load()).toEqual({ secretKey: 'sk_test_back', webhookSecrets: ['whsec_back'] });
+    expect(fake.state.requests).toHaveLength(3);
+  });
+
+  it('reads Secrets Manager on every call with a cache period of 0 (the deploy-time sync)', async () => {
+    const load = secretsManagerStripeSecrets({ secretId: SECRET_ARN, provider: provider(), cacheSeconds: 0 });
+    fake.state.secretString = stored('sk_test_a', 'whsec_a');
+    await load();
+    await load();
+    expect(fake.state.requests).toHaveLength(2);
   });
 
   it.each([
@@ -186,6 +216,8 @@ describe('secret cache', () => {
 
 describe('portal configuration custom resource', () => {
   const emu = useStripeEmulator();
+  const portalConfigResource = (event: CloudFormationCustomResourceEvent) =>
+    handler(event, lambdaContext({ functionName: 'linkout-portal-config-test', timeoutMs: 120_000 }));
 
   const cfnEvent = (RequestType: 'Create' | 'Update' | 'Delete') =>
     ({

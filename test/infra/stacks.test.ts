@@ -9,10 +9,12 @@ import { App, Stack } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { loadConfig } from '../../functions/adapters/config';
-import { parseConfig, type LinkoutConfig } from '../../functions/core/config';
+import type { LinkoutConfig } from '../../functions/core/config';
+import { parseConfig } from '../../functions/core/config-validation';
 import { AASA_KEYS, buildAppleAppSiteAssociation } from '../../functions/core/site';
 import { apiRoutes } from '../../functions/handlers/routes';
-import { PORTAL_SESSION_THROTTLE, TABLE_ACCESS } from '../../lib/infra/api-stack';
+import { STRIPE_ERROR_METRICS } from '../../functions/adapters/metric-names';
+import { PORTAL_SESSION_THROTTLE, STALE_WEBHOOK_BURST, TABLE_ACCESS } from '../../lib/infra/api-stack';
 import { INLINE_CONFIG_LIMIT } from '../../lib/infra/linkout-function';
 import { buildLinkoutApp } from '../../lib/infra/linkout-app';
 import { logRetention, portalConfigHash, resolveStage } from '../../lib/infra/stage';
@@ -73,9 +75,9 @@ function resourcesOf(template: Template, type: string): Record<string, Resource>
 }
 
 function lambdaFunctions(template: Template): Record<string, Resource> {
-  // Our functions carry LINKOUT_STAGE; CDK's own helpers (Provider framework, BucketDeployment) do not.
+  // Our functions carry the Stripe secret's ARN; CDK's own helpers (Provider framework, BucketDeployment) do not.
   return Object.fromEntries(
-    Object.entries(resourcesOf(template, 'AWS::Lambda::Function')).filter(([, r]) => r.Properties.Environment?.Variables?.LINKOUT_STAGE),
+    Object.entries(resourcesOf(template, 'AWS::Lambda::Function')).filter(([, r]) => r.Properties.Environment?.Variables?.STRIPE_SECRET_ARN),
   );
 }
 
@@ -198,7 +200,7 @@ describe('Lambdas', () => {
   it.each([
     ['dev', logRetention(config.stages.dev!.logRetentionDays), () => dev],
     ['prod', logRetention(config.stages.prod!.logRetentionDays), () => prod],
-  ] as const)('%s: Node.js 22 on arm64, own log group kept %i days, Powertools settings, timeouts under Stripe\'s', (_s, days, synth) => {
+  ] as const)('%s: Node.js 22 on arm64, own log group kept %i days, Powertools settings, timeouts under Stripe\'s', (stage, days, synth) => {
     const template = synth().api;
     const functions = lambdaFunctions(template);
     const logGroups = resourcesOf(template, 'AWS::Logs::LogGroup');
@@ -207,6 +209,7 @@ describe('Lambdas', () => {
       expect(fn.Properties.Architectures).toEqual(['arm64']);
       expect(fn.Properties.Environment.Variables).toMatchObject({
         POWERTOOLS_SERVICE_NAME: 'linkout',
+        POWERTOOLS_METRICS_NAMESPACE: `Linkout/LinkoutApi-${stage}`,
         LOG_LEVEL: 'INFO',
         NODE_OPTIONS: '--enable-source-maps',
       });
@@ -336,6 +339,22 @@ describe('alarms', () => {
     expect(alarms.filter((a) => a.Properties.MetricName === 'Throttles' && a.Properties.Namespace === 'AWS/Lambda')).toHaveLength(handlerCount);
     const topicId = Object.keys(resourcesOf(dev.api, 'AWS::SNS::Topic'))[0]!;
     for (const alarm of alarms) expect(alarm.Properties.AlarmActions).toEqual([{ Ref: topicId }]);
+  });
+
+  it('alarms on a burst of stale webhook deliveries and on any Stripe failure, from the functions\' own metrics', () => {
+    const alarms = Object.values(resourcesOf(dev.api, 'AWS::CloudWatch::Alarm')).map((a) => a.Properties);
+    const onOwnMetric = (name: string) =>
+      alarms.filter((a) => a.MetricName === name && a.Namespace === 'Linkout/LinkoutApi-dev' && a.Statistic === 'Sum' && a.Period === 300);
+    // The one dimension Powertools gives every metric: the alarm sees nothing without it.
+    const serviceOnly = [{ Name: 'service', Value: 'linkout' }];
+
+    expect(onOwnMetric('webhook_stale')).toEqual([expect.objectContaining({ Threshold: STALE_WEBHOOK_BURST, Dimensions: serviceOnly })]);
+    expect(STALE_WEBHOOK_BURST).toBeGreaterThan(1);
+    for (const code of ['stripe_unreachable', 'stripe_rate_limited', ...STRIPE_ERROR_METRICS]) {
+      expect(onOwnMetric(code)).toEqual([
+        expect.objectContaining({ Threshold: 1, ComparisonOperator: 'GreaterThanOrEqualToThreshold', Dimensions: serviceOnly }),
+      ]);
+    }
   });
 
   it('subscribes the stage\'s alarm e-mail when one is set', () => {

@@ -56,7 +56,7 @@ it('leaves the stacks environment-agnostic (no account or region looked up)', ()
 
 it('bundles every Lambda with esbuild: minified, with a source map and the AWS SDK inside', () => {
   const functions = Object.values(template('LinkoutApi-dev').Resources as Record<string, any>).filter(
-    (r) => r.Type === 'AWS::Lambda::Function' && r.Properties.Environment?.Variables?.LINKOUT_STAGE,
+    (r) => r.Type === 'AWS::Lambda::Function' && r.Properties.Environment?.Variables?.STRIPE_SECRET_ARN,
   );
   expect(functions.length).toBeGreaterThanOrEqual(4);
   for (const fn of functions) {

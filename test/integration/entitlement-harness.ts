@@ -14,7 +14,8 @@ import { documentClient } from '../../functions/adapters/dynamodb/client';
 import { DynamoEntitlementStore } from '../../functions/adapters/dynamodb/entitlement-store';
 import type { HttpResponse } from '../../functions/adapters/http/response';
 import { StripeBillingLookup } from '../../functions/adapters/stripe/billing-lookup';
-import { createStripeClient } from '../../functions/adapters/stripe/client';
+import { createStripeClient, STRIPE_API_VERSION } from '../../functions/adapters/stripe/client';
+import { nowInUnixSeconds } from '../../functions/core/clock';
 import { EntitlementSync, type BillingLookup } from '../../functions/core/entitlements-sync';
 import { makeEntitlementsHandler } from '../../functions/handlers/entitlements';
 import { makeWebhookHandler } from '../../functions/handlers/webhook';
@@ -79,7 +80,7 @@ export function createHarness(options: HarnessOptions): Harness {
   const store = new DynamoEntitlementStore(db, options.tableName);
   const stripe = createStripeClient({ secretKey: TEST_SECRET_KEY, apiUrl: options.stripeApiUrl, maxNetworkRetries: 0 });
   stripe.on('request', () => counts.stripeCalls++);
-  const now = options.now ?? (() => Math.floor(Date.now() / 1000));
+  const now = options.now ?? nowInUnixSeconds;
   const secrets = options.webhookSecrets ?? [WEBHOOK_SECRET];
   const sync = new EntitlementSync({ store, links, billing: (options.billing ?? ((b) => b))(new StripeBillingLookup(() => stripe)), now });
   const webhook = makeWebhookHandler({ sync, secrets: () => ({ secretKey: TEST_SECRET_KEY, webhookSecrets: secrets }), now });
@@ -198,7 +199,7 @@ export function stripeEvent(id: string, type: string, created: number, object: u
   return {
     id,
     object: 'event',
-    api_version: '2026-10-28.endive',
+    api_version: STRIPE_API_VERSION,
     created,
     data: { object },
     livemode: false,

@@ -1,10 +1,11 @@
 import { buildApiGatewayEvent } from '../../lib/local/api-gateway-event';
 import { makeEntitlementsHandler } from '../../functions/handlers/entitlements';
 import type { HttpResponse } from '../../functions/adapters/http/response';
+import { nowInUnixSeconds } from '../../functions/core/clock';
 import { useLocalDynamo } from '../helpers/dynamodb';
 import { body, config, createHarness, stripeEvent, subscriptionObject, type Harness } from './entitlement-harness';
 
-const NOW = Math.floor(Date.now() / 1000);
+const NOW = nowInUnixSeconds();
 
 describe('GET /v1/entitlements', () => {
   const db = useLocalDynamo();

@@ -214,5 +214,29 @@ describe('POST /v1/portal-sessions (handler + dynalite + Stripe emulator)', () =
       expect([second.status, second.body.configuration]).toEqual([201, memberConfiguration]);
       expect(lists.length).toBe(listsAfterFirst);
     });
+
+    it('serves the configuration the sync keeps, and only an active one', async () => {
+      const spare = { ...teamConfig, app: { ...teamConfig.app, bundleId: 'com.lumenphotos.spare' } };
+      await syncPortalConfigurations(emu.stripe, spare);
+      await emu.stripe.billingPortal.configurations.create({
+        features: { invoice_history: { enabled: true } },
+        metadata: { linkout_role: 'member', linkout_app: spare.app.bundleId },
+      });
+      const { drift } = await syncPortalConfigurations(emu.stripe, spare, { dryRun: true });
+      const duplicate = drift.find((d) => d.role === 'member' && d.field === 'duplicate')!;
+      const [kept, copy] = [duplicate.expected as string, duplicate.configurationId!];
+      // A new handler each time: no cached resolution from the previous request.
+      const configurationServed = async () => {
+        const handler = makePortalSessionsHandler({ config: spare, links: portal.links, stripe: () => emu.stripe });
+        const reply = await invokePortal(handler, member('team-spare'));
+        return reply.status === 201 ? reply.body.configuration : reply.body.error.code;
+      };
+
+      expect(await configurationServed()).toBe(kept);
+      await emu.stripe.billingPortal.configurations.update(kept, { active: false });
+      expect(await configurationServed()).toBe(copy);
+      await emu.stripe.billingPortal.configurations.update(copy, { active: false });
+      expect(await configurationServed()).toBe('portal_not_configured');
+    });
   });
 });

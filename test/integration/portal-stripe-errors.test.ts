@@ -1,6 +1,6 @@
 /**
  * Stripe failures as the app sees them. A small proxy in front of the emulator answers chosen
- * requests with the failure (a real HTTP answer, so stripe-node raises its real typed errors);
+ * requests with the failure (a real HTTP response, so stripe-node raises its real typed errors);
  * everything else reaches the emulator.
  */
 import { once } from 'node:events';
@@ -33,9 +33,9 @@ function faultProxy(upstream: () => string) {
         return void res.end(JSON.stringify(fault.reply.body));
       }
       const target = new URL(req.url ?? '/', upstream());
-      const forward = httpRequest(target, { method: req.method, headers: req.headers }, (answer) => {
-        res.writeHead(answer.statusCode ?? 502, answer.headers);
-        answer.pipe(res);
+      const forward = httpRequest(target, { method: req.method, headers: req.headers }, (upstream) => {
+        res.writeHead(upstream.statusCode ?? 502, upstream.headers);
+        upstream.pipe(res);
       });
       req.pipe(forward);
     });
@@ -84,29 +84,29 @@ describe('Stripe failures map to clear API errors', () => {
   ])('%s', async (_name, reply, status, code, retryAfter) => {
     await portal.post(owner('team-faults'), undefined, viaProxy); // customer and configuration cache warm
     proxy.inject({ ...sessionCreate, reply });
-    const answer = await portal.post(owner('team-faults'), undefined, viaProxy);
-    expect(answer.status).toBe(status);
-    expect(answer.body).toEqual({ error: { code, message: expect.stringContaining('creating the portal session') } });
-    expect(answer.headers['retry-after']).toBe(retryAfter);
-    expect(answer.headers['cache-control']).toBe('no-store');
-    expect(contractProblems('POST', '/v1/portal-sessions', answer)).toEqual([]);
+    const response = await portal.post(owner('team-faults'), undefined, viaProxy);
+    expect(response.status).toBe(status);
+    expect(response.body).toEqual({ error: { code, message: expect.stringContaining('creating the portal session') } });
+    expect(response.headers['retry-after']).toBe(retryAfter);
+    expect(response.headers['cache-control']).toBe('no-store');
+    expect(contractProblems('POST', '/v1/portal-sessions', response)).toEqual([]);
   });
 
   it('never leaks the API key in an error message', async () => {
     proxy.inject({ ...sessionCreate, reply: { status: 401, body: stripeError('invalid_request_error', `Invalid API Key provided: ${TEST_SECRET_KEY}`) } });
-    const answer = await portal.post(owner('team-faults'), undefined, viaProxy);
-    expect(answer.status).toBe(502);
-    expect(JSON.stringify(answer.body)).not.toContain(TEST_SECRET_KEY);
+    const response = await portal.post(owner('team-faults'), undefined, viaProxy);
+    expect(response.status).toBe(502);
+    expect(JSON.stringify(response.body)).not.toContain(TEST_SECRET_KEY);
   });
 
   it('a configuration that is not synced yet -> 503 portal_not_configured', async () => {
     proxy.inject({ method: 'GET', path: /^\/v1\/billing_portal\/configurations/, reply: { status: 200, body: { object: 'list', data: [], has_more: false, url: '/v1/billing_portal/configurations' } } });
     // A fresh handler: its per-container cache is empty.
     const fresh = createStripeClient({ secretKey: TEST_SECRET_KEY, apiUrl: proxy.url, maxNetworkRetries: 0 });
-    const answer = await portal.post(owner('team-faults'), undefined, () => fresh);
-    expect(answer.status).toBe(503);
-    expect(answer.body.error).toEqual({ code: 'portal_not_configured', message: expect.stringContaining('npm run portal:sync') });
-    expect(contractProblems('POST', '/v1/portal-sessions', answer)).toEqual([]);
+    const response = await portal.post(owner('team-faults'), undefined, () => fresh);
+    expect(response.status).toBe(503);
+    expect(response.body.error).toEqual({ code: 'portal_not_configured', message: expect.stringContaining('npm run portal:sync') });
+    expect(contractProblems('POST', '/v1/portal-sessions', response)).toEqual([]);
   });
 
   it('a rate-limited customer creation -> 429, and the retry creates one customer', async () => {

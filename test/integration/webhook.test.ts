@@ -1,3 +1,4 @@
+import { nowInUnixSeconds } from '../../functions/core/clock';
 import { DYNAMO_SERVER_KINDS, useLocalDynamo } from '../helpers/dynamodb';
 import { useStripeEmulator } from '../helpers/stripe';
 import {
@@ -12,7 +13,7 @@ import {
 } from './entitlement-harness';
 
 // One fixed clock for the handlers and the signatures, so the tolerance cases sit exactly at their edge.
-const NOW = Math.floor(Date.now() / 1000);
+const NOW = nowInUnixSeconds();
 
 // Ordering, dedupe, ties and costs rest on DynamoDB's conditional writes: every case runs on dynalite
 // (fast, pure Node) and on Amazon's DynamoDB Local, which behaves like the service where dynalite does not.

@@ -1,5 +1,5 @@
 /**
- * Which Stripe the local stack talks to (GUIDE §7 environment contract), and the embedded emulator
+ * Which Stripe the local stack talks to (its environment contract, README "The local stack"), and the embedded emulator
  * wired into a running stack: catalog seeded, portal configurations synced, signed events delivered
  * to the stack's own webhook route and accepted there.
  */

@@ -1,5 +1,5 @@
 import { subscriptionAccess, type AccessRules } from '../../functions/core/access';
-import { SUBSCRIPTION_STATUSES, type SubscriptionSnapshot } from '../../functions/core/stripe-events';
+import { SUBSCRIPTION_STATUSES, type SubscriptionSnapshot } from '../../functions/core/billing-events';
 
 const NOW = 1_800_000_000;
 const DAY = 86_400;

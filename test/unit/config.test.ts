@@ -1,5 +1,5 @@
 import { DEFAULT_CONFIG_FILE, loadConfig } from '../../functions/adapters/config';
-import { parseConfig } from '../../functions/core/config';
+import { parseConfig } from '../../functions/core/config-validation';
 import { readFileSync } from 'node:fs';
 
 const example = () => JSON.parse(readFileSync(DEFAULT_CONFIG_FILE, 'utf8'));

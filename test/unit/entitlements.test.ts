@@ -1,6 +1,6 @@
 import { loadConfig } from '../../functions/adapters/config';
 import { entitlementKeys, entitlementsResponse, type CustomerRecords, type StoredSubscription } from '../../functions/core/entitlements';
-import type { SubscriptionSnapshot } from '../../functions/core/stripe-events';
+import type { SubscriptionSnapshot } from '../../functions/core/billing-events';
 
 const config = loadConfig({ LINKOUT_CONFIG_FILE: 'config/linkout.example.json' });
 const NOW = 1_800_000_000;
@@ -62,7 +62,7 @@ describe('entitlementsResponse', () => {
     });
   });
 
-  it('builds the GUIDE §7 shape for an active subscription', () => {
+  it('builds the v1 response for an active subscription', () => {
     const records: CustomerRecords = { subscriptions: [stored({})], deleted: false };
     expect(entitlementsResponse('acct_1', 'cus_1', records, config, NOW)).toEqual({
       account: 'acct_1',

@@ -1,13 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { DEFAULT_CONFIG_FILE } from '../../functions/adapters/config';
-import { parseConfig } from '../../functions/core/config';
-import {
-  portalConfigurationDrift,
-  portalConfigurationParams,
-  portalParamsProblems,
-  type PortalConfigurationParams,
-  type PortalConfigurationSnapshot,
-} from '../../functions/core/portal-configuration';
+import { parseConfig } from '../../functions/core/config-validation';
+import { portalConfigurationDrift, type PortalConfigurationSnapshot } from '../../functions/core/portal-drift';
+import { portalConfigurationParams, portalParamsProblems, type PortalConfigurationParams } from '../../functions/core/portal-stripe-params';
 
 const example = () => JSON.parse(readFileSync(DEFAULT_CONFIG_FILE, 'utf8'));
 const config = parseConfig(example());

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { DEFAULT_CONFIG_FILE } from '../../functions/adapters/config';
-import { parseConfig } from '../../functions/core/config';
+import { parseConfig } from '../../functions/core/config-validation';
 import { AppError } from '../../functions/core/errors';
 import {
   assertFlowAllowed,

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { DEFAULT_CONFIG_FILE } from '../../functions/adapters/config';
-import { parseConfig, type LinkoutConfig } from '../../functions/core/config';
+import type { LinkoutConfig } from '../../functions/core/config';
+import { parseConfig } from '../../functions/core/config-validation';
 import { createHash } from 'node:crypto';
 import {
   AASA_MAX_BYTES,

@@ -7,13 +7,13 @@
  * customer, the account item drops `customerId` and remembers it as `deletedCustomerId`, so the
  * account can get a new customer while late events can never link the deleted one again.
  */
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient, type UpdateCommandInput } from '@aws-sdk/lib-dynamodb';
 import type { AccountLinks } from '../../core/accounts';
+import { conditionalWrite } from './conditional-write';
 import { guardStorage } from './storage-errors';
 
-export const accountKey = (accountId: string) => ({ pk: `ACCOUNT#${accountId}`, sk: 'CUSTOMER' });
-export const customerKey = (customerId: string) => ({ pk: `CUSTOMER#${customerId}`, sk: 'ACCOUNT' });
+const accountKey = (accountId: string) => ({ pk: `ACCOUNT#${accountId}`, sk: 'CUSTOMER' });
+const customerKey = (customerId: string) => ({ pk: `CUSTOMER#${customerId}`, sk: 'ACCOUNT' });
 
 export class DynamoAccountLinks implements AccountLinks {
   constructor(
@@ -68,13 +68,8 @@ export class DynamoAccountLinks implements AccountLinks {
     accountId: string,
     update: Pick<UpdateCommandInput, 'UpdateExpression' | 'ConditionExpression' | 'ExpressionAttributeValues'>,
   ): Promise<boolean> {
-    try {
-      await guardStorage(this.db.send(new UpdateCommand({ TableName: this.tableName, Key: accountKey(accountId), ...update })));
-      return true;
-    } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) return false;
-      throw error;
-    }
+    const result = await conditionalWrite(this.db.send(new UpdateCommand({ TableName: this.tableName, Key: accountKey(accountId), ...update })));
+    return result.written;
   }
 
   private async accountItem(accountId: string) {

@@ -13,8 +13,6 @@
  * rule (functions/core/ordering.ts). Only when it fails is the item read (a GetItem, or the item
  * DynamoDB returns with the failure) to tell duplicate, stale and tie apart.
  */
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { unmarshall } from '@aws-sdk/util-dynamodb';
 import {
   GetCommand,
   PutCommand,
@@ -24,9 +22,8 @@ import {
   type NativeAttributeValue,
 } from '@aws-sdk/lib-dynamodb';
 import type { CustomerRecords, StoredSubscription } from '../../core/entitlements';
-import type { EntitlementStore, OrderedWriteResult, ResolvedWriteResult } from '../../core/entitlements-sync';
+import { CUSTOMER_LOOKUP_TTL_SECONDS, type EntitlementStore, type OrderedWriteResult, type ResolvedWriteResult } from '../../core/entitlements-sync';
 import { orderEvent, type Watermark } from '../../core/ordering';
-import { CUSTOMER_LOOKUP_TTL_SECONDS } from '../../core/entitlements-sync';
 import {
   isTerminal,
   TERMINAL_STATUSES,
@@ -34,20 +31,21 @@ import {
   type InvoiceSignal,
   type SubscriptionSnapshot,
   type SubscriptionStatus,
-} from '../../core/stripe-events';
+} from '../../core/billing-events';
+import { conditionalWrite } from './conditional-write';
 import { guardStorage, storageUnavailable } from './storage-errors';
 
 type Item = Record<string, NativeAttributeValue>;
 type Key = { pk: string; sk: string };
 
-export const customerPk = (customerId: string) => `CUSTOMER#${customerId}`;
-export const subscriptionKey = (customerId: string, subscriptionId: string): Key => ({
+const customerPk = (customerId: string) => `CUSTOMER#${customerId}`;
+const subscriptionKey = (customerId: string, subscriptionId: string): Key => ({
   pk: customerPk(customerId),
   sk: `SUB#${subscriptionId}`,
 });
-export const entitlementSummaryKey = (customerId: string): Key => ({ pk: customerPk(customerId), sk: 'ENTITLEMENT_SUMMARY' });
-export const customerDeletedKey = (customerId: string): Key => ({ pk: customerPk(customerId), sk: 'DELETED' });
-export const customerLookupKey = (customerId: string): Key => ({ pk: customerPk(customerId), sk: 'LOOKUP' });
+const entitlementSummaryKey = (customerId: string): Key => ({ pk: customerPk(customerId), sk: 'ENTITLEMENT_SUMMARY' });
+const customerDeletedKey = (customerId: string): Key => ({ pk: customerPk(customerId), sk: 'DELETED' });
+const customerLookupKey = (customerId: string): Key => ({ pk: customerPk(customerId), sk: 'LOOKUP' });
 
 /** Which attributes hold one ordered value's watermark (an item may hold several, independently ordered). */
 interface OrderedGroup {
@@ -101,28 +99,23 @@ export class DynamoEntitlementStore implements EntitlementStore {
   }
 
   async markCustomerDeleted(event: EventPosition, customerId: string): Promise<'applied' | 'duplicate'> {
-    try {
-      await guardStorage(
-        this.db.send(
-          new PutCommand({
-            TableName: this.tableName,
-            Item: {
-              ...customerDeletedKey(customerId),
-              customerId,
-              eventId: event.eventId,
-              deletedAt: event.created,
-              updatedAt: this.stamp(),
-            },
-            // A deleted customer stays deleted: any later copy changes nothing.
-            ConditionExpression: 'attribute_not_exists(pk)',
-          }),
-        ),
-      );
-      return 'applied';
-    } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) return 'duplicate';
-      throw error;
-    }
+    const result = await conditionalWrite(
+      this.db.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: {
+            ...customerDeletedKey(customerId),
+            customerId,
+            eventId: event.eventId,
+            deletedAt: event.created,
+            updatedAt: this.stamp(),
+          },
+          // A deleted customer stays deleted: any later copy changes nothing.
+          ConditionExpression: 'attribute_not_exists(pk)',
+        }),
+      ),
+    );
+    return result.written ? 'applied' : 'duplicate';
   }
 
   async customerRecords(customerId: string): Promise<CustomerRecords> {
@@ -183,30 +176,26 @@ export class DynamoEntitlementStore implements EntitlementStore {
       const terminalList = TERMINAL_STATUSES.map((_, i) => `:terminal${i}`).join(', ');
       condition = `attribute_not_exists(#wm) OR (#wm < :created AND NOT (#st IN (${terminalList})))`;
     }
-    try {
-      await guardStorage(
-        this.db.send(
-          new UpdateCommand({
-            TableName: this.tableName,
-            Key: key,
-            UpdateExpression: update.expression,
-            ConditionExpression: condition,
-            ExpressionAttributeNames: update.names,
-            ExpressionAttributeValues: update.values,
-            // Real DynamoDB returns the blocking item with the failure and saves the read below.
-            ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-          }),
-        ),
-      );
-      return 'applied';
-    } catch (error) {
-      if (!(error instanceof ConditionalCheckFailedException)) throw error;
-      const stored = error.Item ? unmarshall(error.Item) : await this.read(key);
-      const decision = orderEvent(watermarkOf(stored, group), { ...event, terminal: incomingTerminal });
-      // 'apply' cannot follow a failed condition (watermarks only grow); report it as a transient fault.
-      if (decision === 'apply') throw storageUnavailable(new Error('ordering condition failed but the stored state allows the event'));
-      return decision;
-    }
+    const result = await conditionalWrite(
+      this.db.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: key,
+          UpdateExpression: update.expression,
+          ConditionExpression: condition,
+          ExpressionAttributeNames: update.names,
+          ExpressionAttributeValues: update.values,
+          // Real DynamoDB returns the blocking item with the failure and saves the read below.
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+        }),
+      ),
+    );
+    if (result.written) return 'applied';
+    const stored = result.blockingItem ?? (await this.read(key));
+    const decision = orderEvent(watermarkOf(stored, group), { ...event, terminal: incomingTerminal });
+    // 'apply' cannot follow a failed condition (watermarks only grow); report it as a transient fault.
+    if (decision === 'apply') throw storageUnavailable(new Error('ordering condition failed but the stored state allows the event'));
+    return decision;
   }
 
   /** After a tie: store Stripe's answer unless a newer event moved the watermark meanwhile. */
@@ -216,24 +205,19 @@ export class DynamoEntitlementStore implements EntitlementStore {
     update.names['#ids'] = group.eventIds;
     update.values[':created'] = event.created;
     update.values[':ids'] = [event.eventId];
-    try {
-      await guardStorage(
-        this.db.send(
-          new UpdateCommand({
-            TableName: this.tableName,
-            Key: key,
-            UpdateExpression: `${update.expression}, #ids = list_append(#ids, :ids)`,
-            ConditionExpression: '#wm = :created',
-            ExpressionAttributeNames: update.names,
-            ExpressionAttributeValues: update.values,
-          }),
-        ),
-      );
-      return 'applied';
-    } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) return 'stale';
-      throw error;
-    }
+    const result = await conditionalWrite(
+      this.db.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: key,
+          UpdateExpression: `${update.expression}, #ids = list_append(#ids, :ids)`,
+          ConditionExpression: '#wm = :created',
+          ExpressionAttributeNames: update.names,
+          ExpressionAttributeValues: update.values,
+        }),
+      ),
+    );
+    return result.written ? 'applied' : 'stale';
   }
 
   private async read(key: Key): Promise<Item | undefined> {

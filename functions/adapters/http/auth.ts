@@ -8,7 +8,6 @@ import { unauthorized } from '../../core/errors';
 import type { HttpEvent } from './middleware';
 
 export interface Caller {
-  userId: string;
   accountId: string;
   /** The role claim as sent; undefined when missing. Policy code maps unknown roles to least privilege. */
   role: string | undefined;
@@ -17,10 +16,9 @@ export interface Caller {
 export function callerFrom(event: HttpEvent, auth: LinkoutConfig['auth']): Caller {
   const claims = event.requestContext.authorizer?.jwt?.claims;
   if (!claims) throw unauthorized();
-  const userId = claimString(claims.sub);
   const accountId = claimString(claims[auth.accountClaim]);
-  if (!userId || !accountId) throw unauthorized(`The token has no "${auth.accountClaim}" claim to identify the billing account.`);
-  return { userId, accountId, role: claimString(claims[auth.roleClaim]) };
+  if (!accountId) throw unauthorized(`The token has no "${auth.accountClaim}" claim to identify the billing account.`);
+  return { accountId, role: claimString(claims[auth.roleClaim]) };
 }
 
 function claimString(value: unknown): string | undefined {

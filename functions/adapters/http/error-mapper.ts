@@ -3,6 +3,8 @@
  * Unknown errors become 500 with a generic message; their details go to the log, never the client.
  */
 import { AppError, type AppErrorKind } from '../../core/errors';
+import { STRIPE_ERROR_METRICS, type StripeErrorMetric } from '../metric-names';
+import { isStripeError } from '../stripe/errors';
 import { jsonResponse, type HttpResponse } from './response';
 
 export const STATUS_BY_KIND: Record<AppErrorKind, number> = {
@@ -27,4 +29,10 @@ export function errorResponse(error: unknown): HttpResponse {
 
 export function isServerError(error: unknown): boolean {
   return !(error instanceof AppError) || STATUS_BY_KIND[error.kind] >= 500;
+}
+
+/** The Stripe error class behind a failure (its AppError code), or undefined when Stripe did not fail. */
+export function stripeErrorClass(error: unknown): StripeErrorMetric | undefined {
+  if (!(error instanceof AppError) || !isStripeError(error.options.cause)) return undefined;
+  return STRIPE_ERROR_METRICS.find((code) => code === error.code);
 }

@@ -1,15 +1,21 @@
 /**
- * The middy stack every HTTP handler shares: header normalisation and the one error mapper.
+ * The middy stack every HTTP handler shares: the Lambda context on every log line (request id,
+ * cold start), the invocation's metrics flushed at its end, header normalisation, the one error
+ * mapper and, in AWS, the Stripe secrets from Secrets Manager.
  * No JSON body parser here: the webhook handler needs the raw body for its signature check, and
  * the app handlers parse (and validate) their bodies with zod themselves.
  */
-import middy from '@middy/core';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import middy, { type MiddlewareObj, type Request } from '@middy/core';
 import httpHeaderNormalizer from '@middy/http-header-normalizer';
 import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
+import { STRIPE_SECRET_ARN_ENV } from '../environment';
 import { logger } from '../logger';
-import { errorResponse, isServerError } from './error-mapper';
+import { countStripeError, publishMetrics } from '../metrics';
+import { secretsManagerStripeSecrets } from '../secrets-manager';
+import { errorResponse, isServerError, stripeErrorClass } from './error-mapper';
 import type { HttpResponse } from './response';
-import { STRIPE_SECRET_ARN_ENV, stripeSecretsMiddleware } from './secrets-middleware';
+import { stripeSecretsMiddleware } from './secrets-middleware';
 
 export type HttpEvent = APIGatewayProxyEventV2 & {
   requestContext: APIGatewayProxyEventV2['requestContext'] & {
@@ -19,21 +25,29 @@ export type HttpEvent = APIGatewayProxyEventV2 & {
 
 export type HttpRoute = (event: HttpEvent, context: Context) => Promise<HttpResponse>;
 
-export function httpHandler(route: HttpRoute) {
+export type HttpMiddleware = MiddlewareObj<HttpEvent, HttpResponse>;
+
+/** `extra` middlewares run inside the error mapper: their onError still sees the original error. */
+export function httpHandler(route: HttpRoute, ...extra: HttpMiddleware[]) {
   // In AWS the Stripe secrets live in Secrets Manager; locally they are already in the environment.
   const secretArn = process.env[STRIPE_SECRET_ARN_ENV];
   return middy<HttpEvent, HttpResponse>()
+    .use(injectLambdaContext(logger, { resetKeys: true }))
+    .use(publishMetrics())
     .use(httpHeaderNormalizer())
-    .use({
-      onError: async (request) => {
-        const { error } = request;
-        if (isServerError(error)) logger.error('request failed', { error: error as Error, path: request.event.rawPath });
-        else logger.info('request rejected', { code: (error as { code?: string }).code, path: request.event.rawPath });
-        request.response = errorResponse(error);
-      },
-    })
-    .use(secretArn ? [stripeSecretsMiddleware({ secretId: secretArn })] : [])
+    .use({ onError: mapError })
+    .use(extra)
+    .use(secretArn ? [stripeSecretsMiddleware(secretsManagerStripeSecrets({ secretId: secretArn }))] : [])
     .handler(route);
+}
+
+async function mapError(request: Request<HttpEvent, HttpResponse>): Promise<void> {
+  const { error } = request;
+  const stripeError = stripeErrorClass(error);
+  if (stripeError) countStripeError(stripeError);
+  if (isServerError(error)) logger.error('request failed', { error: error as Error, path: request.event.rawPath });
+  else logger.info('request rejected', { code: (error as { code?: string }).code, path: request.event.rawPath });
+  request.response = errorResponse(error);
 }
 
 /**

@@ -2,7 +2,7 @@ import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 
 export type HttpResponse = APIGatewayProxyStructuredResultV2 & { statusCode: number; headers: Record<string, string> };
 
-/** Every API answer is JSON and must never be cached (GUIDE §7: `Cache-Control: no-store`). */
+/** Every API response is JSON and must never be cached (`Cache-Control: no-store`). */
 export function jsonResponse(statusCode: number, body: unknown, headers: Record<string, string> = {}): HttpResponse {
   return {
     statusCode,

@@ -6,7 +6,8 @@
 import type Stripe from 'stripe';
 import type { BillingLookup } from '../../core/entitlements-sync';
 import { AppError } from '../../core/errors';
-import { ACCOUNT_METADATA_KEY, type SubscriptionSnapshot } from '../../core/stripe-events';
+import type { SubscriptionSnapshot } from '../../core/billing-events';
+import { accountIdFromMetadata } from './account-metadata';
 import { appErrorFromStripe, isStripeResourceMissing } from './errors';
 import { toSubscriptionSnapshot } from './mapping';
 
@@ -22,7 +23,7 @@ export class StripeBillingLookup implements BillingLookup {
   async customerAccountId(customerId: string): Promise<string | null> {
     const customer = await this.call('reading the customer', () => this.stripe().customers.retrieve(customerId));
     if (!customer || customer.deleted) return null;
-    return customer.metadata?.[ACCOUNT_METADATA_KEY] || null;
+    return accountIdFromMetadata(customer.metadata);
   }
 
   async activeEntitlementKeys(customerId: string): Promise<string[]> {

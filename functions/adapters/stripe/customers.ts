@@ -10,23 +10,16 @@ import type Stripe from 'stripe';
 import type { AccountLinks } from '../../core/accounts';
 import type { BillingCustomers } from '../../core/portal-sessions';
 import { AppError } from '../../core/errors';
+import { accountIdFromMetadata, accountMetadata, accountSearchQuery } from './account-metadata';
 import { callStripe } from './errors';
-
-/** Metadata key on the Stripe customer naming the app's billing account. */
-export const ACCOUNT_ID_METADATA_KEY = 'app_account_id';
 
 /**
  * One key per account and customer generation: after Stripe deleted the account's customer, the
  * next create must not replay the deleted customer from Stripe's idempotency cache.
  */
-export function customerIdempotencyKey(accountId: string, deletedCustomerId?: string): string {
+function customerIdempotencyKey(accountId: string, deletedCustomerId?: string): string {
   const scope = deletedCustomerId ? `${accountId}\n${deletedCustomerId}` : accountId;
   return `linkout-customer-${createHash('sha256').update(scope).digest('hex')}`;
-}
-
-/** Stripe search query for a metadata value, quoted as Stripe's query language requires. */
-export function accountSearchQuery(accountId: string): string {
-  return `metadata['${ACCOUNT_ID_METADATA_KEY}']:'${accountId.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
 }
 
 export class StripeBillingCustomers implements BillingCustomers {
@@ -59,7 +52,7 @@ export class StripeBillingCustomers implements BillingCustomers {
       this.stripe().customers.search({ query: accountSearchQuery(accountId), limit: 10 }),
     );
     const matches = result.data
-      .filter((customer) => customer.metadata?.[ACCOUNT_ID_METADATA_KEY] === accountId && customer.id !== deletedCustomerId)
+      .filter((customer) => accountIdFromMetadata(customer.metadata) === accountId && customer.id !== deletedCustomerId)
       .sort((a, b) => a.created - b.created);
     return matches[0]?.id;
   }
@@ -67,7 +60,7 @@ export class StripeBillingCustomers implements BillingCustomers {
   private async create(accountId: string, deletedCustomerId: string | undefined): Promise<string> {
     const customer = await callStripe('creating the billing account\'s customer', () =>
       this.stripe().customers.create(
-        { metadata: { [ACCOUNT_ID_METADATA_KEY]: accountId } },
+        { metadata: accountMetadata(accountId) },
         { idempotencyKey: customerIdempotencyKey(accountId, deletedCustomerId) },
       ),
     );

@@ -23,7 +23,7 @@ export interface StripeErrorLike {
 }
 
 /** Seconds to wait when Stripe rate-limits us without saying how long. */
-export const DEFAULT_RETRY_AFTER_SECONDS = 2;
+const DEFAULT_RETRY_AFTER_SECONDS = 2;
 
 export function isStripeError(error: unknown): error is StripeErrorLike {
   const type = error instanceof Error ? (error as unknown as { type?: unknown }).type : undefined;

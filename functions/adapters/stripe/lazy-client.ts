@@ -3,13 +3,13 @@
  * handlers neither build a client per request nor keep using a revoked key.
  */
 import type Stripe from 'stripe';
-import { readStripeSecrets, requireSecretKey } from '../secrets';
+import { currentStripeSecrets, requireSecretKey } from '../secrets';
 import { createStripeClient } from './client';
 
 export function lazyStripeClient(env: NodeJS.ProcessEnv = process.env): () => Stripe {
   let cached: { key: string; client: Stripe } | undefined;
   return () => {
-    const key = requireSecretKey(readStripeSecrets(env));
+    const key = requireSecretKey(currentStripeSecrets(env));
     if (cached?.key !== key) cached = { key, client: createStripeClient({ secretKey: key, apiUrl: env.STRIPE_API_URL || undefined }) };
     return cached.client;
   };

@@ -1,16 +1,11 @@
 /**
- * Maps Stripe's objects and events onto Linkout's core types (functions/core/stripe-events.ts).
+ * Maps Stripe's objects and events onto Linkout's core types (functions/core/billing-events.ts).
  * Only the fields the access rules need are kept; everything else in Stripe's payload is ignored.
  */
 import type Stripe from 'stripe';
-import {
-  ACCOUNT_METADATA_KEY,
-  SUBSCRIPTION_STATUSES,
-  type BillingEvent,
-  type SubscriptionSnapshot,
-  type SubscriptionStatus,
-} from '../../core/stripe-events';
+import { SUBSCRIPTION_STATUSES, type BillingEvent, type SubscriptionSnapshot, type SubscriptionStatus } from '../../core/billing-events';
 import { invalidRequest } from '../../core/errors';
+import { accountIdFromMetadata } from './account-metadata';
 
 const SUBSCRIPTION_EVENTS = new Set([
   'customer.subscription.created',
@@ -74,8 +69,7 @@ export function toBillingEvent(event: Stripe.Event): BillingEvent {
     case 'customer.created':
     case 'customer.updated': {
       const customer = object as unknown as Stripe.Customer;
-      const accountId = customer.metadata?.[ACCOUNT_METADATA_KEY];
-      return { ...meta, kind: 'customer', customerId: customer.id, accountId: accountId ? accountId : null };
+      return { ...meta, kind: 'customer', customerId: customer.id, accountId: accountIdFromMetadata(customer.metadata) };
     }
     case 'customer.deleted':
       return { ...meta, kind: 'customer_deleted', customerId: String(object.id) };

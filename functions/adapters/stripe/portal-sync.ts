@@ -9,17 +9,15 @@
 import { createHash } from 'node:crypto';
 import type Stripe from 'stripe';
 import type { LinkoutConfig } from '../../core/config';
+import { portalConfigurationDrift } from '../../core/portal-drift';
 import {
   offeredLookupKeys,
-  portalConfigurationDrift,
   portalConfigurationParams,
   portalParamsProblems,
-  PORTAL_APP_METADATA_KEY,
-  PORTAL_ROLE_METADATA_KEY,
   type PortalConfigurationParams,
-  type PortalConfigurationSnapshot,
-} from '../../core/portal-configuration';
+} from '../../core/portal-stripe-params';
 import { callStripe } from './errors';
+import { listManagedConfigurations } from './managed-portal-configurations';
 
 export interface SyncedConfiguration {
   role: string;
@@ -106,26 +104,6 @@ export async function syncPortalConfigurations(
     report.updated.push({ role, configurationId: current.id });
   }
   return report;
-}
-
-/**
- * Configurations this app manages, by role: active ones first, then the oldest, so the same one is
- * kept every time and later copies are reported as duplicates.
- */
-export async function listManagedConfigurations(stripe: Stripe, bundleId: string): Promise<Map<string, PortalConfigurationSnapshot[]>> {
-  const byRole = new Map<string, PortalConfigurationSnapshot[]>();
-  await callStripe('listing portal configurations', async () => {
-    for await (const configuration of stripe.billingPortal.configurations.list({ limit: 100 })) {
-      const metadata = configuration.metadata ?? {};
-      const role = metadata[PORTAL_ROLE_METADATA_KEY];
-      if (!role || metadata[PORTAL_APP_METADATA_KEY] !== bundleId) continue;
-      byRole.set(role, [...(byRole.get(role) ?? []), configuration as unknown as PortalConfigurationSnapshot]);
-    }
-  });
-  for (const list of byRole.values()) {
-    list.sort((a, b) => Number(b.active) - Number(a.active) || (a.created ?? 0) - (b.created ?? 0) || a.id.localeCompare(b.id));
-  }
-  return byRole;
 }
 
 /** Stripe price ids for every catalog price a role offers, found by lookup key. */

@@ -4,7 +4,6 @@
  */
 import type Stripe from 'stripe';
 import { AppError } from '../../core/errors';
-import { PORTAL_APP_METADATA_KEY, PORTAL_ROLE_METADATA_KEY } from '../../core/portal-configuration';
 import type {
   PortalConfigurationRef,
   PortalConfigurations,
@@ -14,9 +13,10 @@ import type {
   Subscriptions,
 } from '../../core/portal-sessions';
 import { appErrorFromStripe, callStripe, isStripeResourceMissing } from './errors';
+import { listManagedConfigurations, servingConfiguration } from './managed-portal-configurations';
 
 /** How long a container trusts a resolved configuration id before listing again (re-syncs change prices). */
-export const CONFIGURATION_CACHE_MS = 5 * 60 * 1000;
+const CONFIGURATION_CACHE_MS = 5 * 60 * 1000;
 
 export class StripePortalConfigurations implements PortalConfigurations {
   private cache: { at: number; byRole: Map<string, PortalConfigurationRef> } | undefined;
@@ -46,22 +46,14 @@ export class StripePortalConfigurations implements PortalConfigurations {
   }
 
   private async listByRole(): Promise<Map<string, PortalConfigurationRef>> {
-    const byRole = new Map<string, PortalConfigurationRef & { created: number }>();
-    await callStripe('listing portal configurations', async () => {
-      for await (const configuration of this.stripe().billingPortal.configurations.list({ active: true, limit: 100 })) {
-        const role = configuration.metadata?.[PORTAL_ROLE_METADATA_KEY];
-        if (!role || configuration.metadata?.[PORTAL_APP_METADATA_KEY] !== this.bundleId) continue;
-        const previous = byRole.get(role);
-        // The oldest one wins, as in the sync, should a duplicate ever exist.
-        if (previous && previous.created <= configuration.created) continue;
-        byRole.set(role, {
-          id: configuration.id,
-          created: configuration.created,
-          priceIds: (configuration.features.subscription_update?.products ?? []).flatMap((product) => product.prices),
-        });
-      }
-    });
-    return new Map([...byRole].map(([role, { id, priceIds }]) => [role, { id, priceIds }]));
+    const byRole = new Map<string, PortalConfigurationRef>();
+    for (const [role, configurations] of await listManagedConfigurations(this.stripe(), this.bundleId)) {
+      const serving = servingConfiguration(configurations);
+      if (!serving) continue;
+      const offered = serving.features.subscription_update?.products ?? [];
+      byRole.set(role, { id: serving.id, priceIds: offered.flatMap((product) => product.prices) });
+    }
+    return byRole;
   }
 }
 

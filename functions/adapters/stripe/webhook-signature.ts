@@ -7,7 +7,7 @@ import Stripe from 'stripe';
 import { AppError, invalidRequest } from '../../core/errors';
 
 /** Stripe's default: a signed timestamp older (or further in the future) than this is refused. */
-export const SIGNATURE_TOLERANCE_SECONDS = 300;
+const SIGNATURE_TOLERANCE_SECONDS = 300;
 
 // Verification is local HMAC work: this instance never talks to Stripe.
 const verifier = new Stripe('sk_verify_only', { telemetry: false });

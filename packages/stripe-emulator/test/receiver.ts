@@ -10,6 +10,8 @@ import Stripe from 'stripe';
 export interface ReceivedDelivery {
   event: Stripe.Event;
   signature: string;
+  /** performance.now() when the delivery's request reached the receiver. */
+  arrivedAt: number;
 }
 
 export interface WebhookReceiver {
@@ -31,6 +33,7 @@ export async function startWebhookReceiver(secret = 'whsec_test_receiver_secret'
   const attempts = new Map<string, number>();
   let decide: (event: Stripe.Event, attempt: number) => number = () => 200;
   const server = createServer((request, response) => {
+    const arrivedAt = performance.now();
     const chunks: Buffer[] = [];
     request.on('data', (chunk: Buffer) => chunks.push(chunk));
     request.on('end', () => {
@@ -40,7 +43,7 @@ export async function startWebhookReceiver(secret = 'whsec_test_receiver_secret'
         const event = verifier.webhooks.constructEvent(body, signature, secret);
         const attempt = (attempts.get(event.id) ?? 0) + 1;
         attempts.set(event.id, attempt);
-        received.push({ event, signature });
+        received.push({ event, signature, arrivedAt });
         response.writeHead(decide(event, attempt), { 'content-type': 'application/json' });
         response.end('{"received":true}');
       } catch (error) {

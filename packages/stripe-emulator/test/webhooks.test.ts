@@ -11,8 +11,10 @@ describe('Stripe emulator: events and signed webhook delivery', () => {
   // A secret being rolled: the emulator signs with the first of the list, as Stripe does.
   const harness = useStripeEmulator(() => ({ webhookUrl: receiver.url, webhookSecret: 'whsec_current,whsec_old' }));
 
-  beforeEach(() => {
+  beforeEach(async () => {
     harness.emulator.setDelivery({});
+    // Deliveries a previous test left under way must not land in this one.
+    await harness.emulator.flushDeliveries();
     receiver.clear();
     receiver.respondWith(() => 200);
   });
@@ -66,22 +68,46 @@ describe('Stripe emulator: events and signed webhook delivery', () => {
     const customer = await harness.stripe.customers.create({ email: 'late@example.com' });
     await harness.stripe.customers.update(customer.id, { name: 'One' });
     await harness.stripe.customers.update(customer.id, { name: 'Two' });
-    await new Promise((resolve) => setTimeout(resolve, 50));
     expect(receiver.received).toHaveLength(0);
 
+    const releasedAt = performance.now();
     await harness.emulator.flushDeliveries();
     const emitted = idsOf(harness.emulator.events().slice(before));
     const delivered = idsOf(receiver.received.map((delivery) => delivery.event));
+    expect(Math.min(...receiver.received.map((delivery) => delivery.arrivedAt))).toBeGreaterThanOrEqual(releasedAt);
     expect([...delivered].sort()).toEqual([...emitted].sort());
+    // Unpaused, each call's event would have gone out alone, in the order of the calls.
     expect(delivered).not.toEqual(emitted);
   });
 
-  it('delivers asynchronously, after a delay when asked', async () => {
-    harness.emulator.setDelivery({ delayMs: 30 });
-    await harness.stripe.customers.create({ email: 'slow@example.com' });
-    expect(receiver.received).toHaveLength(0);
-    await harness.emulator.flushDeliveries();
-    expect(receiver.received).toHaveLength(1);
+  describe('timing', () => {
+    const DELAY_MS = 200;
+    // Node's timers count whole milliseconds of the event loop's clock: one may fire up to 1 ms before
+    // its delay has passed as performance.now() measures it.
+    const TIMER_GRANULARITY_MS = 1;
+
+    /** One API call and its one delivery: when it arrived, counted from the call and from its answer. */
+    async function timeOneDelivery() {
+      const calledAt = performance.now();
+      await harness.stripe.customers.create({ email: 'timed@example.com' });
+      const answeredAt = performance.now();
+      await harness.emulator.flushDeliveries();
+      expect(receiver.received).toHaveLength(1);
+      const { arrivedAt } = receiver.received[0]!;
+      return { sinceCall: arrivedAt - calledAt, sinceAnswer: arrivedAt - answeredAt };
+    }
+
+    it('answers the API call first, then delivers without waiting', async () => {
+      const { sinceCall, sinceAnswer } = await timeOneDelivery();
+      expect(sinceAnswer).toBeGreaterThanOrEqual(0);
+      expect(sinceCall).toBeLessThan(DELAY_MS);
+    });
+
+    it('waits delayMs before delivering when asked', async () => {
+      harness.emulator.setDelivery({ delayMs: DELAY_MS });
+      const { sinceCall } = await timeOneDelivery();
+      expect(sinceCall).toBeGreaterThanOrEqual(DELAY_MS - TIMER_GRANULARITY_MS);
+    });
   });
 
   it('lists events newest first, filtered by type, types[] with wildcards and created', async () => {

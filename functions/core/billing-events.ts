@@ -1,7 +1,7 @@
 /**
- * What Linkout keeps of Stripe's objects and events: small, stable core types. The Stripe adapter
- * (functions/adapters/stripe/mapping.ts) maps Stripe's shapes onto these; nothing here knows Stripe's SDK.
- * Times are Unix seconds, as Stripe sends them.
+ * What Linkout keeps of the billing provider's objects and events: small, stable core types. The
+ * Stripe adapter (functions/adapters/stripe/mapping.ts) maps Stripe's shapes onto these; nothing here
+ * knows Stripe's SDK. Times are Unix seconds, as Stripe sends them.
  */
 
 export const SUBSCRIPTION_STATUSES = [
@@ -18,7 +18,8 @@ export type SubscriptionStatus = (typeof SUBSCRIPTION_STATUSES)[number];
 
 /** Statuses Stripe never leaves: a subscription in one of them is over for good. */
 export const TERMINAL_STATUSES: readonly SubscriptionStatus[] = ['canceled', 'incomplete_expired'];
-export const isTerminal = (status: SubscriptionStatus) => TERMINAL_STATUSES.includes(status);
+/** Takes any string: a status newer than this list is simply not terminal. */
+export const isTerminal = (status: string) => (TERMINAL_STATUSES as readonly string[]).includes(status);
 
 export interface SubscriptionItemSnapshot {
   priceId: string;
@@ -64,6 +65,3 @@ export type BillingEvent =
   | (EventMeta & { kind: 'ignored' });
 
 export type EventPosition = Pick<EventMeta, 'eventId' | 'created'>;
-
-/** The metadata key on a Stripe customer that names the app's billing account. */
-export const ACCOUNT_METADATA_KEY = 'app_account_id';

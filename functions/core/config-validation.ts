@@ -1,0 +1,43 @@
+/**
+ * Validates raw configuration: the per-field schema (config.ts), then the rules that span several
+ * fields — the least privileged role must be a configured role, and the portal definitions must be
+ * something Stripe accepts (portal-rules.ts) — so an invalid file stops start-up, synth and cold
+ * start with one message listing every problem.
+ */
+import { z } from 'zod';
+import { LinkoutConfigSchema, type LinkoutConfig } from './config';
+import { portalDefinitionProblems, type ConfigurationProblem } from './portal-rules';
+
+const ValidatedConfigSchema = LinkoutConfigSchema.superRefine((config, ctx) => {
+  for (const problem of crossFieldProblems(config)) {
+    ctx.addIssue({ code: 'custom', path: problem.path, message: problem.message });
+  }
+});
+
+/** Validates raw configuration and explains every problem in one message. */
+export function parseConfig(raw: unknown): LinkoutConfig {
+  const result = ValidatedConfigSchema.safeParse(raw);
+  if (!result.success) {
+    throw new ConfigError(z.prettifyError(result.error));
+  }
+  return result.data;
+}
+
+export class ConfigError extends Error {
+  constructor(details: string) {
+    super(`Invalid Linkout configuration:\n${details}`);
+    this.name = 'ConfigError';
+  }
+}
+
+function crossFieldProblems(config: LinkoutConfig): ConfigurationProblem[] {
+  const problems: ConfigurationProblem[] = [];
+  if (!(config.portal.leastPrivilegedRole in config.portal.roles)) {
+    problems.push({
+      path: ['portal', 'leastPrivilegedRole'],
+      message: `"${config.portal.leastPrivilegedRole}" is not one of the portal roles`,
+    });
+  }
+  // Portal rules Stripe would reject at sync time: caught when the configuration loads instead.
+  return [...problems, ...portalDefinitionProblems(config)];
+}

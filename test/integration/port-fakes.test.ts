@@ -1,0 +1,169 @@
+/**
+ * The in-memory fakes (test/fakes) answer like the DynamoDB adapters wherever the core relies on it:
+ * the same script of calls runs against both, on dynalite, and must give the same, specified answers.
+ * The unit tests of the core use the fakes, so this is what keeps them honest.
+ */
+import { DynamoAccountLinks } from '../../functions/adapters/dynamodb/account-links';
+import { documentClient } from '../../functions/adapters/dynamodb/client';
+import { DynamoEntitlementStore } from '../../functions/adapters/dynamodb/entitlement-store';
+import type { AccountLinks } from '../../functions/core/accounts';
+import type { SubscriptionSnapshot, SubscriptionStatus } from '../../functions/core/billing-events';
+import type { EntitlementStore } from '../../functions/core/entitlements-sync';
+import { InMemoryAccountLinks } from '../fakes/account-links';
+import { InMemoryEntitlementStore } from '../fakes/entitlement-store';
+import { useLocalDynamo } from '../helpers/dynamodb';
+
+const STAMP = new Date('2026-03-01T12:00:00Z');
+const clock = () => STAMP;
+
+const snapshot = (customerId: string, status: SubscriptionStatus, cancelAtPeriodEnd = false): SubscriptionSnapshot => ({
+  id: 'sub_1',
+  customerId,
+  status,
+  created: 1_700_000_000,
+  items: [{ priceId: 'price_1', productId: 'prod_1', lookupKey: 'monthly', currentPeriodEnd: 1_900_000_000 }],
+  cancelAtPeriodEnd,
+  cancelAt: null,
+  pauseCollection: null,
+});
+const at = (eventId: string, created: number) => ({ eventId, created });
+
+describe('in-memory fakes answer like the DynamoDB adapters', () => {
+  const db = useLocalDynamo();
+  let unique = 0;
+  /** A fresh customer id per run, so that runs never see each other's items in the shared table. */
+  const freshCustomer = () => `cus_contract_${++unique}`;
+
+  const stores: Array<[string, () => EntitlementStore]> = [
+    ['InMemoryEntitlementStore', () => new InMemoryEntitlementStore(undefined, clock)],
+    ['DynamoEntitlementStore', () => new DynamoEntitlementStore(documentClient(db.client), db.tableName, clock)],
+  ];
+
+  describe.each(stores)('%s', (_name, makeStore) => {
+    it('orders subscription snapshots: apply, duplicate, stale, tie, and no revival after a terminal state', async () => {
+      const store = makeStore();
+      const c = freshCustomer();
+      const answers = [
+        await store.putSubscription(at('evt_2', 200), snapshot(c, 'active')),
+        await store.putSubscription(at('evt_2', 200), snapshot(c, 'active')),
+        await store.putSubscription(at('evt_1', 100), snapshot(c, 'trialing')),
+        await store.putSubscription(at('evt_3', 200), snapshot(c, 'past_due')),
+        await store.putSubscription(at('evt_4', 300), snapshot(c, 'canceled')),
+        await store.putSubscription(at('evt_5', 400), snapshot(c, 'active')),
+        await store.putSubscription(at('evt_6', 300), snapshot(c, 'incomplete_expired')),
+        await store.putSubscription(at('evt_7', 500), snapshot(c, 'incomplete_expired')),
+      ];
+      expect(answers).toEqual(['applied', 'duplicate', 'stale', 'tie', 'applied', 'stale', 'tie', 'applied']);
+      expect((await store.customerRecords(c))?.subscriptions).toEqual([
+        { snapshot: snapshot(c, 'incomplete_expired'), snapshotCreated: 500, updatedAt: STAMP.toISOString() },
+      ]);
+    });
+
+    it('a resolved write lands only in the tie’s second, and makes both events duplicates', async () => {
+      const store = makeStore();
+      const c = freshCustomer();
+      const answers = [
+        await store.putResolvedSubscription(at('evt_0', 100), snapshot(c, 'active')),
+        await store.putSubscription(at('evt_a', 200), snapshot(c, 'active')),
+        await store.putSubscription(at('evt_b', 200), snapshot(c, 'past_due')),
+        await store.putResolvedSubscription(at('evt_b', 200), snapshot(c, 'active', true)),
+        await store.putSubscription(at('evt_a', 200), snapshot(c, 'active')),
+        await store.putSubscription(at('evt_b', 200), snapshot(c, 'past_due')),
+        await store.putResolvedSubscription(at('evt_x', 199), snapshot(c, 'unpaid')),
+      ];
+      expect(answers).toEqual(['stale', 'applied', 'tie', 'applied', 'duplicate', 'duplicate', 'stale']);
+      expect((await store.customerRecords(c))?.subscriptions.map((s) => s.snapshot)).toEqual([snapshot(c, 'active', true)]);
+    });
+
+    it('orders invoice signals apart from snapshots, and shows them only with a snapshot', async () => {
+      const store = makeStore();
+      const c = freshCustomer();
+      const answers = [
+        await store.putInvoiceSignal(at('evt_i2', 300), c, 'sub_1', { invoiceId: 'in_2', paymentFailed: true }),
+        await store.putInvoiceSignal(at('evt_i1', 250), c, 'sub_1', { invoiceId: 'in_1', paymentFailed: false }),
+      ];
+      const beforeSnapshot = (await store.customerRecords(c))?.subscriptions;
+      answers.push(
+        await store.putSubscription(at('evt_s', 100), snapshot(c, 'active')),
+        await store.putInvoiceSignal(at('evt_i3', 300), c, 'sub_1', { invoiceId: 'in_3', paymentFailed: false }),
+        await store.putResolvedInvoiceSignal(at('evt_i3', 300), c, 'sub_1', { invoiceId: 'in_3', paymentFailed: false }),
+      );
+      expect(answers).toEqual(['applied', 'stale', 'applied', 'tie', 'applied']);
+      expect(beforeSnapshot).toEqual([]);
+      expect((await store.customerRecords(c))?.subscriptions).toEqual([
+        {
+          snapshot: snapshot(c, 'active'),
+          snapshotCreated: 100,
+          invoice: { invoiceId: 'in_3', paymentFailed: false, created: 300 },
+          updatedAt: STAMP.toISOString(),
+        },
+      ]);
+    });
+
+    it('orders entitlement summaries, settles their ties, and keeps a deleted customer deleted', async () => {
+      const store = makeStore();
+      const c = freshCustomer();
+      const answers = [
+        await store.putEntitlementSummary(at('evt_1', 100), c, ['a']),
+        await store.putEntitlementSummary(at('evt_0', 90), c, []),
+        await store.putEntitlementSummary(at('evt_2', 100), c, ['b']),
+        await store.putResolvedEntitlementSummary(at('evt_2', 100), c, ['a', 'b']),
+        await store.markCustomerDeleted(at('evt_del', 120), c),
+        await store.markCustomerDeleted(at('evt_del_again', 130), c),
+      ];
+      expect(answers).toEqual(['applied', 'stale', 'tie', 'applied', 'applied', 'duplicate']);
+      expect(await store.customerRecords(c)).toEqual({
+        subscriptions: [],
+        deleted: true,
+        entitlementSummary: { lookupKeys: ['a', 'b'], updatedAt: STAMP.toISOString() },
+      });
+    });
+
+    it('remembers when Stripe named no account for a customer', async () => {
+      const store = makeStore();
+      const c = freshCustomer();
+      const before = await store.customerLookedUpSince(c, 0);
+      await store.recordCustomerLookup(c, 1_000);
+      const answers = await Promise.all([999, 1_000, 1_001].map((since) => store.customerLookedUpSince(c, since)));
+      expect([before, ...answers]).toEqual([false, true, true, false]);
+    });
+  });
+
+  const linkStores: Array<[string, () => AccountLinks]> = [
+    ['InMemoryAccountLinks', () => new InMemoryAccountLinks()],
+    ['DynamoAccountLinks', () => new DynamoAccountLinks(documentClient(db.client), db.tableName)],
+  ];
+
+  describe.each(linkStores)('%s', (_name, makeLinks) => {
+    it('the first link of an account wins', async () => {
+      const links = makeLinks();
+      const [account, first, second] = [`acct_${++unique}`, freshCustomer(), freshCustomer()];
+      const answers = [await links.link(account, first), await links.link(account, first), await links.link(account, second)];
+      expect(answers).toEqual([first, first, first]);
+      expect([await links.customerForAccount(account), await links.accountForCustomer(first), await links.accountForCustomer(second)]).toEqual([
+        first,
+        account,
+        undefined,
+      ]);
+    });
+
+    it('a deleted customer frees its account for good', async () => {
+      const links = makeLinks();
+      const [account, deleted, next, unknown] = [`acct_${++unique}`, freshCustomer(), freshCustomer(), freshCustomer()];
+      await links.link(account, deleted);
+      const answers = [
+        await links.unlinkDeletedCustomer(deleted),
+        await links.unlinkDeletedCustomer(deleted),
+        await links.unlinkDeletedCustomer(unknown),
+        await links.customerForAccount(account),
+        await links.deletedCustomerOf(account),
+        await links.link(account, deleted),
+        await links.link(account, next),
+        await links.unlinkDeletedCustomer(deleted),
+        await links.customerForAccount(account),
+        await links.accountForCustomer(deleted),
+      ];
+      expect(answers).toEqual([account, account, undefined, undefined, deleted, undefined, next, account, next, account]);
+    });
+  });
+});
