@@ -9,17 +9,17 @@
  * Numbers are for this machine and dynalite, not for DynamoDB itself (single-digit ms per write).
  */
 import { performance } from 'node:perf_hooks';
-import Stripe from 'stripe';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoAccountLinks } from '../functions/adapters/dynamodb/account-links';
-import { documentClient } from '../functions/adapters/dynamodb/client';
-import { DynamoEntitlementStore } from '../functions/adapters/dynamodb/entitlement-store';
-import type { HttpResponse } from '../functions/adapters/http/response';
-import { nowInUnixSeconds } from '../functions/core/clock';
-import { EntitlementSync, type BillingLookup } from '../functions/core/entitlements-sync';
-import { makeWebhookHandler } from '../functions/handlers/webhook';
-import { buildApiGatewayEvent } from '../lib/local/api-gateway-event';
-import { ensureTable, localDynamoClient, startLocalDynamo } from '../lib/local/dynamodb';
+import Stripe from 'stripe';
+import { DynamoAccountLinks } from '#adapters/dynamodb/account-links';
+import { documentClient } from '#adapters/dynamodb/client';
+import { DynamoEntitlementStore } from '#adapters/dynamodb/entitlement-store';
+import type { HttpResponse } from '#adapters/http/response';
+import { nowInUnixSeconds } from '#core/clock';
+import { type BillingLookup, EntitlementSync } from '#core/entitlements-sync';
+import { makeWebhookHandler } from '#handlers/webhook';
+import { buildApiGatewayEvent } from '#local/api-gateway-event';
+import { ensureTable, localDynamoClient, startLocalDynamo } from '#local/dynamodb';
 
 const EVENTS = Number(process.env.BENCH_EVENTS ?? 2000);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 8);
@@ -66,7 +66,9 @@ function subscriptionEvent(i: number, created: number) {
         cancel_at_period_end: false,
         cancel_at: null,
         pause_collection: null,
-        items: { data: [{ current_period_end: 1_900_000_000, price: { id: 'price_bench', product: 'prod_stock_photos', lookup_key: 'stock_photos_monthly' } }] },
+        items: {
+          data: [{ current_period_end: 1_900_000_000, price: { id: 'price_bench', product: 'prod_stock_photos', lookup_key: 'stock_photos_monthly' } }],
+        },
       },
     },
   };
@@ -84,7 +86,14 @@ function countWrites(client: DynamoDBClient) {
   return counter;
 }
 
-async function run(name: string, payloads: string[], handler: ReturnType<typeof makeWebhookHandler>, now: number, counter: { writes: number }, billing: CountingBilling) {
+async function run(
+  name: string,
+  payloads: string[],
+  handler: ReturnType<typeof makeWebhookHandler>,
+  now: number,
+  counter: { writes: number },
+  billing: CountingBilling,
+) {
   const latencies: number[] = [];
   const outcomes: Record<string, number> = {};
   const writesBefore = counter.writes;
@@ -98,7 +107,10 @@ async function run(name: string, payloads: string[], handler: ReturnType<typeof 
         const event = buildApiGatewayEvent({
           method: 'POST',
           url: '/v1/webhooks/stripe',
-          headers: { 'content-type': 'application/json', 'stripe-signature': signer.webhooks.generateTestHeaderString({ payload, secret: SECRET, timestamp: now }) },
+          headers: {
+            'content-type': 'application/json',
+            'stripe-signature': signer.webhooks.generateTestHeaderString({ payload, secret: SECRET, timestamp: now }),
+          },
           body: payload,
         });
         const t0 = performance.now();
@@ -160,7 +172,9 @@ async function main() {
       results.some((r) => r.stripeCallsPerEvent !== BUDGET.stripeCallsPerEvent) && 'a Stripe call on a path that needs none',
       results.some((r) => r.writesPerEvent > 1) && 'more than one write per event',
     ].filter(Boolean);
-    console.log(misses.length ? `budget missed: ${misses.join('; ')}` : `budgets met (in-order p95 <= ${BUDGET.p95Ms} ms, 1 write and 0 Stripe calls per event)`);
+    console.log(
+      misses.length ? `budget missed: ${misses.join('; ')}` : `budgets met (in-order p95 <= ${BUDGET.p95Ms} ms, 1 write and 0 Stripe calls per event)`,
+    );
     process.exitCode = misses.length ? 1 : 0;
   } finally {
     client.destroy();

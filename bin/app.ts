@@ -5,8 +5,8 @@
  *   npx cdk deploy --all -c stage=prod
  */
 import { App } from 'aws-cdk-lib';
-import { loadConfig } from '../functions/adapters/config';
-import { buildLinkoutApp } from '../lib/infra/linkout-app';
+import { loadConfig } from '#adapters/config';
+import { buildLinkoutApp } from '#infra/linkout-app';
 
 const app = new App();
 buildLinkoutApp(app, {

@@ -4,17 +4,13 @@
  */
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { apiRoutes } from '../functions/handlers/routes';
-import { startLocalStack, type LocalStack } from '../lib/local/dev-server';
-import { stateDirFromEnv } from '../lib/local/dev-jwt';
+import { apiRoutes } from '#handlers/routes';
+import { stateDirFromEnv } from '#local/dev-jwt';
+import { type LocalStack, startLocalStack } from '#local/dev-server';
 
 async function main(): Promise<void> {
   const { values } = parseArgs({ options: { persist: { type: 'boolean', default: false } }, strict: true });
-  const dataDir = process.env.LINKOUT_DATA_DIR
-    ? path.resolve(process.env.LINKOUT_DATA_DIR)
-    : values.persist
-      ? path.join(stateDirFromEnv(), 'data')
-      : undefined;
+  const dataDir = process.env.LINKOUT_DATA_DIR ? path.resolve(process.env.LINKOUT_DATA_DIR) : values.persist ? path.join(stateDirFromEnv(), 'data') : undefined;
   const stack = await startLocalStack({
     ...(dataDir && { dataDir }),
     log: (line) => console.log(`[${new Date().toISOString().slice(11, 19)}] ${line}`),
@@ -44,7 +40,7 @@ function banner(stack: LocalStack, dataDir: string | undefined): string {
       ? `embedded emulator at ${stack.stripeApiUrl} (any sk_test_ key works; webhooks go to ${stack.url}/v1/webhooks/stripe)`
       : stack.stripe.kind === 'url'
         ? `${stack.stripeApiUrl} (STRIPE_API_URL)`
-        : 'real Stripe, test mode (STRIPE_SECRET_KEY); forward webhooks with: stripe listen --forward-to ' + `${stack.url}/v1/webhooks/stripe`;
+        : `real Stripe, test mode (STRIPE_SECRET_KEY); forward webhooks with: stripe listen --forward-to ${stack.url}/v1/webhooks/stripe`;
   const secrets = stack.webhookSecrets.join(', ');
   const lines = [
     '',

@@ -7,9 +7,9 @@
  * Exit codes: 0 done (or no drift on a dry run), 1 failure, 2 a dry run found drift.
  */
 import { parseArgs } from 'node:util';
-import { loadConfig } from '../functions/adapters/config';
-import { createStripeClient } from '../functions/adapters/stripe/client';
-import { syncPortalConfigurations, type PortalSyncReport } from '../functions/adapters/stripe/portal-sync';
+import { loadConfig } from '#adapters/config';
+import { createStripeClient } from '#adapters/stripe/client';
+import { type PortalSyncReport, syncPortalConfigurations } from '#adapters/stripe/portal-sync';
 
 const USAGE = 'usage: npm run portal:sync [-- --dry-run] [-- --json]   (env: STRIPE_SECRET_KEY, optional STRIPE_API_URL)';
 

@@ -14,11 +14,11 @@
  */
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { createServer, type AddressInfo, type Server } from 'node:net';
+import { type AddressInfo, createServer, type Server } from 'node:net';
 import { constants } from 'node:os';
 import path from 'node:path';
-import { DEFAULT_API_PORT, portFromEnv } from '../lib/local/ports';
-import { stripeTargetFromEnv } from '../lib/local/stripe-target';
+import { DEFAULT_API_PORT, portFromEnv } from '#local/ports';
+import { stripeTargetFromEnv } from '#local/stripe-target';
 
 /** The CLI refuses shorter keys ("the API key provided is too short"): sk_test_1234 is the shortest it takes. */
 const CLI_MIN_KEY_LENGTH = 12;
@@ -28,8 +28,29 @@ const FLAGS_WITH_VALUE = new Set(['--api-key', '--api-base', '--color', '--confi
 
 /** Commands that never call the Stripe API (or need Stripe's own servers and a login): passed through as given. */
 const PASS_THROUGH = new Set([
-  'help', 'version', 'completion', 'config', 'docs', 'community', 'feedback', 'open', 'login', 'logout', 'switch', 'sandbox',
-  'whoami', 'agent', 'plugin', 'provision', 'data', 'apps', 'directory', 'generate', 'pay', 'projects', 'tools',
+  'help',
+  'version',
+  'completion',
+  'config',
+  'docs',
+  'community',
+  'feedback',
+  'open',
+  'login',
+  'logout',
+  'switch',
+  'sandbox',
+  'whoami',
+  'agent',
+  'plugin',
+  'provision',
+  'data',
+  'apps',
+  'directory',
+  'generate',
+  'pay',
+  'projects',
+  'tools',
 ]);
 
 /** The platform binary the package's shim would run, started directly so that signals and exit codes pass straight through. */
@@ -128,14 +149,15 @@ async function assertEmulatorAnswers(apiBase: string, apiKey: string): Promise<v
         '(or point STRIPE_API_URL / STRIPE_EMULATOR_PORT at the one that runs).',
     );
   }
-  if (status === 401) throw new Error(`The Stripe server at ${apiBase} refused the key ${apiKey.slice(0, 8)}…: set STRIPE_SECRET_KEY to the key the local stack uses.`);
+  if (status === 401)
+    throw new Error(`The Stripe server at ${apiBase} refused the key ${apiKey.slice(0, 8)}…: set STRIPE_SECRET_KEY to the key the local stack uses.`);
   if (status !== 200) throw new Error(`GET ${apiBase}/v1/customers answered ${status}: is that a Stripe emulator?`);
 }
 
 function listenMessage(env: NodeJS.ProcessEnv): string {
   const stackUrl = `http://127.0.0.1:${portFromEnv(env, 'PORT', DEFAULT_API_PORT)}`;
   return [
-    'stripe listen relays events from Stripe\'s servers over a websocket: it cannot work offline, and the local stack does not need it.',
+    "stripe listen relays events from Stripe's servers over a websocket: it cannot work offline, and the local stack does not need it.",
     `The local stack's Stripe emulator signs every event with the stack's webhook secret and delivers it to ${stackUrl}/v1/webhooks/stripe itself.`,
     '',
     '  Cause events:   npm run stripe -- trigger customer.subscription.updated',

@@ -3,8 +3,8 @@
  * Prints one JWT that the running local stack accepts (same key file, issuer and audience).
  */
 import { parseArgs } from 'node:util';
-import { loadConfig } from '../functions/adapters/config';
-import { devJwtSettings, issueDevToken, loadOrCreateSigningKey } from '../lib/local/dev-jwt';
+import { loadConfig } from '#adapters/config';
+import { devJwtSettings, issueDevToken, loadOrCreateSigningKey } from '#local/dev-jwt';
 
 const USAGE = 'usage: npm run --silent token -- --sub <user id> [--role <role>] [--account <billing account id>] [--ttl <seconds>]';
 

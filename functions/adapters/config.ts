@@ -8,8 +8,8 @@
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import type { LinkoutConfig } from '../core/config';
-import { parseConfig } from '../core/config-validation';
+import type { LinkoutConfig } from '#core/config';
+import { parseConfig } from '#core/config-validation';
 
 export const DEFAULT_CONFIG_FILE = path.resolve(__dirname, '../../config/linkout.example.json');
 

@@ -7,6 +7,5 @@ import { SERVICE_NAME, SERVICE_NAME_ENV } from './environment';
 
 export const logger = new Logger({
   serviceName: process.env[SERVICE_NAME_ENV] ?? SERVICE_NAME,
-  logLevel: (process.env.LOG_LEVEL as 'DEBUG' | 'INFO' | 'WARN' | 'ERROR' | 'SILENT' | undefined) ??
-    (process.env.NODE_ENV === 'test' ? 'SILENT' : 'INFO'),
+  logLevel: (process.env.LOG_LEVEL as 'DEBUG' | 'INFO' | 'WARN' | 'ERROR' | 'SILENT' | undefined) ?? (process.env.NODE_ENV === 'test' ? 'SILENT' : 'INFO'),
 });

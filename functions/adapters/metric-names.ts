@@ -3,7 +3,7 @@
  * (functions/adapters/metrics.ts) and the alarms that watch them (lib/infra/api-stack.ts).
  * Free of runtime imports, so that synth does not load Powertools.
  */
-import type { WebhookOutcome } from '../core/entitlements-sync';
+import type { WebhookOutcome } from '#core/entitlements-sync';
 
 /** Each stack publishes under `Linkout/<stack name>`, so that two stages in one account never mix. */
 export const METRIC_NAMESPACE = 'Linkout';

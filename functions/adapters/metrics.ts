@@ -11,11 +11,11 @@ import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { MiddlewareObj } from '@middy/core';
 import { METRICS_NAMESPACE_ENV, SERVICE_NAME, SERVICE_NAME_ENV } from './environment';
 import { logger } from './logger';
-import { webhookOutcomeMetric, type StripeErrorMetric, type WebhookMetricOutcome } from './metric-names';
+import { type StripeErrorMetric, type WebhookMetricOutcome, webhookOutcomeMetric } from './metric-names';
 
 const publishing = Boolean(process.env[METRICS_NAMESPACE_ENV]);
 
-export const metrics = new Metrics({ serviceName: process.env[SERVICE_NAME_ENV] ?? SERVICE_NAME, logger });
+const metrics = new Metrics({ serviceName: process.env[SERVICE_NAME_ENV] ?? SERVICE_NAME, logger });
 
 export function countWebhookOutcome(outcome: WebhookMetricOutcome): void {
   metrics.addMetric(webhookOutcomeMetric(outcome), MetricUnit.Count, 1);

@@ -8,11 +8,11 @@
  * it keeps serving the last good secrets while Secrets Manager cannot be read.
  */
 import { SecretsProvider } from '@aws-lambda-powertools/parameters/secrets';
-import { AppError } from '../core/errors';
+import { AppError } from '#core/errors';
 import { logger } from './logger';
 import { parseSecretList, type StripeSecrets } from './secrets';
 
-export const SECRET_CACHE_SECONDS = 300;
+const SECRET_CACHE_SECONDS = 300;
 
 export interface StripeSecretSource {
   /** The secret's ARN or name. */
@@ -36,9 +36,7 @@ export function parseStoredStripeSecret(secretString: string | undefined): Strip
   if (secretKey !== undefined && typeof secretKey !== 'string') throw secretMisconfigured();
   return {
     secretKey: (secretKey ?? '').trim(),
-    webhookSecrets: Array.isArray(webhookSecrets)
-      ? webhookSecrets.map((s) => String(s).trim()).filter(Boolean)
-      : parseSecretList(String(webhookSecrets ?? '')),
+    webhookSecrets: Array.isArray(webhookSecrets) ? webhookSecrets.map((s) => String(s).trim()).filter(Boolean) : parseSecretList(String(webhookSecrets ?? '')),
   };
 }
 

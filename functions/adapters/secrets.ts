@@ -5,7 +5,7 @@
  * hands them over here, never through process.env. The local stack and the tests have no ARN and set
  * STRIPE_SECRET_KEY / STRIPE_WEBHOOK_SECRET instead. Never log these values.
  */
-import { AppError } from '../core/errors';
+import { AppError } from '#core/errors';
 import { STRIPE_SECRET_ARN_ENV, STRIPE_SECRET_KEY_ENV, STRIPE_WEBHOOK_SECRET_ENV } from './environment';
 
 export interface StripeSecrets {
@@ -23,7 +23,7 @@ export function parseSecretList(value: string): string[] {
 }
 
 /** The local stack's secrets, from its environment. */
-export function stripeSecretsFromEnv(env: NodeJS.ProcessEnv = process.env): StripeSecrets {
+function stripeSecretsFromEnv(env: NodeJS.ProcessEnv = process.env): StripeSecrets {
   return {
     secretKey: env[STRIPE_SECRET_KEY_ENV] ?? '',
     webhookSecrets: parseSecretList(env[STRIPE_WEBHOOK_SECRET_ENV] ?? ''),

@@ -3,8 +3,9 @@
  * moment. Evaluated at read time, so an expiry or the end of a collection pause takes effect without
  * any event.
  */
-import type { LinkoutConfig } from './config';
+
 import type { InvoiceSignal, SubscriptionSnapshot, SubscriptionStatus } from './billing-events';
+import type { LinkoutConfig } from './config';
 
 export type AccessRules = LinkoutConfig['access'];
 

@@ -5,8 +5,8 @@
  * start with one message listing every problem.
  */
 import { z } from 'zod';
-import { LinkoutConfigSchema, type LinkoutConfig } from './config';
-import { portalDefinitionProblems, type ConfigurationProblem } from './portal-rules';
+import { type LinkoutConfig, LinkoutConfigSchema } from './config';
+import { type ConfigurationProblem, portalDefinitionProblems } from './portal-rules';
 
 const ValidatedConfigSchema = LinkoutConfigSchema.superRefine((config, ctx) => {
   for (const problem of crossFieldProblems(config)) {
@@ -23,7 +23,7 @@ export function parseConfig(raw: unknown): LinkoutConfig {
   return result.data;
 }
 
-export class ConfigError extends Error {
+class ConfigError extends Error {
   constructor(details: string) {
     super(`Invalid Linkout configuration:\n${details}`);
     this.name = 'ConfigError';

@@ -12,9 +12,7 @@ import { MAX_PORTAL_HEADLINE_LENGTH } from './portal-limits';
 const roleName = z.string().regex(/^[a-z][a-z0-9_-]*$/, 'role names are lower-case identifiers');
 const stripeId = (prefix: string) => z.string().regex(new RegExp(`^${prefix}_[A-Za-z0-9_]+$`), `must start with ${prefix}_`);
 const httpsUrl = z.url({ protocol: /^https$/ });
-const domainName = z
-  .string()
-  .regex(/^(?!-)[a-z0-9-]+(\.[a-z0-9-]+)+$/, 'a bare host name such as links.example.com (no scheme, no path)');
+const domainName = z.string().regex(/^(?!-)[a-z0-9-]+(\.[a-z0-9-]+)+$/, 'a bare host name such as links.example.com (no scheme, no path)');
 const returnPath = z.string().regex(/^\/[A-Za-z0-9_\-/]*$/, 'a path on the universal-link domain, starting with /');
 
 const PriceSchema = z.object({
@@ -141,7 +139,10 @@ export const LinkoutConfigSchema = z.object({
   stages: z.record(
     z.string().regex(/^[a-z][a-z0-9-]*$/),
     z.object({
-      account: z.string().regex(/^\d{12}$/).optional(),
+      account: z
+        .string()
+        .regex(/^\d{12}$/)
+        .optional(),
       region: z.string().optional(),
       /** Keep data on stack deletion and turn on deletion protection. */
       production: z.boolean().default(false),
@@ -157,4 +158,3 @@ export const LinkoutConfigSchema = z.object({
 export type LinkoutConfig = z.infer<typeof LinkoutConfigSchema>;
 export type CatalogProduct = z.infer<typeof ProductSchema>;
 export type PortalRole = z.infer<typeof PortalRoleSchema>;
-

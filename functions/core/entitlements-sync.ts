@@ -7,7 +7,7 @@
  */
 import { statusSignalsBillingIssue } from './access';
 import type { AccountLinks } from './accounts';
-import type { EventPosition, InvoiceSignal, SubscriptionSnapshot, BillingEvent } from './billing-events';
+import type { BillingEvent, EventPosition, InvoiceSignal, SubscriptionSnapshot } from './billing-events';
 import { nowInUnixSeconds } from './clock';
 import type { CustomerRecords } from './entitlements';
 
@@ -22,12 +22,7 @@ export interface EntitlementStore {
   putSubscription(event: EventPosition, subscription: SubscriptionSnapshot): Promise<OrderedWriteResult>;
   putResolvedSubscription(event: EventPosition, subscription: SubscriptionSnapshot): Promise<ResolvedWriteResult>;
   putInvoiceSignal(event: EventPosition, customerId: string, subscriptionId: string, signal: InvoiceSignal): Promise<OrderedWriteResult>;
-  putResolvedInvoiceSignal(
-    event: EventPosition,
-    customerId: string,
-    subscriptionId: string,
-    signal: InvoiceSignal,
-  ): Promise<ResolvedWriteResult>;
+  putResolvedInvoiceSignal(event: EventPosition, customerId: string, subscriptionId: string, signal: InvoiceSignal): Promise<ResolvedWriteResult>;
   putEntitlementSummary(event: EventPosition, customerId: string, lookupKeys: string[]): Promise<OrderedWriteResult>;
   putResolvedEntitlementSummary(event: EventPosition, customerId: string, lookupKeys: string[]): Promise<ResolvedWriteResult>;
   markCustomerDeleted(event: EventPosition, customerId: string): Promise<'applied' | 'duplicate'>;

@@ -2,9 +2,9 @@
  * The v1 entitlements response (README "GET /v1/entitlements"), computed at read time from what the
  * webhooks stored for the account's Stripe customer, the catalog and the access rules.
  */
-import { subscriptionAccess, type StoredInvoiceSignal } from './access';
-import type { LinkoutConfig } from './config';
+import { type StoredInvoiceSignal, subscriptionAccess } from './access';
 import type { SubscriptionItemSnapshot, SubscriptionSnapshot, SubscriptionStatus } from './billing-events';
+import type { LinkoutConfig } from './config';
 
 /** One subscription as stored: the newest snapshot and the newest invoice signal, if any. */
 export interface StoredSubscription {
@@ -25,7 +25,7 @@ export interface CustomerRecords {
   entitlementSummary?: { lookupKeys: string[]; updatedAt: string };
 }
 
-export interface EntitlementView {
+interface EntitlementView {
   key: string;
   expiresAt: string | null;
   willRenew: boolean;
@@ -33,7 +33,7 @@ export interface EntitlementView {
   subscriptionId: string | null;
 }
 
-export interface SubscriptionView {
+interface SubscriptionView {
   id: string;
   status: SubscriptionStatus;
   productId: string | null;
@@ -106,9 +106,7 @@ export function entitlementsResponse(
     }
   }
   const entitlements = [...byKey.values()].sort((a, b) => a.key.localeCompare(b.key));
-  const stamps = [...records.subscriptions.map((s) => s.updatedAt), records.entitlementSummary?.updatedAt].filter(
-    (stamp): stamp is string => Boolean(stamp),
-  );
+  const stamps = [...records.subscriptions.map((s) => s.updatedAt), records.entitlementSummary?.updatedAt].filter((stamp): stamp is string => Boolean(stamp));
   return {
     account,
     customerId,

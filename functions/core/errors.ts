@@ -28,5 +28,4 @@ export class AppError extends Error {
 export const invalidRequest = (code: string, message: string) => new AppError('invalid_request', code, message);
 export const notFound = (code: string, message: string) => new AppError('not_found', code, message);
 export const forbidden = (code: string, message: string) => new AppError('forbidden', code, message);
-export const unauthorized = (message = 'A valid bearer token is required.') =>
-  new AppError('unauthorized', 'unauthorized', message);
+export const unauthorized = (message = 'A valid bearer token is required.') => new AppError('unauthorized', 'unauthorized', message);

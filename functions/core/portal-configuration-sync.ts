@@ -13,7 +13,7 @@ export const PORTAL_CONFIGURATIONS_RESOURCE_ID = 'linkout-portal-configurations'
 
 export type DeployRequest = { type: 'Create' } | { type: 'Update' | 'Delete'; resourceId: string };
 
-export interface RoleConfiguration {
+interface RoleConfiguration {
   role: string;
   configurationId: string | null;
 }
@@ -43,11 +43,7 @@ export interface DeploySyncResult {
 const STRIPE_SECRET_KEY = /^(sk|rk)_(test|live)_/;
 
 /** `secretName` is where ops set the key; the failure message names it. */
-export async function syncPortalConfigurationsOnDeploy(
-  request: DeployRequest,
-  ports: DeploySyncPorts,
-  secretName: string,
-): Promise<DeploySyncResult> {
+export async function syncPortalConfigurationsOnDeploy(request: DeployRequest, ports: DeploySyncPorts, secretName: string): Promise<DeploySyncResult> {
   if (request.type === 'Delete') return { resourceId: request.resourceId };
 
   const secretKey = await ports.stripeSecretKey();

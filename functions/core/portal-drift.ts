@@ -116,9 +116,7 @@ function comparePause(compare: Compare, desired: DesiredFeatures['subscription_p
 const sorted = (values: readonly string[] | null | undefined) => [...(values ?? [])].sort();
 
 function normalizedProducts(products: ReadonlyArray<{ product: string; prices: readonly string[] }> | null | undefined) {
-  return [...(products ?? [])]
-    .map((p) => ({ product: p.product, prices: sorted(p.prices) }))
-    .sort((a, b) => a.product.localeCompare(b.product));
+  return [...(products ?? [])].map((p) => ({ product: p.product, prices: sorted(p.prices) })).sort((a, b) => a.product.localeCompare(b.product));
 }
 
 /** A duration compared by type and, for preset options, by the set of options (Stripe echoes `interval_options: []` when indefinite). */

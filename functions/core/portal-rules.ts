@@ -28,7 +28,10 @@ function subscriptionUpdateProblems(config: PortalDefinitions, roleName: string,
   const at = (...rest: (string | number)[]) => ['portal', 'roles', roleName, 'features', 'subscriptionUpdate', ...rest];
   const problems: ConfigurationProblem[] = [];
   if (update.products.length > MAX_PORTAL_UPDATE_PRODUCTS) {
-    problems.push({ path: at('products'), message: `Stripe offers at most ${MAX_PORTAL_UPDATE_PRODUCTS} products for subscription updates (role "${roleName}" lists ${update.products.length})` });
+    problems.push({
+      path: at('products'),
+      message: `Stripe offers at most ${MAX_PORTAL_UPDATE_PRODUCTS} products for subscription updates (role "${roleName}" lists ${update.products.length})`,
+    });
   }
   if (update.enabled && update.products.length === 0) {
     problems.push({ path: at('products'), message: `role "${roleName}" enables subscription updates but offers no products to switch to` });
@@ -57,20 +60,24 @@ function pauseProblems(roleName: string, role: PortalRole): ConfigurationProblem
   return role.features.subscriptionPause.durations.flatMap(({ interval, count }, index) => {
     const tooLong = pauseBeyondLimit(interval, count);
     if (!tooLong) return [];
-    return [{
-      path: ['portal', 'roles', roleName, 'features', 'subscriptionPause', 'durations', index],
-      message: `a pause of ${tooLong} is longer than the three years Stripe allows`,
-    }];
+    return [
+      {
+        path: ['portal', 'roles', roleName, 'features', 'subscriptionPause', 'durations', index],
+        message: `a pause of ${tooLong} is longer than the three years Stripe allows`,
+      },
+    ];
   });
 }
 
 function customerUpdateProblems(roleName: string, role: PortalRole): ConfigurationProblem[] {
   const { customerUpdate } = role.features;
   if (!customerUpdate.enabled || customerUpdate.allowedUpdates.length > 0) return [];
-  return [{
-    path: ['portal', 'roles', roleName, 'features', 'customerUpdate', 'allowedUpdates'],
-    message: `role "${roleName}" enables customer updates but allows no field to be updated`,
-  }];
+  return [
+    {
+      path: ['portal', 'roles', roleName, 'features', 'customerUpdate', 'allowedUpdates'],
+      message: `role "${roleName}" enables customer updates but allows no field to be updated`,
+    },
+  ];
 }
 
 /** Stripe requires the privacy policy and terms once customers may change their contract in the portal. */

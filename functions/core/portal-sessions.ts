@@ -7,14 +7,7 @@
 import { isTerminal } from './billing-events';
 import type { LinkoutConfig } from './config';
 import { AppError, invalidRequest, notFound } from './errors';
-import {
-  assertFlowAllowed,
-  parsePortalSessionRequest,
-  portalReturnUrl,
-  portalRoleFor,
-  type PortalFlowRequest,
-  type PortalFlowType,
-} from './portal-policy';
+import { assertFlowAllowed, type PortalFlowRequest, type PortalFlowType, parsePortalSessionRequest, portalReturnUrl, portalRoleFor } from './portal-policy';
 
 /** Port: the account's Stripe customer (get-or-create exactly once per account). */
 export interface BillingCustomers {
@@ -46,7 +39,7 @@ export interface Subscriptions {
   find(subscriptionId: string): Promise<SubscriptionRef | undefined>;
 }
 
-export type PortalFlowData =
+type PortalFlowData =
   | { type: 'payment_method_update' }
   | { type: 'subscription_cancel'; subscriptionId: string }
   | { type: 'subscription_update'; subscriptionId: string }
@@ -136,7 +129,10 @@ function flowData(flow: PortalFlowRequest, subscription: SubscriptionRef | undef
   if (flow.type !== 'subscription_update_confirm') return flow;
   const items = subscription?.items ?? [];
   if (items.length !== 1) {
-    throw invalidRequest('ambiguous_subscription_item', `The subscription ${flow.subscriptionId} has ${items.length} items; a confirmed update needs exactly one.`);
+    throw invalidRequest(
+      'ambiguous_subscription_item',
+      `The subscription ${flow.subscriptionId} has ${items.length} items; a confirmed update needs exactly one.`,
+    );
   }
   return {
     type: 'subscription_update_confirm',

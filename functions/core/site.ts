@@ -4,7 +4,7 @@
  * The CDK stack uploads exactly these files and the local dev server serves them, so both agree.
  * Pure: no I/O; the page templates come in as strings.
  */
-import { fallbackPageTemplate } from '../../static/templates';
+import { fallbackPageTemplate } from '#static/templates';
 import type { LinkoutConfig } from './config';
 
 export interface SiteFile {
@@ -78,7 +78,7 @@ export function buildSiteFiles(config: LinkoutConfig): SiteFile[] {
   return [...aasaFiles, ...pages];
 }
 
-export interface AasaComponent {
+interface AasaComponent {
   '/': string;
   comment?: string;
 }

@@ -2,18 +2,18 @@
  * GET /v1/entitlements — the caller's billing account's entitlements (README "API"), computed now from
  * the stored records. The account comes from the verified token's claims, never from the request.
  */
-import { loadConfig } from '../adapters/config';
-import { documentClient, dynamoFromEnv, tableNameFromEnv } from '../adapters/dynamodb/client';
-import { DynamoAccountLinks } from '../adapters/dynamodb/account-links';
-import { DynamoEntitlementStore } from '../adapters/dynamodb/entitlement-store';
-import { callerFrom } from '../adapters/http/auth';
-import { buildOnFirstCall, httpHandler } from '../adapters/http/middleware';
-import { jsonResponse } from '../adapters/http/response';
-import type { AccountLinks } from '../core/accounts';
-import type { LinkoutConfig } from '../core/config';
-import { entitlementsResponse } from '../core/entitlements';
-import type { EntitlementStore } from '../core/entitlements-sync';
-import { nowInUnixSeconds } from '../core/clock';
+import { loadConfig } from '#adapters/config';
+import { DynamoAccountLinks } from '#adapters/dynamodb/account-links';
+import { documentClient, dynamoFromEnv, tableNameFromEnv } from '#adapters/dynamodb/client';
+import { DynamoEntitlementStore } from '#adapters/dynamodb/entitlement-store';
+import { callerFrom } from '#adapters/http/auth';
+import { buildOnFirstCall, httpHandler } from '#adapters/http/middleware';
+import { jsonResponse } from '#adapters/http/response';
+import type { AccountLinks } from '#core/accounts';
+import { nowInUnixSeconds } from '#core/clock';
+import type { LinkoutConfig } from '#core/config';
+import { entitlementsResponse } from '#core/entitlements';
+import type { EntitlementStore } from '#core/entitlements-sync';
 
 export interface EntitlementsDeps {
   config: LinkoutConfig;

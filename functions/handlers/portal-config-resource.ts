@@ -7,15 +7,15 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import type { CloudFormationCustomResourceEvent, Context } from 'aws-lambda';
 import type Stripe from 'stripe';
-import { loadConfig } from '../adapters/config';
-import { STRIPE_SECRET_ARN_ENV } from '../adapters/environment';
-import { logger } from '../adapters/logger';
-import type { StripeSecrets } from '../adapters/secrets';
-import { secretsManagerStripeSecrets } from '../adapters/secrets-manager';
-import { createStripeClient } from '../adapters/stripe/client';
-import { syncPortalConfigurations } from '../adapters/stripe/portal-sync';
-import type { LinkoutConfig } from '../core/config';
-import { syncPortalConfigurationsOnDeploy, type DeployRequest, type DeploySyncPorts } from '../core/portal-configuration-sync';
+import { loadConfig } from '#adapters/config';
+import { STRIPE_SECRET_ARN_ENV } from '#adapters/environment';
+import { logger } from '#adapters/logger';
+import type { StripeSecrets } from '#adapters/secrets';
+import { secretsManagerStripeSecrets } from '#adapters/secrets-manager';
+import { createStripeClient } from '#adapters/stripe/client';
+import { syncPortalConfigurations } from '#adapters/stripe/portal-sync';
+import type { LinkoutConfig } from '#core/config';
+import { type DeployRequest, type DeploySyncPorts, syncPortalConfigurationsOnDeploy } from '#core/portal-configuration-sync';
 
 export interface PortalConfigResourceDeps {
   config: LinkoutConfig;

@@ -4,19 +4,19 @@
  * ports.
  */
 import type Stripe from 'stripe';
-import type { AccountLinks } from '../core/accounts';
-import type { LinkoutConfig } from '../core/config';
-import { createPortalSession, type PortalPorts } from '../core/portal-sessions';
-import { loadConfig } from '../adapters/config';
-import { documentClient, dynamoFromEnv, tableNameFromEnv } from '../adapters/dynamodb/client';
-import { DynamoAccountLinks } from '../adapters/dynamodb/account-links';
-import { callerFrom } from '../adapters/http/auth';
-import { buildOnFirstCall, httpHandler } from '../adapters/http/middleware';
-import { rawBody } from '../adapters/http/request';
-import { jsonResponse } from '../adapters/http/response';
-import { lazyStripeClient } from '../adapters/stripe/lazy-client';
-import { StripeBillingCustomers } from '../adapters/stripe/customers';
-import { StripePortalConfigurations, StripePortalSessions, StripeSubscriptions } from '../adapters/stripe/portal';
+import { loadConfig } from '#adapters/config';
+import { DynamoAccountLinks } from '#adapters/dynamodb/account-links';
+import { documentClient, dynamoFromEnv, tableNameFromEnv } from '#adapters/dynamodb/client';
+import { callerFrom } from '#adapters/http/auth';
+import { buildOnFirstCall, httpHandler } from '#adapters/http/middleware';
+import { rawBody } from '#adapters/http/request';
+import { jsonResponse } from '#adapters/http/response';
+import { StripeBillingCustomers } from '#adapters/stripe/customers';
+import { lazyStripeClient } from '#adapters/stripe/lazy-client';
+import { StripePortalConfigurations, StripePortalSessions, StripeSubscriptions } from '#adapters/stripe/portal';
+import type { AccountLinks } from '#core/accounts';
+import type { LinkoutConfig } from '#core/config';
+import { createPortalSession, type PortalPorts } from '#core/portal-sessions';
 
 export interface PortalSessionsDeps {
   config: LinkoutConfig;

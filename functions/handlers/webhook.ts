@@ -5,23 +5,23 @@
  * 5xx only for transient failures so that Stripe delivers again. Every delivery counts one
  * `webhook_<outcome>` metric, and its log lines carry the Stripe event id once it is verified.
  */
-import { loadConfig } from '../adapters/config';
-import { documentClient, dynamoFromEnv, tableNameFromEnv } from '../adapters/dynamodb/client';
-import { DynamoAccountLinks } from '../adapters/dynamodb/account-links';
-import { DynamoEntitlementStore } from '../adapters/dynamodb/entitlement-store';
-import { isServerError } from '../adapters/http/error-mapper';
-import { buildOnFirstCall, httpHandler, type HttpEvent, type HttpMiddleware } from '../adapters/http/middleware';
-import { rawBody } from '../adapters/http/request';
-import { jsonResponse } from '../adapters/http/response';
-import { logger } from '../adapters/logger';
-import { countWebhookOutcome } from '../adapters/metrics';
-import { currentStripeSecrets, type StripeSecrets } from '../adapters/secrets';
-import { StripeBillingLookup } from '../adapters/stripe/billing-lookup';
-import { lazyStripeClient } from '../adapters/stripe/lazy-client';
-import { toBillingEvent } from '../adapters/stripe/mapping';
-import { verifyStripeEvent } from '../adapters/stripe/webhook-signature';
-import { EntitlementSync } from '../core/entitlements-sync';
-import { nowInUnixSeconds } from '../core/clock';
+import { loadConfig } from '#adapters/config';
+import { DynamoAccountLinks } from '#adapters/dynamodb/account-links';
+import { documentClient, dynamoFromEnv, tableNameFromEnv } from '#adapters/dynamodb/client';
+import { DynamoEntitlementStore } from '#adapters/dynamodb/entitlement-store';
+import { isServerError } from '#adapters/http/error-mapper';
+import { buildOnFirstCall, type HttpMiddleware, httpHandler } from '#adapters/http/middleware';
+import { rawBody } from '#adapters/http/request';
+import { jsonResponse } from '#adapters/http/response';
+import { logger } from '#adapters/logger';
+import { countWebhookOutcome } from '#adapters/metrics';
+import { currentStripeSecrets, type StripeSecrets } from '#adapters/secrets';
+import { StripeBillingLookup } from '#adapters/stripe/billing-lookup';
+import { lazyStripeClient } from '#adapters/stripe/lazy-client';
+import { toBillingEvent } from '#adapters/stripe/mapping';
+import { verifyStripeEvent } from '#adapters/stripe/webhook-signature';
+import { nowInUnixSeconds } from '#core/clock';
+import { EntitlementSync } from '#core/entitlements-sync';
 
 export interface WebhookDeps {
   sync: EntitlementSync;

@@ -3,9 +3,10 @@
  * the route table, the deploy-time portal configuration sync, and the alarms that tell ops when
  * webhooks fail. Safe to destroy and redeploy: all state lives in the data stack and in Stripe.
  */
+
+import { type CfnElement, CfnOutput, CustomResource, Duration, Stack, type StackProps, Validations } from 'aws-cdk-lib';
 import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
-import { CfnElement, CfnOutput, CustomResource, Duration, Stack, type StackProps, Validations } from 'aws-cdk-lib';
-import { CfnStage, HttpApi, HttpMethod, HttpNoneAuthorizer, type HttpRoute, LogGroupLogDestination } from 'aws-cdk-lib/aws-apigatewayv2';
+import { type CfnStage, HttpApi, HttpMethod, HttpNoneAuthorizer, type HttpRoute, LogGroupLogDestination } from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpJwtAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import { Alarm, ComparisonOperator, type IMetric, Metric, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
@@ -17,11 +18,11 @@ import { Topic } from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Provider } from 'aws-cdk-lib/custom-resources';
 import type { Construct } from 'constructs';
-import { SERVICE_NAME } from '../../functions/adapters/environment';
-import { STRIPE_ERROR_METRICS, webhookOutcomeMetric, type StripeErrorMetric } from '../../functions/adapters/metric-names';
-import { apiRoutes, type ApiRoute, type HandlerName } from '../../functions/handlers/routes';
+import { SERVICE_NAME } from '#adapters/environment';
+import { STRIPE_ERROR_METRICS, type StripeErrorMetric, webhookOutcomeMetric } from '#adapters/metric-names';
+import { type ApiRoute, apiRoutes, type HandlerName } from '#handlers/routes';
 import { LinkoutFunction, metricNamespace, type TableAccess } from './linkout-function';
-import { logRetention, portalConfigHash, statefulRemovalPolicy, type LinkoutStage } from './stage';
+import { type LinkoutStage, logRetention, portalConfigHash, statefulRemovalPolicy } from './stage';
 
 export interface ApiStackProps extends StackProps {
   stage: LinkoutStage;
@@ -42,7 +43,7 @@ export const TABLE_ACCESS: Record<HandlerName, TableAccess> = {
  */
 export const PORTAL_SESSION_THROTTLE = { rateLimit: 20, burstLimit: 20 } as const;
 /** Everything else: generous enough for Stripe's webhook bursts, low enough to cap a runaway client. */
-export const DEFAULT_THROTTLE = { rateLimit: 100, burstLimit: 200 } as const;
+const DEFAULT_THROTTLE = { rateLimit: 100, burstLimit: 200 } as const;
 
 /**
  * Out-of-order deliveries happen (Stripe does not order them), so a few `stale` outcomes are normal;
@@ -158,7 +159,8 @@ export class ApiStack extends Stack {
     if (stage.settings.alarmEmail) topic.addSubscription(new EmailSubscription(stage.settings.alarmEmail));
     Validations.of(topic).acknowledge({
       id: 'AwsSolutions-SNS2',
-      reason: 'Alarm notifications carry no customer data; a customer-managed KMS key (needed for CloudWatch to publish to an encrypted topic) would cost more than the whole idle stack.',
+      reason:
+        'Alarm notifications carry no customer data; a customer-managed KMS key (needed for CloudWatch to publish to an encrypted topic) would cost more than the whole idle stack.',
     });
     return topic;
   }
@@ -178,19 +180,32 @@ export class ApiStack extends Stack {
       }).metric({ statistic: 'Sum', period: Duration.minutes(5) });
 
     // Stripe retries a failed delivery, but a 5xx means entitlements are going stale right now.
-    this.alarm('WebhookServerErrors', webhookMetric('WebhookServerErrors', '$.status >= 500'), 1, 1,
-      'Stripe webhook deliveries are failing with 5xx; entitlements are not being updated.');
+    this.alarm(
+      'WebhookServerErrors',
+      webhookMetric('WebhookServerErrors', '$.status >= 500'),
+      1,
+      1,
+      'Stripe webhook deliveries are failing with 5xx; entitlements are not being updated.',
+    );
     // A burst of 4xx on the webhook is nearly always a wrong or rolled signing secret.
-    this.alarm('WebhookRejected', webhookMetric('WebhookRejected', '$.status >= 400 && $.status < 500'), 5, 3,
-      'Stripe webhook deliveries are being rejected (4xx); check the webhook signing secret.');
-    this.alarm('ApiServerErrors', this.api.metricServerError({ period: Duration.minutes(5), statistic: 'Sum' }), 5, 1,
-      'The Linkout API is answering 5xx.');
+    this.alarm(
+      'WebhookRejected',
+      webhookMetric('WebhookRejected', '$.status >= 400 && $.status < 500'),
+      5,
+      3,
+      'Stripe webhook deliveries are being rejected (4xx); check the webhook signing secret.',
+    );
+    this.alarm('ApiServerErrors', this.api.metricServerError({ period: Duration.minutes(5), statistic: 'Sum' }), 5, 1, 'The Linkout API is answering 5xx.');
 
     for (const [name, fn] of this.functions) {
-      this.alarm(`${pascal(name)}Errors`, fn.metricErrors({ period: Duration.minutes(5) }), 1, 1,
-        `The ${name} Lambda is failing.`);
-      this.alarm(`${pascal(name)}Throttles`, fn.metricThrottles({ period: Duration.minutes(5) }), 1, 1,
-        `The ${name} Lambda is being throttled (account concurrency exhausted).`);
+      this.alarm(`${pascal(name)}Errors`, fn.metricErrors({ period: Duration.minutes(5) }), 1, 1, `The ${name} Lambda is failing.`);
+      this.alarm(
+        `${pascal(name)}Throttles`,
+        fn.metricThrottles({ period: Duration.minutes(5) }),
+        1,
+        1,
+        `The ${name} Lambda is being throttled (account concurrency exhausted).`,
+      );
     }
   }
 
@@ -205,8 +220,13 @@ export class ApiStack extends Stack {
         statistic: 'Sum',
         period: Duration.minutes(5),
       });
-    this.alarm('WebhookStaleBurst', count(webhookOutcomeMetric('stale')), STALE_WEBHOOK_BURST, 1,
-      'A burst of stale webhook deliveries (older than what is stored): replayed old events or an ordering fault.');
+    this.alarm(
+      'WebhookStaleBurst',
+      count(webhookOutcomeMetric('stale')),
+      STALE_WEBHOOK_BURST,
+      1,
+      'A burst of stale webhook deliveries (older than what is stored): replayed old events or an ordering fault.',
+    );
     for (const code of STRIPE_ERROR_METRICS) {
       this.alarm(pascal(code), count(code), 1, 1, STRIPE_ERROR_ALARMS[code]);
     }

@@ -2,20 +2,19 @@
  * The stateful part of Linkout: the entitlement table and the Stripe secret. It changes rarely and
  * outlives the compute and site stacks, which can be destroyed and redeployed freely.
  */
-import { CfnOutput, Stack, type StackProps, Validations } from 'aws-cdk-lib';
+import { CfnOutput, RemovalPolicy, Stack, type StackProps, Validations } from 'aws-cdk-lib';
 import { AttributeType, Billing, TableV2 } from 'aws-cdk-lib/aws-dynamodb';
 import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
-import { RemovalPolicy } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
-import { tableDefinition } from '../../functions/adapters/dynamodb/table-definition';
-import { statefulRemovalPolicy, type LinkoutStage } from './stage';
+import { tableDefinition } from '#adapters/dynamodb/table-definition';
+import { type LinkoutStage, statefulRemovalPolicy } from './stage';
 
 export interface DataStackProps extends StackProps {
   stage: LinkoutStage;
 }
 
 /** What ops store in the secret (README, deploy section). The template only ever holds this empty shape. */
-export const STRIPE_SECRET_TEMPLATE = { secretKey: '', webhookSecrets: '' };
+const STRIPE_SECRET_TEMPLATE = { secretKey: '', webhookSecrets: '' };
 
 export class DataStack extends Stack {
   readonly table: TableV2;

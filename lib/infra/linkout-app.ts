@@ -7,7 +7,7 @@
  */
 import { type App, Tags, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
-import type { LinkoutConfig } from '../../functions/core/config';
+import type { LinkoutConfig } from '#core/config';
 import { ApiStack } from './api-stack';
 import { DataStack } from './data-stack';
 import { SiteStack } from './site-stack';

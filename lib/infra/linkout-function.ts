@@ -15,13 +15,13 @@ import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup } from 'aws-cdk-lib/aws-logs';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
-import { METRICS_NAMESPACE_ENV, SERVICE_NAME, SERVICE_NAME_ENV, STRIPE_SECRET_ARN_ENV } from '../../functions/adapters/environment';
-import { METRIC_NAMESPACE } from '../../functions/adapters/metric-names';
-import { TABLE_NAME_ENV } from '../../functions/adapters/dynamodb/table-definition';
-import { logRetention, runtimeConfig, statefulRemovalPolicy, type LinkoutStage } from './stage';
+import { TABLE_NAME_ENV } from '#adapters/dynamodb/table-definition';
+import { METRICS_NAMESPACE_ENV, SERVICE_NAME, SERVICE_NAME_ENV, STRIPE_SECRET_ARN_ENV } from '#adapters/environment';
+import { METRIC_NAMESPACE } from '#adapters/metric-names';
+import { type LinkoutStage, logRetention, runtimeConfig, statefulRemovalPolicy } from './stage';
 
-export const PROJECT_ROOT = path.resolve(__dirname, '../..');
-export const HANDLERS_DIR = path.join(PROJECT_ROOT, 'functions/handlers');
+const PROJECT_ROOT = path.resolve(__dirname, '../..');
+const HANDLERS_DIR = path.join(PROJECT_ROOT, 'functions/handlers');
 
 /** Lambda allows 4 KB of environment in total; above this the configuration ships as a file instead. */
 export const INLINE_CONFIG_LIMIT = 3000;

@@ -6,7 +6,18 @@
  * an explicit content type (an extensionless S3 object is otherwise binary/octet-stream), there is
  * no error-response rewrite (it would serve HTML at the AASA path), and no redirect in front of it.
  */
-import { Annotations, CfnElement, CfnOutput, DefaultStackSynthesizer, Duration, Fn, RemovalPolicy, Stack, type StackProps, Validations } from 'aws-cdk-lib';
+import {
+  Annotations,
+  type CfnElement,
+  CfnOutput,
+  DefaultStackSynthesizer,
+  Duration,
+  Fn,
+  RemovalPolicy,
+  Stack,
+  type StackProps,
+  Validations,
+} from 'aws-cdk-lib';
 import { Certificate } from 'aws-cdk-lib/aws-certificatemanager';
 import {
   AllowedMethods,
@@ -26,7 +37,7 @@ import { HttpOrigin, S3BucketOrigin } from 'aws-cdk-lib/aws-cloudfront-origins';
 import { BlockPublicAccess, Bucket, BucketEncryption, ObjectOwnership } from 'aws-cdk-lib/aws-s3';
 import { BucketDeployment, CacheControl, Source } from 'aws-cdk-lib/aws-s3-deployment';
 import type { Construct } from 'constructs';
-import { SITE_CONTENT_SECURITY_POLICY, buildSiteFiles, type SiteFile } from '../../functions/core/site';
+import { buildSiteFiles, SITE_CONTENT_SECURITY_POLICY, type SiteFile } from '#core/site';
 import type { LinkoutStage } from './stage';
 
 export interface SiteStackProps extends StackProps {
@@ -203,7 +214,10 @@ export class SiteStack extends Stack {
       })),
       { id: `AwsSolutions-IAM5[Resource::<${bucketId}.Arn>/*]`, reason },
       { id: `AwsSolutions-IAM5[Resource::${assetBucket}]`, reason },
-      { id: 'AwsSolutions-IAM5[Resource::*]', reason: 'cloudfront:CreateInvalidation does not support resource-level permissions in the policy BucketDeployment writes.' },
+      {
+        id: 'AwsSolutions-IAM5[Resource::*]',
+        reason: 'cloudfront:CreateInvalidation does not support resource-level permissions in the policy BucketDeployment writes.',
+      },
     );
   }
 }

@@ -6,9 +6,9 @@
 import { createHash } from 'node:crypto';
 import { RemovalPolicy } from 'aws-cdk-lib';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
-import type { LinkoutConfig } from '../../functions/core/config';
+import type { LinkoutConfig } from '#core/config';
 
-export type StageSettings = LinkoutConfig['stages'][string];
+type StageSettings = LinkoutConfig['stages'][string];
 
 export interface LinkoutStage {
   name: string;

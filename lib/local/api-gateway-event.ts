@@ -4,7 +4,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
-import type { HttpEvent } from '../../functions/adapters/http/middleware';
+import type { HttpEvent } from '#adapters/http/middleware';
 
 export interface EventInput {
   method: string;

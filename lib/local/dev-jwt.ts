@@ -14,11 +14,11 @@
 import { randomUUID } from 'node:crypto';
 import { existsSync, linkSync, mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { SignJWT, exportJWK, generateKeyPair, importJWK, jwtVerify, type JWK, type JWTPayload, type KeyLike } from 'jose';
-import type { LinkoutConfig } from '../../functions/core/config';
+import { exportJWK, generateKeyPair, importJWK, type JWK, type JWTPayload, jwtVerify, type KeyLike, SignJWT } from 'jose';
+import type { LinkoutConfig } from '#core/config';
 
-export const DEV_JWT_ALG = 'RS256';
-export const DEFAULT_STATE_DIR = path.resolve(__dirname, '../../.linkout');
+const DEV_JWT_ALG = 'RS256';
+const DEFAULT_STATE_DIR = path.resolve(__dirname, '../../.linkout');
 const KEY_FILE = 'dev-jwt-key.json';
 
 /** Where dev state (the signing key, a persistent database) lives: LINKOUT_STATE_DIR or `.linkout/`. */
@@ -132,11 +132,7 @@ export type VerifyResult = { ok: true; claims: Claims } | { ok: false; reason: s
  * Checks an Authorization header the way the HTTP API JWT authorizer does. The reason is for the
  * `www-authenticate` header and the server log; the response body stays API Gateway's plain 401.
  */
-export async function verifyAuthorization(
-  authorization: string | undefined,
-  key: DevSigningKey,
-  settings: DevJwtSettings,
-): Promise<VerifyResult> {
+export async function verifyAuthorization(authorization: string | undefined, key: DevSigningKey, settings: DevJwtSettings): Promise<VerifyResult> {
   if (!authorization) return { ok: false, reason: 'no Authorization header' };
   // The authorizer strips an optional "Bearer " prefix from the identity source.
   const token = authorization.replace(/^Bearer\s+/i, '').trim();

@@ -9,20 +9,20 @@
  */
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { loadConfig, resetConfigCache } from '../../functions/adapters/config';
-import { STRIPE_SECRET_KEY_ENV, STRIPE_WEBHOOK_SECRET_ENV } from '../../functions/adapters/environment';
-import { createStripeClient } from '../../functions/adapters/stripe/client';
-import { syncPortalConfigurations } from '../../functions/adapters/stripe/portal-sync';
-import { DEFAULT_LOCAL_TABLE_NAME, TABLE_NAME_ENV } from '../../functions/adapters/dynamodb/table-definition';
-import type { LinkoutConfig } from '../../functions/core/config';
-import { apiRoutes, type ApiRoute } from '../../functions/handlers/routes';
-import { devJwtSettings, jwks, loadOrCreateSigningKey, stateDirFromEnv, type DevJwtSettings } from './dev-jwt';
-import { ensureTable, localDynamoClient, startLocalDynamo, type LocalDynamo } from './dynamodb';
+import { loadConfig, resetConfigCache } from '#adapters/config';
+import { DEFAULT_LOCAL_TABLE_NAME, TABLE_NAME_ENV } from '#adapters/dynamodb/table-definition';
+import { STRIPE_SECRET_KEY_ENV, STRIPE_WEBHOOK_SECRET_ENV } from '#adapters/environment';
+import { createStripeClient } from '#adapters/stripe/client';
+import { syncPortalConfigurations } from '#adapters/stripe/portal-sync';
+import type { LinkoutConfig } from '#core/config';
+import { type ApiRoute, apiRoutes } from '#handlers/routes';
+import { type DevJwtSettings, devJwtSettings, jwks, loadOrCreateSigningKey, stateDirFromEnv } from './dev-jwt';
+import { ensureTable, type LocalDynamo, localDynamoClient, startLocalDynamo } from './dynamodb';
 import { createGatewayServer, gatewayState } from './gateway';
 import { handlerModules, type LoadHandler } from './handler-loader';
 import { DEFAULT_API_PORT, listen, portFromEnv } from './ports';
-import { siteStaticRoutes, type StaticFile } from './static-files';
-import { startEmbeddedEmulator, stripeTargetFromEnv, webhookSecretsFromEnv, type RunningEmulator, type StripeTarget } from './stripe-target';
+import { type StaticFile, siteStaticRoutes } from './static-files';
+import { type RunningEmulator, type StripeTarget, startEmbeddedEmulator, stripeTargetFromEnv, webhookSecretsFromEnv } from './stripe-target';
 
 export type { LambdaHandler } from './handler-loader';
 export { PortInUseError } from './ports';
@@ -104,7 +104,10 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   const url = `http://${host}:${actualPort}`;
 
   const cleanups = cleanupStack(log);
-  cleanups.push(async () => modules.unload(), () => closeServer(server));
+  cleanups.push(
+    async () => modules.unload(),
+    () => closeServer(server),
+  );
   try {
     const dynamo = await startLocalDynamo({ ...(options.dataDir && { path: options.dataDir }) });
     cleanups.push(() => dynamo.close());
@@ -134,7 +137,9 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
 
     // The emulator starts empty: give it the per-role portal configurations the handlers look up.
     // (Against real Stripe or another server that stays an explicit `npm run portal:sync`.)
-    const portalSynced = emulator ? await trySyncPortalConfigurations(createStripeClient({ secretKey: stripe.secretKey, apiUrl: stripeApiUrl! }), config, log) : false;
+    const portalSynced = emulator
+      ? await trySyncPortalConfigurations(createStripeClient({ secretKey: stripe.secretKey, apiUrl: stripeApiUrl! }), config, log)
+      : false;
     gateway.ready = true;
     log(`local stack ready at ${url}`);
     return {
@@ -172,7 +177,11 @@ function cleanupStack(log: (line: string) => void): { push(...steps: Array<() =>
 }
 
 /** Returns whether the sync succeeded: a failed sync leaves the rest of the stack useful (portal sessions answer portal_not_configured). */
-async function trySyncPortalConfigurations(stripe: ReturnType<typeof createStripeClient>, config: LinkoutConfig, log: (line: string) => void): Promise<boolean> {
+async function trySyncPortalConfigurations(
+  stripe: ReturnType<typeof createStripeClient>,
+  config: LinkoutConfig,
+  log: (line: string) => void,
+): Promise<boolean> {
   try {
     const report = await syncPortalConfigurations(stripe, config);
     log(`portal configurations synced: ${report.created.length} created, ${report.updated.length} updated, ${report.unchanged.length} unchanged`);

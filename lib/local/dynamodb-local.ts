@@ -5,12 +5,12 @@
  * conditional write (ReturnValuesOnConditionCheckFailure), which dynalite does not.
  * Returns the same `LocalDynamo` shape as lib/local/dynamodb.ts.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
-import { createServer, type AddressInfo } from 'node:net';
+import { type AddressInfo, createServer } from 'node:net';
 import path from 'node:path';
 import { ListTablesCommand } from '@aws-sdk/client-dynamodb';
-import { localDynamoClient, type LocalDynamo } from './dynamodb';
+import { type LocalDynamo, localDynamoClient } from './dynamodb';
 
 export interface DynamoDbLocalOptions {
   /** The java executable; `java` on the PATH by default. */
@@ -22,7 +22,7 @@ export interface DynamoDbLocalOptions {
 const HOST = '127.0.0.1';
 
 /** The folder holding DynamoDBLocal.jar and its native libraries. */
-export function dynamoDbLocalFolder(): string {
+function dynamoDbLocalFolder(): string {
   return path.join(path.dirname(require.resolve('amplify-dynamodb-simulator/package.json')), 'emulator');
 }
 
@@ -33,7 +33,16 @@ export async function startDynamoDbLocal(options: DynamoDbLocalOptions = {}): Pr
   const port = await freePort();
   const child = spawn(
     java,
-    [`-Djava.library.path=${path.join(folder, 'DynamoDBLocal_lib')}`, '-jar', path.join(folder, 'DynamoDBLocal.jar'), '-inMemory', '-sharedDb', '-disableTelemetry', '-port', String(port)],
+    [
+      `-Djava.library.path=${path.join(folder, 'DynamoDBLocal_lib')}`,
+      '-jar',
+      path.join(folder, 'DynamoDBLocal.jar'),
+      '-inMemory',
+      '-sharedDb',
+      '-disableTelemetry',
+      '-port',
+      String(port),
+    ],
     // Its own process group, so that close() can end the JVM and anything it starts.
     { cwd: folder, detached: true, stdio: ['ignore', 'pipe', 'pipe'] },
   );

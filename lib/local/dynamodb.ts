@@ -5,9 +5,9 @@
  */
 import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
-import { CreateTableCommand, ResourceInUseException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { dynamoFromEnv } from '../../functions/adapters/dynamodb/client';
-import { createTableInput } from '../../functions/adapters/dynamodb/table-definition';
+import { CreateTableCommand, type DynamoDBClient, ResourceInUseException } from '@aws-sdk/client-dynamodb';
+import { dynamoFromEnv } from '#adapters/dynamodb/client';
+import { createTableInput } from '#adapters/dynamodb/table-definition';
 
 // dynalite ships no types: required, with the one signature used here.
 const dynalite = require('dynalite') as (options: Record<string, unknown>) => import('node:net').Server;

@@ -4,11 +4,11 @@
  * Gateway would send, including its own answers when the integration fails.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { ApiRoute } from '../../functions/handlers/routes';
+import type { ApiRoute } from '#handlers/routes';
 import { buildApiGatewayEvent } from './api-gateway-event';
-import { verifyAuthorization, type Claims, type DevJwtSettings, type DevSigningKey } from './dev-jwt';
+import { type Claims, type DevJwtSettings, type DevSigningKey, verifyAuthorization } from './dev-jwt';
 import { handlerForRoute, type LambdaHandler, type LoadHandler } from './handler-loader';
-import { gatewayReplies, json, lambdaContext, replyFromLambdaResult, type HttpReply } from './lambda-bridge';
+import { gatewayReplies, type HttpReply, json, lambdaContext, replyFromLambdaResult } from './lambda-bridge';
 import { compileRoutes, type RouteMatch } from './route-matcher';
 import type { StaticFile, StaticRoutes } from './static-files';
 

@@ -5,8 +5,8 @@
  */
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import type { HandlerName } from '../../functions/handlers/routes';
-import { gatewayReplies, json, type HttpReply } from './lambda-bridge';
+import type { HandlerName } from '#handlers/routes';
+import { gatewayReplies, type HttpReply, json } from './lambda-bridge';
 import type { RouteMatch } from './route-matcher';
 
 export type LambdaHandler = (event: unknown, context: unknown) => Promise<unknown>;

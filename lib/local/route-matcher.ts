@@ -2,7 +2,7 @@
  * Matches request paths against API Gateway route paths such as `/v1/subscriptions/{id}/pause`,
  * producing the route key and path parameters API Gateway would put in the event.
  */
-import type { ApiRoute } from '../../functions/handlers/routes';
+import type { ApiRoute } from '#handlers/routes';
 
 export interface RouteMatch<R extends ApiRoute = ApiRoute> {
   route: R;

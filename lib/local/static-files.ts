@@ -2,9 +2,9 @@
  * Files the local stack serves outside the API routes: the universal-link site (the same files the
  * CDK stack uploads), the dev issuer's JWKS, and any extra static routes.
  */
-import type { LinkoutConfig } from '../../functions/core/config';
-import { SITE_CONTENT_SECURITY_POLICY, buildSiteFiles } from '../../functions/core/site';
-import { OPENAPI_PATH, openApiDocument } from '../../openapi';
+import type { LinkoutConfig } from '#core/config';
+import { buildSiteFiles, SITE_CONTENT_SECURITY_POLICY } from '#core/site';
+import { OPENAPI_PATH, openApiDocument } from '#openapi';
 
 export interface StaticFile {
   contentType: string;
@@ -21,7 +21,7 @@ export type StaticRoutes = Map<string, StaticFile>;
  * Extra static routes of the local stack, keyed by URL path (e.g. '/openapi.json'). Add a file here
  * to have `npm start` serve it; the universal-link site files come from functions/core/site.ts.
  */
-export function extraStaticRoutes(_config: LinkoutConfig): Record<string, StaticFile> {
+function extraStaticRoutes(_config: LinkoutConfig): Record<string, StaticFile> {
   return {
     // The mobile API's OpenAPI document, for client generators (swift-openapi-generator).
     [OPENAPI_PATH]: { contentType: 'application/json', body: JSON.stringify(openApiDocument, null, 2), cacheControl: 'no-cache' },

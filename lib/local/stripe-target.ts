@@ -4,15 +4,16 @@
  *   a real STRIPE_SECRET_KEY, no URL   -> real Stripe (test mode only)
  *   neither                            -> the embedded Stripe emulator
  */
-import { parseSecretList } from '../../functions/adapters/secrets';
-import type { LinkoutConfig } from '../../functions/core/config';
-import { startStripeEmulator, type StripeEmulator, type StripeEmulatorOptions } from '@linkout/stripe-emulator';
+
+import { type StripeEmulator, type StripeEmulatorOptions, startStripeEmulator } from '@linkout/stripe-emulator';
+import { parseSecretList } from '#adapters/secrets';
+import type { LinkoutConfig } from '#core/config';
 import { portError, portFromEnv } from './ports';
 
 export const LOCAL_SECRET_KEY = 'sk_test_linkout_local';
 /** Fixed so that a receiver or `stripe listen` set up once keeps verifying after restarts. */
 export const LOCAL_WEBHOOK_SECRET = 'whsec_linkout_local_0123456789abcdefghijklmnopqrstuv';
-export const DEFAULT_EMULATOR_PORT = 12111;
+const DEFAULT_EMULATOR_PORT = 12111;
 
 export type StripeTarget =
   | { kind: 'url'; apiUrl: string; secretKey: string }

@@ -30,8 +30,7 @@ describe('a deleted Stripe customer', () => {
     return { status: response.status, body: (await response.json()) as Record<string, any> };
   }
 
-  const customersOfAccount = async () =>
-    (await e2e.stripe.customers.search({ query: `metadata['app_account_id']:'${ACCOUNT}'` })).data.map((c) => c.id);
+  const customersOfAccount = async () => (await e2e.stripe.customers.search({ query: `metadata['app_account_id']:'${ACCOUNT}'` })).data.map((c) => c.id);
 
   it('ends access, and the next portal session gets a new customer', async () => {
     const { customerId: firstCustomer } = await e2e.subscribedAccount(ACCOUNT);

@@ -34,7 +34,9 @@ describe('entitlement sync through the local stack', () => {
     const created = await entitlements();
     expect(created).toMatchObject({ customerId: customer.id, active: true });
     expect(created.entitlements).toEqual([expect.objectContaining({ key: 'stock_photos', willRenew: true, subscriptionId: subscription.id })]);
-    expect(created.subscriptions).toEqual([expect.objectContaining({ id: subscription.id, status: 'active', productId: 'prod_stock_photos', grantsAccess: true })]);
+    expect(created.subscriptions).toEqual([
+      expect.objectContaining({ id: subscription.id, status: 'active', productId: 'prod_stock_photos', grantsAccess: true }),
+    ]);
 
     // Upgrade to Pro: the same subscription, a new price.
     await e2e.stripe.subscriptions.update(subscription.id, {

@@ -3,7 +3,7 @@
  * directory), then the static site, a token from `npm run --silent token`, authorized routes, a
  * portal session against the embedded emulator, and a clean shutdown on SIGTERM.
  */
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -79,7 +79,9 @@ describe('npm start', () => {
     expect(response.headers.get('content-type')).toBe(contentType);
     const body = await response.text();
     if (contentType === 'application/json') {
-      expect((JSON.parse(body) as { applinks: { details: Array<{ appIDs: string[] }> } }).applinks.details[0]!.appIDs).toEqual(['A1B2C3D4E5.com.lumenphotos.app']);
+      expect((JSON.parse(body) as { applinks: { details: Array<{ appIDs: string[] }> } }).applinks.details[0]!.appIDs).toEqual([
+        'A1B2C3D4E5.com.lumenphotos.app',
+      ]);
     } else {
       expect(body).toContain('Open Lumen Photos');
     }

@@ -4,7 +4,7 @@
  * lands on the cancel flow and returns to /portal_redirect on the universal-link domain; the
  * member's attempt at it is refused with 403.
  */
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { type Browser, chromium, type Page } from 'playwright-core';
 import { usePortalStack } from './portal-stack';
 
 const RETURN_URL = 'https://links.lumenphotos.example/portal_redirect';
@@ -47,14 +47,24 @@ describe('hosted portal in Chromium (local stack)', () => {
   it('done when: owner and member of one account get different portals; the owner cancels through a deep link, the member may not', async () => {
     // 1. The owner's portal offers cancel, switch plan, payment method and invoices.
     const ownerHome = await openPortal(ownerToken);
-    expect(await offered(ownerHome.page)).toEqual({ 'cancel-subscription': true, 'switch-price': true, 'update-payment-method': true, 'invoice-history': true });
+    expect(await offered(ownerHome.page)).toEqual({
+      'cancel-subscription': true,
+      'switch-price': true,
+      'update-payment-method': true,
+      'invoice-history': true,
+    });
     expect(await ownerHome.page.getByTestId('return-link').getAttribute('href')).toBe(RETURN_URL);
     await ownerHome.page.close();
 
     // 2. The member's portal of the same account shows the same subscription, and invoices only.
     const memberHome = await openPortal(memberToken);
     expect(memberHome.reply.body.configuration).not.toBe(ownerHome.reply.body.configuration);
-    expect(await offered(memberHome.page)).toEqual({ 'cancel-subscription': false, 'switch-price': false, 'update-payment-method': false, 'invoice-history': true });
+    expect(await offered(memberHome.page)).toEqual({
+      'cancel-subscription': false,
+      'switch-price': false,
+      'update-payment-method': false,
+      'invoice-history': true,
+    });
     expect(await memberHome.page.locator(`[data-subscription-id="${subscriptionId}"]`).count()).toBe(1);
     await memberHome.page.close();
 

@@ -8,13 +8,13 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type Stripe from 'stripe';
-import { loadConfig } from '../../functions/adapters/config';
-import { createStripeClient } from '../../functions/adapters/stripe/client';
-import type { LinkoutConfig } from '../../functions/core/config';
-import { issueDevToken, loadOrCreateSigningKey } from '../../lib/local/dev-jwt';
-import { startLocalStack, type LocalStack } from '../../lib/local/dev-server';
+import { loadConfig } from '#adapters/config';
+import { createStripeClient } from '#adapters/stripe/client';
+import type { LinkoutConfig } from '#core/config';
+import { issueDevToken, loadOrCreateSigningKey } from '#local/dev-jwt';
+import { type LocalStack, startLocalStack } from '#local/dev-server';
 
-export const teamConfig: LinkoutConfig = (() => {
+const teamConfig: LinkoutConfig = (() => {
   const config = loadConfig();
   return { ...config, auth: { ...config.auth, accountClaim: 'account' } };
 })();

@@ -11,27 +11,56 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import type Stripe from 'stripe';
 import type { StripeEmulator } from '@linkout/stripe-emulator';
-import { startRefusingProxy } from '../../bin/stripe';
-import { startLocalStack, type LocalStack } from '../../lib/local/dev-server';
-import { reportedFailure, runStripeCli, runUserCommand, type CliTarget } from './stripe-cli';
+import type Stripe from 'stripe';
+import { startRefusingProxy } from '#bin/stripe';
+import { type LocalStack, startLocalStack } from '#local/dev-server';
+import { type CliTarget, reportedFailure, runStripeCli, runUserCommand } from './stripe-cli';
 
 const TRIGGERS = [
-  'customer.created', 'customer.updated', 'customer.deleted',
-  'customer.discount.created', 'customer.discount.updated', 'customer.discount.deleted',
-  'customer.source.created', 'customer.source.updated',
-  'customer.subscription.created', 'customer.subscription.updated', 'customer.subscription.deleted',
-  'customer.subscription.paused', 'customer.subscription.trial_will_end',
-  'invoice.created', 'invoice.finalized', 'invoice.paid', 'invoice.payment_failed', 'invoice.payment_succeeded',
-  'invoice.payment_action_required', 'invoice.updated', 'invoice.voided', 'invoice.marked_uncollectible',
-  'payment_method.attached', 'payment_method.detached', 'payment_method.updated',
-  'setup_intent.created', 'setup_intent.succeeded', 'setup_intent.setup_failed', 'setup_intent.canceled', 'setup_intent.requires_action',
-  'checkout.session.completed', 'checkout.session.expired', 'checkout.session.async_payment_succeeded', 'checkout.session.async_payment_failed',
-  'billing_portal.configuration.created', 'billing_portal.configuration.updated', 'billing_portal.session.created',
-  'price.created', 'product.created',
-  'payment_intent.created', 'payment_intent.succeeded',
-  'subscription_schedule.created', 'subscription_schedule.canceled',
+  'customer.created',
+  'customer.updated',
+  'customer.deleted',
+  'customer.discount.created',
+  'customer.discount.updated',
+  'customer.discount.deleted',
+  'customer.source.created',
+  'customer.source.updated',
+  'customer.subscription.created',
+  'customer.subscription.updated',
+  'customer.subscription.deleted',
+  'customer.subscription.paused',
+  'customer.subscription.trial_will_end',
+  'invoice.created',
+  'invoice.finalized',
+  'invoice.paid',
+  'invoice.payment_failed',
+  'invoice.payment_succeeded',
+  'invoice.payment_action_required',
+  'invoice.updated',
+  'invoice.voided',
+  'invoice.marked_uncollectible',
+  'payment_method.attached',
+  'payment_method.detached',
+  'payment_method.updated',
+  'setup_intent.created',
+  'setup_intent.succeeded',
+  'setup_intent.setup_failed',
+  'setup_intent.canceled',
+  'setup_intent.requires_action',
+  'checkout.session.completed',
+  'checkout.session.expired',
+  'checkout.session.async_payment_succeeded',
+  'checkout.session.async_payment_failed',
+  'billing_portal.configuration.created',
+  'billing_portal.configuration.updated',
+  'billing_portal.session.created',
+  'price.created',
+  'product.created',
+  'payment_intent.created',
+  'payment_intent.succeeded',
+  'subscription_schedule.created',
+  'subscription_schedule.canceled',
 ];
 
 interface CliCase {
@@ -106,7 +135,12 @@ describe('the official Stripe CLI against the local stack', () => {
       const before = emulator.events().length;
       const run = await runUserCommand(['trigger', 'customer.created'], userEnv());
       expect({ exitCode: run.code, failure: reportedFailure(run) }).toEqual({ exitCode: 0, failure: null });
-      expect(emulator.events().slice(before).map((caused) => caused.type)).toEqual(['customer.created']);
+      expect(
+        emulator
+          .events()
+          .slice(before)
+          .map((caused) => caused.type),
+      ).toEqual(['customer.created']);
     });
 
     it('says how to start the stack when no emulator answers', async () => {

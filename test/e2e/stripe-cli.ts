@@ -5,7 +5,7 @@
  */
 import { spawn } from 'node:child_process';
 import path from 'node:path';
-import { offlineCliEnv, stripeCliBinary } from '../../bin/stripe';
+import { offlineCliEnv, stripeCliBinary } from '#bin/stripe';
 
 export interface CliRun {
   args: string[];

@@ -10,7 +10,7 @@
  *
  * Every call is recorded in the CallLog as "links.<method>".
  */
-import type { AccountLinks } from '../../functions/core/accounts';
+import type { AccountLinks } from '#core/accounts';
 import { CallLog } from './call-log';
 
 interface AccountItem {

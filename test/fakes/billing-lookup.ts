@@ -5,9 +5,10 @@
  *
  * Every call is recorded in the CallLog as "billing.<method>".
  */
-import { AppError } from '../../functions/core/errors';
-import type { BillingLookup } from '../../functions/core/entitlements-sync';
-import type { SubscriptionSnapshot } from '../../functions/core/billing-events';
+
+import type { SubscriptionSnapshot } from '#core/billing-events';
+import type { BillingLookup } from '#core/entitlements-sync';
+import { AppError } from '#core/errors';
 import { CallLog } from './call-log';
 
 export class InMemoryBillingLookup implements BillingLookup {

@@ -13,10 +13,11 @@
  *
  * Every call is recorded in the CallLog as "store.<method>", the failed conditional writes included.
  */
-import type { CustomerRecords, StoredSubscription } from '../../functions/core/entitlements';
-import type { EntitlementStore, OrderedWriteResult, ResolvedWriteResult } from '../../functions/core/entitlements-sync';
-import { orderEvent } from '../../functions/core/ordering';
-import { isTerminal, type EventPosition, type InvoiceSignal, type SubscriptionSnapshot } from '../../functions/core/billing-events';
+
+import { type EventPosition, type InvoiceSignal, isTerminal, type SubscriptionSnapshot } from '#core/billing-events';
+import type { CustomerRecords, StoredSubscription } from '#core/entitlements';
+import type { EntitlementStore, OrderedWriteResult, ResolvedWriteResult } from '#core/entitlements-sync';
+import { orderEvent } from '#core/ordering';
 import { CallLog } from './call-log';
 
 /** A value with the watermark it was written under. */
@@ -75,12 +76,7 @@ export class InMemoryEntitlementStore implements EntitlementStore {
     return result;
   }
 
-  async putResolvedInvoiceSignal(
-    event: EventPosition,
-    customerId: string,
-    subscriptionId: string,
-    signal: InvoiceSignal,
-  ): Promise<ResolvedWriteResult> {
+  async putResolvedInvoiceSignal(event: EventPosition, customerId: string, subscriptionId: string, signal: InvoiceSignal): Promise<ResolvedWriteResult> {
     this.log.record('store.putResolvedInvoiceSignal', [event, customerId, subscriptionId, signal]);
     const item = this.subscriptionItem(customerId, subscriptionId);
     const stored = resolvedWrite(item.invoice, event, signal);
@@ -141,14 +137,20 @@ export class InMemoryEntitlementStore implements EntitlementStore {
 
   private customer(customerId: string): CustomerItems {
     let customer = this.customers.get(customerId);
-    if (!customer) this.customers.set(customerId, (customer = { subscriptions: new Map(), deleted: false }));
+    if (!customer) {
+      customer = { subscriptions: new Map(), deleted: false };
+      this.customers.set(customerId, customer);
+    }
     return customer;
   }
 
   private subscriptionItem(customerId: string, subscriptionId: string): SubscriptionItem {
     const { subscriptions } = this.customer(customerId);
     let item = subscriptions.get(subscriptionId);
-    if (!item) subscriptions.set(subscriptionId, (item = { updatedAt: this.stamp() }));
+    if (!item) {
+      item = { updatedAt: this.stamp() };
+      subscriptions.set(subscriptionId, item);
+    }
     return item;
   }
 

@@ -12,8 +12,8 @@
  * "subscriptions.<method>" and "sessions.<method>". What the fakes created (customers, sessions) is
  * kept for the test to read.
  */
-import type { AccountLinks } from '../../functions/core/accounts';
-import { AppError } from '../../functions/core/errors';
+import type { AccountLinks } from '#core/accounts';
+import { AppError } from '#core/errors';
 import type {
   BillingCustomers,
   PortalConfigurationRef,
@@ -22,7 +22,7 @@ import type {
   PortalSessions,
   SubscriptionRef,
   Subscriptions,
-} from '../../functions/core/portal-sessions';
+} from '#core/portal-sessions';
 import { CallLog } from './call-log';
 
 export class InMemoryBillingCustomers implements BillingCustomers {

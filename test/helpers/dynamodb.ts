@@ -5,8 +5,8 @@
  * once per file). A plain string is the table name, as before.
  */
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { ensureTable, localDynamoClient, startLocalDynamo, type LocalDynamo } from '../../lib/local/dynamodb';
-import { startDynamoDbLocal } from '../../lib/local/dynamodb-local';
+import { ensureTable, type LocalDynamo, localDynamoClient, startLocalDynamo } from '#local/dynamodb';
+import { startDynamoDbLocal } from '#local/dynamodb-local';
 
 export type DynamoServerKind = 'dynalite' | 'dynamodb-local';
 

@@ -9,11 +9,12 @@
  * Options may be a function, evaluated in beforeAll: useful when the webhook receiver is started by an
  * earlier beforeAll and its URL is only known then (or call `emulator.setWebhook(url, secret)`).
  */
+
+import { type StripeEmulator, type StripeEmulatorOptions, startStripeEmulator } from '@linkout/stripe-emulator';
 import type Stripe from 'stripe';
-import { loadConfig } from '../../functions/adapters/config';
-import { createStripeClient } from '../../functions/adapters/stripe/client';
-import { startStripeEmulator, type StripeEmulator, type StripeEmulatorOptions } from '@linkout/stripe-emulator';
-import { emulatorSeed } from '../../lib/local/stripe-target';
+import { loadConfig } from '#adapters/config';
+import { createStripeClient } from '#adapters/stripe/client';
+import { emulatorSeed } from '#local/stripe-target';
 
 export const TEST_SECRET_KEY = 'sk_test_linkout_emulator';
 

@@ -10,13 +10,13 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { SecretsProvider } from '@aws-lambda-powertools/parameters/secrets';
 import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
-import { httpHandler } from '../../functions/adapters/http/middleware';
-import { jsonResponse } from '../../functions/adapters/http/response';
-import { currentStripeSecrets, requireSecretKey } from '../../functions/adapters/secrets';
-import { parseStoredStripeSecret, secretsManagerStripeSecrets } from '../../functions/adapters/secrets-manager';
-import { handler, secretNameFromArn } from '../../functions/handlers/portal-config-resource';
-import { buildApiGatewayEvent } from '../../lib/local/api-gateway-event';
-import { lambdaContext } from '../../lib/local/lambda-bridge';
+import { httpHandler } from '#adapters/http/middleware';
+import { jsonResponse } from '#adapters/http/response';
+import { currentStripeSecrets, requireSecretKey } from '#adapters/secrets';
+import { parseStoredStripeSecret, secretsManagerStripeSecrets } from '#adapters/secrets-manager';
+import { handler, secretNameFromArn } from '#handlers/portal-config-resource';
+import { buildApiGatewayEvent } from '#local/api-gateway-event';
+import { lambdaContext } from '#local/lambda-bridge';
 import { TEST_SECRET_KEY, useStripeEmulator } from '../helpers/stripe';
 
 const SECRET_ARN = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:linkout/dev/stripe-AbC123';
@@ -206,12 +206,13 @@ describe('Secrets Manager reader', () => {
     expect(parseStoredStripeSecret(secretString)).toEqual(expected);
   });
 
-  it.each([['not JSON', 'sk_test_raw'], ['a JSON string', '"sk_test_raw"'], ['a numeric key', '{"secretKey": 42}']])(
-    'rejects a stored secret that is %s',
-    (_name, secretString) => {
-      expect(() => parseStoredStripeSecret(secretString)).toThrow(expect.objectContaining({ code: 'stripe_secret_misconfigured' }));
-    },
-  );
+  it.each([
+    ['not JSON', 'sk_test_raw'],
+    ['a JSON string', '"sk_test_raw"'],
+    ['a numeric key', '{"secretKey": 42}'],
+  ])('rejects a stored secret that is %s', (_name, secretString) => {
+    expect(() => parseStoredStripeSecret(secretString)).toThrow(expect.objectContaining({ code: 'stripe_secret_misconfigured' }));
+  });
 });
 
 describe('portal configuration custom resource', () => {
@@ -239,7 +240,10 @@ describe('portal configuration custom resource', () => {
 
   async function managedConfigurationIds() {
     const list = await emu.stripe.billingPortal.configurations.list({ limit: 100 });
-    return list.data.filter((c) => c.metadata?.linkout_role).map((c) => c.id).sort();
+    return list.data
+      .filter((c) => c.metadata?.linkout_role)
+      .map((c) => c.id)
+      .sort();
   }
 
   it('fails the deployment with instructions while the Stripe secret is unset, touching nothing', async () => {

@@ -8,16 +8,16 @@ import path from 'node:path';
 import { App, Stack } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
-import { loadConfig } from '../../functions/adapters/config';
-import type { LinkoutConfig } from '../../functions/core/config';
-import { parseConfig } from '../../functions/core/config-validation';
-import { AASA_KEYS, buildAppleAppSiteAssociation } from '../../functions/core/site';
-import { apiRoutes } from '../../functions/handlers/routes';
-import { STRIPE_ERROR_METRICS } from '../../functions/adapters/metric-names';
-import { PORTAL_SESSION_THROTTLE, STALE_WEBHOOK_BURST, TABLE_ACCESS } from '../../lib/infra/api-stack';
-import { INLINE_CONFIG_LIMIT } from '../../lib/infra/linkout-function';
-import { buildLinkoutApp } from '../../lib/infra/linkout-app';
-import { logRetention, portalConfigHash, resolveStage } from '../../lib/infra/stage';
+import { loadConfig } from '#adapters/config';
+import { STRIPE_ERROR_METRICS } from '#adapters/metric-names';
+import type { LinkoutConfig } from '#core/config';
+import { parseConfig } from '#core/config-validation';
+import { AASA_KEYS, buildAppleAppSiteAssociation } from '#core/site';
+import { apiRoutes } from '#handlers/routes';
+import { PORTAL_SESSION_THROTTLE, STALE_WEBHOOK_BURST, TABLE_ACCESS } from '#infra/api-stack';
+import { buildLinkoutApp } from '#infra/linkout-app';
+import { INLINE_CONFIG_LIMIT } from '#infra/linkout-function';
+import { logRetention, portalConfigHash, resolveStage } from '#infra/stage';
 
 const PROD_CERT = 'arn:aws:acm:us-east-1:123456789012:certificate/0f5d7c1e-1111-2222-3333-444455556666';
 
@@ -182,7 +182,11 @@ describe('secrets never reach a template or an environment variable', () => {
     dev.api.hasResourceProperties('AWS::IAM::Policy', {
       PolicyDocument: {
         Statement: Match.arrayWith([
-          Match.objectLike({ Action: Match.arrayWith(['secretsmanager:GetSecretValue']), Effect: 'Allow', Resource: Match.objectLike({ 'Fn::ImportValue': Match.anyValue() }) }),
+          Match.objectLike({
+            Action: Match.arrayWith(['secretsmanager:GetSecretValue']),
+            Effect: 'Allow',
+            Resource: Match.objectLike({ 'Fn::ImportValue': Match.anyValue() }),
+          }),
         ]),
       },
     });
@@ -200,7 +204,7 @@ describe('Lambdas', () => {
   it.each([
     ['dev', logRetention(config.stages.dev!.logRetentionDays), () => dev],
     ['prod', logRetention(config.stages.prod!.logRetentionDays), () => prod],
-  ] as const)('%s: Node.js 22 on arm64, own log group kept %i days, Powertools settings, timeouts under Stripe\'s', (stage, days, synth) => {
+  ] as const)("%s: Node.js 22 on arm64, own log group kept %i days, Powertools settings, timeouts under Stripe's", (stage, days, synth) => {
     const template = synth().api;
     const functions = lambdaFunctions(template);
     const logGroups = resourcesOf(template, 'AWS::Logs::LogGroup');
@@ -223,7 +227,7 @@ describe('Lambdas', () => {
     for (const fn of apiFunctions) expect(fn.Properties.Timeout).toBeLessThanOrEqual(10);
   });
 
-  it('passes the validated configuration inline, within Lambda\'s environment limit', () => {
+  it("passes the validated configuration inline, within Lambda's environment limit", () => {
     for (const fn of Object.values(lambdaFunctions(dev.api))) {
       const inline = fn.Properties.Environment.Variables.LINKOUT_CONFIG as string;
       expect(Buffer.byteLength(inline)).toBeLessThanOrEqual(INLINE_CONFIG_LIMIT);
@@ -292,13 +296,11 @@ describe('HTTP API', () => {
   );
 
   it('the webhook route has no authorizer', () => {
-    const webhook = Object.values(resourcesOf(dev.api, 'AWS::ApiGatewayV2::Route')).find(
-      (r) => r.Properties.RouteKey === 'POST /v1/webhooks/stripe',
-    );
+    const webhook = Object.values(resourcesOf(dev.api, 'AWS::ApiGatewayV2::Route')).find((r) => r.Properties.RouteKey === 'POST /v1/webhooks/stripe');
     expect(webhook?.Properties.AuthorizationType).toBe('NONE');
   });
 
-  it('throttles portal sessions under Stripe\'s 25 requests per second per endpoint, and logs access as JSON', () => {
+  it("throttles portal sessions under Stripe's 25 requests per second per endpoint, and logs access as JSON", () => {
     const stages = Object.values(resourcesOf(dev.api, 'AWS::ApiGatewayV2::Stage'));
     expect(stages).toHaveLength(1);
     const stage = stages[0]!.Properties;
@@ -341,7 +343,7 @@ describe('alarms', () => {
     for (const alarm of alarms) expect(alarm.Properties.AlarmActions).toEqual([{ Ref: topicId }]);
   });
 
-  it('alarms on a burst of stale webhook deliveries and on any Stripe failure, from the functions\' own metrics', () => {
+  it("alarms on a burst of stale webhook deliveries and on any Stripe failure, from the functions' own metrics", () => {
     const alarms = Object.values(resourcesOf(dev.api, 'AWS::CloudWatch::Alarm')).map((a) => a.Properties);
     const onOwnMetric = (name: string) =>
       alarms.filter((a) => a.MetricName === name && a.Namespace === 'Linkout/LinkoutApi-dev' && a.Statistic === 'Sum' && a.Period === 300);
@@ -357,7 +359,7 @@ describe('alarms', () => {
     }
   });
 
-  it('subscribes the stage\'s alarm e-mail when one is set', () => {
+  it("subscribes the stage's alarm e-mail when one is set", () => {
     expect(Object.keys(resourcesOf(dev.api, 'AWS::SNS::Subscription'))).toHaveLength(0);
     prod.api.hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'email', Endpoint: 'ops@lumenphotos.example' });
   });
@@ -390,9 +392,7 @@ describe('universal-link site', () => {
     });
     dev.site.hasResourceProperties('AWS::S3::BucketPolicy', {
       PolicyDocument: {
-        Statement: Match.arrayWith([
-          Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
-        ]),
+        Statement: Match.arrayWith([Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]),
       },
     });
     const policy = JSON.stringify(resourcesOf(dev.site, 'AWS::S3::BucketPolicy'));
@@ -431,7 +431,7 @@ describe('universal-link site', () => {
     expect(distribution.Origins).toHaveLength(1);
   });
 
-  it('adds security headers, with a CSP that allows only the pages\' own inline script', () => {
+  it("adds security headers, with a CSP that allows only the pages' own inline script", () => {
     const policy = Object.values(resourcesOf(dev.site, 'AWS::CloudFront::ResponseHeadersPolicy'))[0]!.Properties.ResponseHeadersPolicyConfig;
     const headers = policy.SecurityHeadersConfig;
     expect(headers.StrictTransportSecurity.AccessControlMaxAgeSec).toBeGreaterThanOrEqual(31536000);
@@ -473,16 +473,18 @@ describe('universal-link site', () => {
 
     const prodDistribution = Object.values(resourcesOf(prod.site, 'AWS::CloudFront::Distribution'))[0]!.Properties.DistributionConfig;
     expect(prodDistribution.Aliases).toEqual([config.app.universalLinkDomain]);
-    expect(prodDistribution.ViewerCertificate).toMatchObject({ AcmCertificateArn: PROD_CERT, MinimumProtocolVersion: 'TLSv1.2_2021', SslSupportMethod: 'sni-only' });
+    expect(prodDistribution.ViewerCertificate).toMatchObject({
+      AcmCertificateArn: PROD_CERT,
+      MinimumProtocolVersion: 'TLSv1.2_2021',
+      SslSupportMethod: 'sni-only',
+    });
     expect(prod.site.findOutputs('SiteDomain').SiteDomain!.Value).toBe(config.app.universalLinkDomain);
   });
 
   it('refuses a custom domain without its certificate', () => {
     const broken = structuredClone(config);
     broken.stages.dev!.siteDomain = 'links.example.com';
-    expect(() => buildLinkoutApp(new App({ context: { 'aws:cdk:bundling-stacks': [] } }), { config: broken, stageName: 'dev' })).toThrow(
-      /siteCertificateArn/,
-    );
+    expect(() => buildLinkoutApp(new App({ context: { 'aws:cdk:bundling-stacks': [] } }), { config: broken, stageName: 'dev' })).toThrow(/siteCertificateArn/);
   });
 });
 

@@ -1,5 +1,5 @@
-import { documentClient } from '../../functions/adapters/dynamodb/client';
-import { DynamoAccountLinks } from '../../functions/adapters/dynamodb/account-links';
+import { DynamoAccountLinks } from '#adapters/dynamodb/account-links';
+import { documentClient } from '#adapters/dynamodb/client';
 import { DYNAMO_SERVER_KINDS, useLocalDynamo } from '../helpers/dynamodb';
 
 // The race below rests on a conditional write: it runs on dynalite and on DynamoDB Local.

@@ -8,19 +8,19 @@ import path from 'node:path';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import Stripe from 'stripe';
-import { loadConfig } from '../../functions/adapters/config';
-import { DynamoAccountLinks } from '../../functions/adapters/dynamodb/account-links';
-import { documentClient } from '../../functions/adapters/dynamodb/client';
-import { DynamoEntitlementStore } from '../../functions/adapters/dynamodb/entitlement-store';
-import type { HttpResponse } from '../../functions/adapters/http/response';
-import { StripeBillingLookup } from '../../functions/adapters/stripe/billing-lookup';
-import { createStripeClient, STRIPE_API_VERSION } from '../../functions/adapters/stripe/client';
-import { nowInUnixSeconds } from '../../functions/core/clock';
-import { EntitlementSync, type BillingLookup } from '../../functions/core/entitlements-sync';
-import { makeEntitlementsHandler } from '../../functions/handlers/entitlements';
-import { makeWebhookHandler } from '../../functions/handlers/webhook';
-import { buildApiGatewayEvent } from '../../lib/local/api-gateway-event';
-import { localDynamoClient } from '../../lib/local/dynamodb';
+import { loadConfig } from '#adapters/config';
+import { DynamoAccountLinks } from '#adapters/dynamodb/account-links';
+import { documentClient } from '#adapters/dynamodb/client';
+import { DynamoEntitlementStore } from '#adapters/dynamodb/entitlement-store';
+import type { HttpResponse } from '#adapters/http/response';
+import { StripeBillingLookup } from '#adapters/stripe/billing-lookup';
+import { createStripeClient, STRIPE_API_VERSION } from '#adapters/stripe/client';
+import { nowInUnixSeconds } from '#core/clock';
+import { type BillingLookup, EntitlementSync } from '#core/entitlements-sync';
+import { makeEntitlementsHandler } from '#handlers/entitlements';
+import { makeWebhookHandler } from '#handlers/webhook';
+import { buildApiGatewayEvent } from '#local/api-gateway-event';
+import { localDynamoClient } from '#local/dynamodb';
 import { TEST_SECRET_KEY } from '../helpers/stripe';
 
 export const WEBHOOK_SECRET = 'whsec_entitlement_tests';
@@ -85,8 +85,7 @@ export function createHarness(options: HarnessOptions): Harness {
   const sync = new EntitlementSync({ store, links, billing: (options.billing ?? ((b) => b))(new StripeBillingLookup(() => stripe)), now });
   const webhook = makeWebhookHandler({ sync, secrets: () => ({ secretKey: TEST_SECRET_KEY, webhookSecrets: secrets }), now });
   const entitlements = makeEntitlementsHandler({ config, links, store, now });
-  const invoke = async (handler: typeof webhook, event: ReturnType<typeof buildApiGatewayEvent>) =>
-    (await handler(event, {} as never)) as HttpResponse;
+  const invoke = async (handler: typeof webhook, event: ReturnType<typeof buildApiGatewayEvent>) => (await handler(event, {} as never)) as HttpResponse;
 
   return {
     dynamo,

@@ -1,9 +1,9 @@
-import { buildApiGatewayEvent } from '../../lib/local/api-gateway-event';
-import { makeEntitlementsHandler } from '../../functions/handlers/entitlements';
-import type { HttpResponse } from '../../functions/adapters/http/response';
-import { nowInUnixSeconds } from '../../functions/core/clock';
+import type { HttpResponse } from '#adapters/http/response';
+import { nowInUnixSeconds } from '#core/clock';
+import { makeEntitlementsHandler } from '#handlers/entitlements';
+import { buildApiGatewayEvent } from '#local/api-gateway-event';
 import { useLocalDynamo } from '../helpers/dynamodb';
-import { body, config, createHarness, stripeEvent, subscriptionObject, type Harness } from './entitlement-harness';
+import { body, config, createHarness, type Harness, stripeEvent, subscriptionObject } from './entitlement-harness';
 
 const NOW = nowInUnixSeconds();
 
@@ -33,7 +33,9 @@ describe('GET /v1/entitlements', () => {
 
   it('takes the account from the token, never from the request', async () => {
     await h.links.link('acct_victim', 'cus_victim');
-    await h.deliverEvent(stripeEvent('evt_v1', 'customer.subscription.created', NOW - 5, subscriptionObject({ id: 'sub_victim', customer: 'cus_victim', status: 'active' })));
+    await h.deliverEvent(
+      stripeEvent('evt_v1', 'customer.subscription.created', NOW - 5, subscriptionObject({ id: 'sub_victim', customer: 'cus_victim', status: 'active' })),
+    );
     const handler = makeEntitlementsHandler({ config, links: h.links, store: h.store });
     const response = (await handler(
       buildApiGatewayEvent({
@@ -50,7 +52,15 @@ describe('GET /v1/entitlements', () => {
   it('applies expiry and pause resumption at read time, with no event', async () => {
     await h.links.link('acct_time', 'cus_time');
     const ending = subscriptionObject({ id: 'sub_ending', customer: 'cus_time', status: 'active', cancelAtPeriodEnd: true, currentPeriodEnd: NOW + 100 });
-    const paused = subscriptionObject({ id: 'sub_paused', customer: 'cus_time', status: 'active', paused: true, pauseResumesAt: NOW + 50, productId: 'prod_stock_photos_pro', lookupKey: 'stock_photos_pro_monthly' });
+    const paused = subscriptionObject({
+      id: 'sub_paused',
+      customer: 'cus_time',
+      status: 'active',
+      paused: true,
+      pauseResumesAt: NOW + 50,
+      productId: 'prod_stock_photos_pro',
+      lookupKey: 'stock_photos_pro_monthly',
+    });
     await h.deliverEvent(stripeEvent('evt_t1', 'customer.subscription.updated', NOW - 10, ending));
     await h.deliverEvent(stripeEvent('evt_t2', 'customer.subscription.paused', NOW - 10, paused));
 
@@ -65,7 +75,9 @@ describe('GET /v1/entitlements', () => {
     clock = NOW + 60; // the pause is over
     const resumed = body(await h.getEntitlements('acct_time'));
     expect(resumed.entitlements.map((e: { key: string }) => e.key)).toEqual(['pro_editing', 'stock_photos']);
-    expect(resumed.subscriptions).toContainEqual(expect.objectContaining({ id: 'sub_paused', collectionPaused: false, pauseResumesAt: null, grantsAccess: true }));
+    expect(resumed.subscriptions).toContainEqual(
+      expect.objectContaining({ id: 'sub_paused', collectionPaused: false, pauseResumesAt: null, grantsAccess: true }),
+    );
 
     clock = NOW + 101; // the canceled subscription's period is over too
     const later = body(await h.getEntitlements('acct_time'));

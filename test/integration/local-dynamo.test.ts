@@ -1,5 +1,5 @@
-import { DescribeTableCommand, PutItemCommand, GetItemCommand } from '@aws-sdk/client-dynamodb';
-import { tableDefinition } from '../../functions/adapters/dynamodb/table-definition';
+import { DescribeTableCommand, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { tableDefinition } from '#adapters/dynamodb/table-definition';
 import { useLocalDynamo } from '../helpers/dynamodb';
 
 describe('embedded DynamoDB', () => {

@@ -3,12 +3,12 @@
  * the same script of calls runs against both, on dynalite, and must give the same, specified answers.
  * The unit tests of the core use the fakes, so this is what keeps them honest.
  */
-import { DynamoAccountLinks } from '../../functions/adapters/dynamodb/account-links';
-import { documentClient } from '../../functions/adapters/dynamodb/client';
-import { DynamoEntitlementStore } from '../../functions/adapters/dynamodb/entitlement-store';
-import type { AccountLinks } from '../../functions/core/accounts';
-import type { SubscriptionSnapshot, SubscriptionStatus } from '../../functions/core/billing-events';
-import type { EntitlementStore } from '../../functions/core/entitlements-sync';
+import { DynamoAccountLinks } from '#adapters/dynamodb/account-links';
+import { documentClient } from '#adapters/dynamodb/client';
+import { DynamoEntitlementStore } from '#adapters/dynamodb/entitlement-store';
+import type { AccountLinks } from '#core/accounts';
+import type { SubscriptionSnapshot, SubscriptionStatus } from '#core/billing-events';
+import type { EntitlementStore } from '#core/entitlements-sync';
 import { InMemoryAccountLinks } from '../fakes/account-links';
 import { InMemoryEntitlementStore } from '../fakes/entitlement-store';
 import { useLocalDynamo } from '../helpers/dynamodb';

@@ -3,19 +3,19 @@
  * with the portal configurations synced, and helpers to call it as API Gateway would.
  */
 import type Stripe from 'stripe';
-import { loadConfig } from '../../functions/adapters/config';
-import { DynamoAccountLinks } from '../../functions/adapters/dynamodb/account-links';
-import { documentClient } from '../../functions/adapters/dynamodb/client';
-import type { HttpResponse } from '../../functions/adapters/http/response';
-import { syncPortalConfigurations } from '../../functions/adapters/stripe/portal-sync';
-import type { LinkoutConfig } from '../../functions/core/config';
-import { makePortalSessionsHandler } from '../../functions/handlers/portal-sessions';
-import { buildApiGatewayEvent } from '../../lib/local/api-gateway-event';
-import { lambdaContext } from '../../lib/local/lambda-bridge';
+import { loadConfig } from '#adapters/config';
+import { DynamoAccountLinks } from '#adapters/dynamodb/account-links';
+import { documentClient } from '#adapters/dynamodb/client';
+import type { HttpResponse } from '#adapters/http/response';
+import { syncPortalConfigurations } from '#adapters/stripe/portal-sync';
+import type { LinkoutConfig } from '#core/config';
+import { makePortalSessionsHandler } from '#handlers/portal-sessions';
+import { buildApiGatewayEvent } from '#local/api-gateway-event';
+import { lambdaContext } from '#local/lambda-bridge';
 import type { TestDynamo } from '../helpers/dynamodb';
 import type { TestStripe } from '../helpers/stripe';
 
-export const config = loadConfig();
+const config = loadConfig();
 
 export type Claims = Record<string, string>;
 

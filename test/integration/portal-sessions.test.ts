@@ -1,9 +1,9 @@
-import { createStripeClient } from '../../functions/adapters/stripe/client';
-import { syncPortalConfigurations } from '../../functions/adapters/stripe/portal-sync';
-import { makePortalSessionsHandler } from '../../functions/handlers/portal-sessions';
+import { createStripeClient } from '#adapters/stripe/client';
+import { syncPortalConfigurations } from '#adapters/stripe/portal-sync';
+import { makePortalSessionsHandler } from '#handlers/portal-sessions';
 import { useLocalDynamo } from '../helpers/dynamodb';
 import { TEST_SECRET_KEY, useStripeEmulator } from '../helpers/stripe';
-import { invokePortal, member, owner, teamConfig, usePortalHarness, type Claims } from './portal-harness';
+import { type Claims, invokePortal, member, owner, teamConfig, usePortalHarness } from './portal-harness';
 
 const RETURN_URL = 'https://links.lumenphotos.example/portal_redirect';
 
@@ -16,7 +16,9 @@ describe('POST /v1/portal-sessions (handler + dynalite + Stripe emulator)', () =
     let subscriptionId: string;
     let yearlyPrice: string;
     beforeAll(async () => {
-      ({ subscription: { id: subscriptionId } } = await portal.subscribedAccount('team-matrix'));
+      ({
+        subscription: { id: subscriptionId },
+      } = await portal.subscribedAccount('team-matrix'));
       yearlyPrice = await portal.priceId('stock_photos_yearly');
     });
 

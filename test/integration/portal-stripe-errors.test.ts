@@ -7,7 +7,7 @@ import { once } from 'node:events';
 import { createServer, request as httpRequest, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type Stripe from 'stripe';
-import { createStripeClient } from '../../functions/adapters/stripe/client';
+import { createStripeClient } from '#adapters/stripe/client';
 import { useLocalDynamo } from '../helpers/dynamodb';
 import { TEST_SECRET_KEY, useStripeEmulator } from '../helpers/stripe';
 import { contractProblems } from './portal-contract';
@@ -74,11 +74,29 @@ describe('Stripe failures map to clear API errors', () => {
       'stripe_rate_limited',
       '7',
     ],
-    ['a 429 without Retry-After -> 429 with a default Retry-After', { status: 429, body: stripeError('invalid_request_error', 'Too many requests', 'rate_limit') }, 429, 'stripe_rate_limited', '2'],
+    [
+      'a 429 without Retry-After -> 429 with a default Retry-After',
+      { status: 429, body: stripeError('invalid_request_error', 'Too many requests', 'rate_limit') },
+      429,
+      'stripe_rate_limited',
+      '2',
+    ],
     ['a 500 -> 502', { status: 500, body: stripeError('api_error', 'Internal error') }, 502, 'stripe_failed', undefined],
     ['a 503 -> 502', { status: 503, body: stripeError('api_error', 'Service unavailable') }, 502, 'stripe_failed', undefined],
-    ['a 400 Stripe rejected -> 502 with its reason', { status: 400, body: stripeError('invalid_request_error', 'No such configuration', 'resource_missing') }, 502, 'stripe_rejected', undefined],
-    ['a 401 bad API key -> 502', { status: 401, body: stripeError('invalid_request_error', 'Invalid API Key provided') }, 502, 'stripe_rejected_credentials', undefined],
+    [
+      'a 400 Stripe rejected -> 502 with its reason',
+      { status: 400, body: stripeError('invalid_request_error', 'No such configuration', 'resource_missing') },
+      502,
+      'stripe_rejected',
+      undefined,
+    ],
+    [
+      'a 401 bad API key -> 502',
+      { status: 401, body: stripeError('invalid_request_error', 'Invalid API Key provided') },
+      502,
+      'stripe_rejected_credentials',
+      undefined,
+    ],
     ['a timeout -> 503', 'hang' as const, 503, 'stripe_unreachable', '2'],
     ['a dropped connection -> 503', 'reset' as const, 503, 'stripe_unreachable', '2'],
   ])('%s', async (_name, reply, status, code, retryAfter) => {
@@ -100,7 +118,11 @@ describe('Stripe failures map to clear API errors', () => {
   });
 
   it('a configuration that is not synced yet -> 503 portal_not_configured', async () => {
-    proxy.inject({ method: 'GET', path: /^\/v1\/billing_portal\/configurations/, reply: { status: 200, body: { object: 'list', data: [], has_more: false, url: '/v1/billing_portal/configurations' } } });
+    proxy.inject({
+      method: 'GET',
+      path: /^\/v1\/billing_portal\/configurations/,
+      reply: { status: 200, body: { object: 'list', data: [], has_more: false, url: '/v1/billing_portal/configurations' } },
+    });
     // A fresh handler: its per-container cache is empty.
     const fresh = createStripeClient({ secretKey: TEST_SECRET_KEY, apiUrl: proxy.url, maxNetworkRetries: 0 });
     const response = await portal.post(owner('team-faults'), undefined, () => fresh);
@@ -110,7 +132,11 @@ describe('Stripe failures map to clear API errors', () => {
   });
 
   it('a rate-limited customer creation -> 429, and the retry creates one customer', async () => {
-    proxy.inject({ method: 'POST', path: /^\/v1\/customers$/, reply: { status: 429, body: stripeError('invalid_request_error', 'Too many requests', 'rate_limit') } });
+    proxy.inject({
+      method: 'POST',
+      path: /^\/v1\/customers$/,
+      reply: { status: 429, body: stripeError('invalid_request_error', 'Too many requests', 'rate_limit') },
+    });
     const throttled = await portal.post(owner('team-throttled'), undefined, viaProxy);
     expect([throttled.status, throttled.body.error.code]).toEqual([429, 'stripe_rate_limited']);
     expect(await portal.links.customerForAccount('team-throttled')).toBeUndefined();

@@ -1,9 +1,9 @@
 import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { loadConfig } from '../../functions/adapters/config';
-import { syncPortalConfigurations, PortalSyncError } from '../../functions/adapters/stripe/portal-sync';
-import type { LinkoutConfig } from '../../functions/core/config';
+import { loadConfig } from '#adapters/config';
+import { PortalSyncError, syncPortalConfigurations } from '#adapters/stripe/portal-sync';
+import type { LinkoutConfig } from '#core/config';
 import { useStripeEmulator } from '../helpers/stripe';
 
 const baseConfig = loadConfig();
@@ -130,9 +130,13 @@ describe('syncPortalConfigurations against the Stripe emulator', () => {
     const run = async (args: string[], bundleId: string) => {
       const config = withChanges((c) => (c.app.bundleId = bundleId));
       try {
-        const { stdout } = await promisify(execFile)(process.execPath, [require.resolve('tsx/cli'), path.resolve(__dirname, '../../bin/portal-sync.ts'), ...args], {
-          env: { PATH: process.env.PATH, STRIPE_SECRET_KEY: 'sk_test_cli', STRIPE_API_URL: emu.emulator.url, LINKOUT_CONFIG: JSON.stringify(config) },
-        });
+        const { stdout } = await promisify(execFile)(
+          process.execPath,
+          [require.resolve('tsx/cli'), path.resolve(__dirname, '../../bin/portal-sync.ts'), ...args],
+          {
+            env: { PATH: process.env.PATH, STRIPE_SECRET_KEY: 'sk_test_cli', STRIPE_API_URL: emu.emulator.url, LINKOUT_CONFIG: JSON.stringify(config) },
+          },
+        );
         return { code: 0, stdout };
       } catch (error) {
         const failed = error as { code: number; stdout: string; stderr: string };

@@ -4,11 +4,11 @@
  * newest two events share a second (a tie) and must be settled by the Stripe API, not by guessing.
  */
 import type Stripe from 'stripe';
-import { toSubscriptionSnapshot } from '../../functions/adapters/stripe/mapping';
-import { nowInUnixSeconds } from '../../functions/core/clock';
+import { toSubscriptionSnapshot } from '#adapters/stripe/mapping';
+import { nowInUnixSeconds } from '#core/clock';
 import { useLocalDynamo } from '../helpers/dynamodb';
 import { useStripeEmulator } from '../helpers/stripe';
-import { body, createHarness, invoiceObject, seededRandom, stripeEvent, subscriptionObject, type Harness, type SubscriptionState } from './entitlement-harness';
+import { body, createHarness, type Harness, invoiceObject, type SubscriptionState, seededRandom, stripeEvent, subscriptionObject } from './entitlement-harness';
 
 const SUBSCRIPTIONS = 200;
 const CUSTOMERS = 100;
@@ -49,7 +49,14 @@ function generateHistory(index: number, random: () => number): History {
     }
     if (roll < 0.25) {
       const failed = random() < 0.5;
-      events.push(stripeEvent(`evt_r${index}_${i}`, failed ? 'invoice.payment_failed' : 'invoice.paid', at, invoiceObject(`in_r${index}_${i}`, customerId, subscriptionId)));
+      events.push(
+        stripeEvent(
+          `evt_r${index}_${i}`,
+          failed ? 'invoice.payment_failed' : 'invoice.paid',
+          at,
+          invoiceObject(`in_r${index}_${i}`, customerId, subscriptionId),
+        ),
+      );
       continue;
     }
     if (last && roll > 0.7) {
@@ -62,7 +69,9 @@ function generateHistory(index: number, random: () => number): History {
     else if (change < 0.5) state = { ...state, cancelAtPeriodEnd: !state.cancelAtPeriodEnd };
     else if (change < 0.75) state = { ...state, paused: !state.paused, pauseResumesAt: random() < 0.5 ? null : NOW + 86_400 };
     else state = { ...state, ...plan(), currentPeriodEnd: (state.currentPeriodEnd ?? NOW) + 86_400 };
-    events.push(stripeEvent(`evt_r${index}_${i}`, state.paused ? 'customer.subscription.paused' : 'customer.subscription.updated', at, subscriptionObject(state)));
+    events.push(
+      stripeEvent(`evt_r${index}_${i}`, state.paused ? 'customer.subscription.paused' : 'customer.subscription.updated', at, subscriptionObject(state)),
+    );
   }
   return { subscriptionId, customerId, events };
 }
@@ -172,9 +181,7 @@ describe('replay: 2,000+ events, shuffled, 20% duplicates', () => {
     }
 
     const tieView = body(await h.getEntitlements('acct_replay_tie'));
-    expect(tieView.subscriptions).toEqual([
-      expect.objectContaining({ id: created.id, cancelAtPeriodEnd: true, collectionPaused: true, grantsAccess: false }),
-    ]);
+    expect(tieView.subscriptions).toEqual([expect.objectContaining({ id: created.id, cancelAtPeriodEnd: true, collectionPaused: true, grantsAccess: false })]);
     // dynalite on a busy two-core machine is the bottleneck here; the time budget lives in `npm run bench`.
   }, 120_000);
 });

@@ -1,16 +1,7 @@
-import { nowInUnixSeconds } from '../../functions/core/clock';
+import { nowInUnixSeconds } from '#core/clock';
 import { DYNAMO_SERVER_KINDS, useLocalDynamo } from '../helpers/dynamodb';
 import { useStripeEmulator } from '../helpers/stripe';
-import {
-  body,
-  createHarness,
-  invoiceObject,
-  sign,
-  stripeEvent,
-  subscriptionObject,
-  WEBHOOK_SECRET,
-  type Harness,
-} from './entitlement-harness';
+import { body, createHarness, type Harness, invoiceObject, sign, stripeEvent, subscriptionObject, WEBHOOK_SECRET } from './entitlement-harness';
 
 // One fixed clock for the handlers and the signatures, so the tolerance cases sit exactly at their edge.
 const NOW = nowInUnixSeconds();
@@ -25,7 +16,13 @@ describe.each(DYNAMO_SERVER_KINDS)('POST /v1/webhooks/stripe (%s)', (kind) => {
   const stripe = useStripeEmulator();
   let h: Harness;
   beforeAll(() => {
-    h = createHarness({ dynamoEndpoint: db.endpoint, tableName: db.tableName, stripeApiUrl: stripe.emulator.url, webhookSecrets: ['whsec_old', WEBHOOK_SECRET], now: () => NOW });
+    h = createHarness({
+      dynamoEndpoint: db.endpoint,
+      tableName: db.tableName,
+      stripeApiUrl: stripe.emulator.url,
+      webhookSecrets: ['whsec_old', WEBHOOK_SECRET],
+      now: () => NOW,
+    });
   });
   afterAll(() => h.close());
   beforeEach(() => h.resetCounts());
@@ -38,12 +35,24 @@ describe.each(DYNAMO_SERVER_KINDS)('POST /v1/webhooks/stripe (%s)', (kind) => {
     it.each([
       ['missing signature', 'missing_signature', () => h.deliver(payload)],
       ['forged signature (unknown secret)', 'invalid_signature', () => h.deliver(payload, { 'stripe-signature': sign(payload, 'whsec_attacker', NOW) })],
-      ['tampered body', 'invalid_signature', () => h.deliver(payload.replace('"active"', '"trialing"'), { 'stripe-signature': sign(payload, WEBHOOK_SECRET, NOW) })],
+      [
+        'tampered body',
+        'invalid_signature',
+        () => h.deliver(payload.replace('"active"', '"trialing"'), { 'stripe-signature': sign(payload, WEBHOOK_SECRET, NOW) }),
+      ],
       ['stale timestamp (older than 300 s)', 'invalid_signature', () => h.deliver(payload, { 'stripe-signature': sign(payload, WEBHOOK_SECRET, NOW - 301) })],
-      ['future timestamp (more than 300 s ahead)', 'invalid_signature', () => h.deliver(payload, { 'stripe-signature': sign(payload, WEBHOOK_SECRET, NOW + 301) })],
+      [
+        'future timestamp (more than 300 s ahead)',
+        'invalid_signature',
+        () => h.deliver(payload, { 'stripe-signature': sign(payload, WEBHOOK_SECRET, NOW + 301) }),
+      ],
       ['malformed header', 'invalid_signature', () => h.deliver(payload, { 'stripe-signature': 'v1=abc' })],
       ['signed body that is not JSON', 'invalid_payload', () => h.deliver('not json', { 'stripe-signature': sign('not json', WEBHOOK_SECRET, NOW) })],
-      ['signed JSON that is not a Stripe event', 'invalid_payload', () => h.deliver('{"hello":"world"}', { 'stripe-signature': sign('{"hello":"world"}', WEBHOOK_SECRET, NOW) })],
+      [
+        'signed JSON that is not a Stripe event',
+        'invalid_payload',
+        () => h.deliver('{"hello":"world"}', { 'stripe-signature': sign('{"hello":"world"}', WEBHOOK_SECRET, NOW) }),
+      ],
     ])('%s -> 400 %s', async (_case, code, send) => {
       const response = await send();
       expect(response.statusCode).toBe(400);
@@ -54,7 +63,13 @@ describe.each(DYNAMO_SERVER_KINDS)('POST /v1/webhooks/stripe (%s)', (kind) => {
   });
 
   it('answers 503 and writes nothing while no signing secret is configured', async () => {
-    const unconfigured = createHarness({ dynamoEndpoint: db.endpoint, tableName: db.tableName, stripeApiUrl: stripe.emulator.url, webhookSecrets: [], now: () => NOW });
+    const unconfigured = createHarness({
+      dynamoEndpoint: db.endpoint,
+      tableName: db.tableName,
+      stripeApiUrl: stripe.emulator.url,
+      webhookSecrets: [],
+      now: () => NOW,
+    });
     try {
       const payload = JSON.stringify(created('evt_nosecret', 'cus_nosecret'));
       const response = await unconfigured.deliver(payload, { 'stripe-signature': sign(payload, WEBHOOK_SECRET, NOW) });
@@ -99,8 +114,7 @@ describe.each(DYNAMO_SERVER_KINDS)('POST /v1/webhooks/stripe (%s)', (kind) => {
   });
 
   describe('outcomes', () => {
-    const sub = (status: 'active' | 'past_due' | 'canceled', extra = {}) =>
-      subscriptionObject({ id: 'sub_out', customer: 'cus_out', status, ...extra });
+    const sub = (status: 'active' | 'past_due' | 'canceled', extra = {}) => subscriptionObject({ id: 'sub_out', customer: 'cus_out', status, ...extra });
 
     it('applied, duplicate, stale, ignored', async () => {
       await h.links.link('acct_out', 'cus_out');
@@ -117,8 +131,18 @@ describe.each(DYNAMO_SERVER_KINDS)('POST /v1/webhooks/stripe (%s)', (kind) => {
     });
 
     it('never resurrects a canceled subscription with a late event', async () => {
-      const canceled = stripeEvent('evt_cx_2', 'customer.subscription.deleted', NOW - 20, subscriptionObject({ id: 'sub_cx', customer: 'cus_out', status: 'canceled' }));
-      const lateActive = stripeEvent('evt_cx_1', 'customer.subscription.updated', NOW - 30, subscriptionObject({ id: 'sub_cx', customer: 'cus_out', status: 'active' }));
+      const canceled = stripeEvent(
+        'evt_cx_2',
+        'customer.subscription.deleted',
+        NOW - 20,
+        subscriptionObject({ id: 'sub_cx', customer: 'cus_out', status: 'canceled' }),
+      );
+      const lateActive = stripeEvent(
+        'evt_cx_1',
+        'customer.subscription.updated',
+        NOW - 30,
+        subscriptionObject({ id: 'sub_cx', customer: 'cus_out', status: 'active' }),
+      );
       expect(body(await h.deliverEvent(canceled)).outcome).toBe('applied');
       expect(body(await h.deliverEvent(lateActive)).outcome).toBe('stale');
       const view = body(await h.getEntitlements('acct_out'));
@@ -140,7 +164,9 @@ describe.each(DYNAMO_SERVER_KINDS)('POST /v1/webhooks/stripe (%s)', (kind) => {
 
     it('customer.deleted ends access for good', async () => {
       await h.links.link('acct_del', 'cus_del');
-      await h.deliverEvent(stripeEvent('evt_del_0', 'customer.subscription.created', NOW - 50, subscriptionObject({ id: 'sub_del', customer: 'cus_del', status: 'active' })));
+      await h.deliverEvent(
+        stripeEvent('evt_del_0', 'customer.subscription.created', NOW - 50, subscriptionObject({ id: 'sub_del', customer: 'cus_del', status: 'active' })),
+      );
       expect(body(await h.getEntitlements('acct_del')).active).toBe(true);
       const deleted = stripeEvent('evt_del_1', 'customer.deleted', NOW - 10, { id: 'cus_del', object: 'customer', deleted: true });
       expect(body(await h.deliverEvent(deleted)).outcome).toBe('applied');
@@ -150,7 +176,12 @@ describe.each(DYNAMO_SERVER_KINDS)('POST /v1/webhooks/stripe (%s)', (kind) => {
 
     it('Stripe Entitlements summaries are kept in order', async () => {
       await h.links.link('acct_sum', 'cus_sum');
-      const summary = (keys: string[]) => ({ object: 'entitlements.active_entitlement_summary', customer: 'cus_sum', livemode: false, entitlements: { object: 'list', data: keys.map((lookup_key) => ({ lookup_key })) } });
+      const summary = (keys: string[]) => ({
+        object: 'entitlements.active_entitlement_summary',
+        customer: 'cus_sum',
+        livemode: false,
+        entitlements: { object: 'list', data: keys.map((lookup_key) => ({ lookup_key })) },
+      });
       const type = 'entitlements.active_entitlement_summary.updated';
       expect(body(await h.deliverEvent(stripeEvent('evt_sum_2', type, NOW - 5, summary(['raw_export'])))).outcome).toBe('applied');
       expect(body(await h.deliverEvent(stripeEvent('evt_sum_1', type, NOW - 9, summary([])))).outcome).toBe('stale');
@@ -168,7 +199,9 @@ describe.each(DYNAMO_SERVER_KINDS)('POST /v1/webhooks/stripe (%s)', (kind) => {
       const summaries = () =>
         stripe.emulator
           .events()
-          .filter((event) => event.type === 'entitlements.active_entitlement_summary.updated' && (event.data.object as { customer: string }).customer === customer.id);
+          .filter(
+            (event) => event.type === 'entitlements.active_entitlement_summary.updated' && (event.data.object as { customer: string }).customer === customer.id,
+          );
       const keys = async () => body(await h.getEntitlements('acct_emu_sum')).entitlements.map((e: { key: string }) => e.key);
 
       expect(summaries()).toHaveLength(1);
@@ -189,21 +222,36 @@ describe.each(DYNAMO_SERVER_KINDS)('POST /v1/webhooks/stripe (%s)', (kind) => {
       for (const [i, status] of states.entries()) {
         // The first event of a customer in this process reads its link once; prime that outside the count.
         if (i === 1) h.resetCounts();
-        const event = stripeEvent(`evt_cost_${i}`, 'customer.subscription.updated', NOW - 100 + i, subscriptionObject({ id: 'sub_cost', customer: 'cus_cost', status }));
+        const event = stripeEvent(
+          `evt_cost_${i}`,
+          'customer.subscription.updated',
+          NOW - 100 + i,
+          subscriptionObject({ id: 'sub_cost', customer: 'cus_cost', status }),
+        );
         expect(body(await h.deliverEvent(event)).outcome).toBe('applied');
       }
       expect(h.counts).toMatchObject({ writes: 3, stripeCalls: 0, reads: 0 });
     });
 
     it(`a duplicate costs one (failed) conditional write, ${readsPerConflict} read(s) and no Stripe call`, async () => {
-      const event = stripeEvent('evt_cost_3', 'customer.subscription.updated', NOW - 97, subscriptionObject({ id: 'sub_cost', customer: 'cus_cost', status: 'canceled' }));
+      const event = stripeEvent(
+        'evt_cost_3',
+        'customer.subscription.updated',
+        NOW - 97,
+        subscriptionObject({ id: 'sub_cost', customer: 'cus_cost', status: 'canceled' }),
+      );
       h.resetCounts();
       expect(body(await h.deliverEvent(event)).outcome).toBe('duplicate');
       expect(h.counts).toEqual({ writes: 1, reads: readsPerConflict, stripeCalls: 0 });
     });
 
     it(`a stale event costs one (failed) conditional write, ${readsPerConflict} read(s) and no Stripe call`, async () => {
-      const event = stripeEvent('evt_cost_1', 'customer.subscription.updated', NOW - 99, subscriptionObject({ id: 'sub_cost', customer: 'cus_cost', status: 'past_due' }));
+      const event = stripeEvent(
+        'evt_cost_1',
+        'customer.subscription.updated',
+        NOW - 99,
+        subscriptionObject({ id: 'sub_cost', customer: 'cus_cost', status: 'past_due' }),
+      );
       h.resetCounts();
       expect(body(await h.deliverEvent(event)).outcome).toBe('stale');
       expect(h.counts).toEqual({ writes: 1, reads: readsPerConflict, stripeCalls: 0 });
@@ -245,9 +293,13 @@ describe.each(DYNAMO_SERVER_KINDS)('POST /v1/webhooks/stripe (%s)', (kind) => {
       expect((await stripe.stripe.subscriptions.retrieve(sub.id)).status).toBe('past_due');
       await h.deliverEvent(stripeEvent('evt_it_0', 'customer.subscription.created', NOW - 30, sub));
       const second = NOW - 10;
-      expect(body(await h.deliverEvent(stripeEvent('evt_it_paid', 'invoice.paid', second, invoiceObject('in_a', customer.id, sub.id)))).outcome).toBe('applied');
+      expect(body(await h.deliverEvent(stripeEvent('evt_it_paid', 'invoice.paid', second, invoiceObject('in_a', customer.id, sub.id)))).outcome).toBe(
+        'applied',
+      );
       h.resetCounts();
-      expect(body(await h.deliverEvent(stripeEvent('evt_it_failed', 'invoice.payment_failed', second, invoiceObject('in_b', customer.id, sub.id)))).outcome).toBe('applied');
+      expect(
+        body(await h.deliverEvent(stripeEvent('evt_it_failed', 'invoice.payment_failed', second, invoiceObject('in_b', customer.id, sub.id)))).outcome,
+      ).toBe('applied');
       expect(h.counts.stripeCalls).toBe(1);
       const view = body(await h.getEntitlements('acct_inv_tie'));
       // The stored snapshot (from the older event) still says active; the tie-settled signal says the payment failed.
@@ -275,10 +327,17 @@ describe.each(DYNAMO_SERVER_KINDS)('POST /v1/webhooks/stripe (%s)', (kind) => {
       });
       try {
         await withEntitlements.links.link('acct_sum_tie', 'cus_sum_tie');
-        const summary = (keys: string[]) => ({ object: 'entitlements.active_entitlement_summary', customer: 'cus_sum_tie', livemode: false, entitlements: { object: 'list', data: keys.map((lookup_key) => ({ lookup_key })) } });
+        const summary = (keys: string[]) => ({
+          object: 'entitlements.active_entitlement_summary',
+          customer: 'cus_sum_tie',
+          livemode: false,
+          entitlements: { object: 'list', data: keys.map((lookup_key) => ({ lookup_key })) },
+        });
         const type = 'entitlements.active_entitlement_summary.updated';
         expect(body(await withEntitlements.deliverEvent(stripeEvent('evt_st_1', type, NOW - 4, summary([]))))).toMatchObject({ outcome: 'applied' });
-        expect(body(await withEntitlements.deliverEvent(stripeEvent('evt_st_2', type, NOW - 4, summary(['raw_export']))))).toMatchObject({ outcome: 'applied' });
+        expect(body(await withEntitlements.deliverEvent(stripeEvent('evt_st_2', type, NOW - 4, summary(['raw_export']))))).toMatchObject({
+          outcome: 'applied',
+        });
         expect(listed).toEqual(['cus_sum_tie']);
         const keys = body(await withEntitlements.getEntitlements('acct_sum_tie')).entitlements.map((e: { key: string }) => e.key);
         expect(keys).toEqual(['raw_export', 'team_library']);
@@ -305,7 +364,12 @@ describe.each(DYNAMO_SERVER_KINDS)('POST /v1/webhooks/stripe (%s)', (kind) => {
     it('stores events of a customer without an account and shows them once the account is linked', async () => {
       const customer = await stripe.stripe.customers.create({ email: 'nobody@example.com' });
       const event = (i: number) =>
-        stripeEvent(`evt_orphan_${i}`, 'customer.subscription.updated', NOW - 20 + i, subscriptionObject({ id: 'sub_orphan', customer: customer.id, status: 'active' }));
+        stripeEvent(
+          `evt_orphan_${i}`,
+          'customer.subscription.updated',
+          NOW - 20 + i,
+          subscriptionObject({ id: 'sub_orphan', customer: customer.id, status: 'active' }),
+        );
       expect(body(await h.deliverEvent(event(0))).outcome).toBe('applied');
       expect(body(await h.deliverEvent(event(1))).outcome).toBe('applied');
       expect(h.counts.stripeCalls).toBe(1); // the "no account" answer is remembered
@@ -319,7 +383,12 @@ describe.each(DYNAMO_SERVER_KINDS)('POST /v1/webhooks/stripe (%s)', (kind) => {
       const second = await stripe.stripe.customers.create({ metadata: { app_account_id: 'acct_first' } });
       await h.links.link('acct_first', first.id);
       const event = (i: number) =>
-        stripeEvent(`evt_second_${i}`, 'customer.subscription.updated', NOW - 20 + i, subscriptionObject({ id: 'sub_second', customer: second.id, status: 'active' }));
+        stripeEvent(
+          `evt_second_${i}`,
+          'customer.subscription.updated',
+          NOW - 20 + i,
+          subscriptionObject({ id: 'sub_second', customer: second.id, status: 'active' }),
+        );
       h.resetCounts();
       expect(body(await h.deliverEvent(event(0))).outcome).toBe('applied');
       expect(body(await h.deliverEvent(event(1))).outcome).toBe('applied');
@@ -342,7 +411,12 @@ describe.each(DYNAMO_SERVER_KINDS)('POST /v1/webhooks/stripe (%s)', (kind) => {
   describe('transient failures', () => {
     it('a DynamoDB failure answers 503 and the redelivery converges', async () => {
       await h.links.link('acct_fault', 'cus_fault');
-      const event = stripeEvent('evt_fault_1', 'customer.subscription.created', NOW - 5, subscriptionObject({ id: 'sub_fault', customer: 'cus_fault', status: 'active' }));
+      const event = stripeEvent(
+        'evt_fault_1',
+        'customer.subscription.created',
+        NOW - 5,
+        subscriptionObject({ id: 'sub_fault', customer: 'cus_fault', status: 'active' }),
+      );
       h.failNext('UpdateItemCommand');
       const failed = await h.deliverEvent(event);
       expect(failed.statusCode).toBe(503);
@@ -357,8 +431,18 @@ describe.each(DYNAMO_SERVER_KINDS)('POST /v1/webhooks/stripe (%s)', (kind) => {
       const offline = createHarness({ dynamoEndpoint: db.endpoint, tableName: db.tableName, stripeApiUrl: 'http://127.0.0.1:9', now: () => NOW });
       try {
         await offline.links.link('acct_off', 'cus_off');
-        const a = stripeEvent('evt_off_a', 'customer.subscription.created', NOW - 5, subscriptionObject({ id: 'sub_off', customer: 'cus_off', status: 'active' }));
-        const b = stripeEvent('evt_off_b', 'customer.subscription.updated', NOW - 5, subscriptionObject({ id: 'sub_off', customer: 'cus_off', status: 'canceled' }));
+        const a = stripeEvent(
+          'evt_off_a',
+          'customer.subscription.created',
+          NOW - 5,
+          subscriptionObject({ id: 'sub_off', customer: 'cus_off', status: 'active' }),
+        );
+        const b = stripeEvent(
+          'evt_off_b',
+          'customer.subscription.updated',
+          NOW - 5,
+          subscriptionObject({ id: 'sub_off', customer: 'cus_off', status: 'canceled' }),
+        );
         expect(body(await offline.deliverEvent(a)).outcome).toBe('applied');
         const response = await offline.deliverEvent(b);
         expect(response.statusCode).toBe(503);

@@ -1,15 +1,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { SignJWT, decodeJwt } from 'jose';
-import {
-  flattenClaims,
-  issueDevToken,
-  loadOrCreateSigningKey,
-  verifyAuthorization,
-  type DevJwtSettings,
-  type DevSigningKey,
-} from '../../lib/local/dev-jwt';
+import { decodeJwt, SignJWT } from 'jose';
+import { type DevJwtSettings, type DevSigningKey, flattenClaims, issueDevToken, loadOrCreateSigningKey, verifyAuthorization } from '#local/dev-jwt';
 
 const settings: DevJwtSettings = {
   issuer: 'https://auth.lumenphotos.example',
@@ -36,7 +29,11 @@ describe('dev JWT verification (as the HTTP API JWT authorizer)', () => {
     ['a valid token with the Bearer prefix', async () => `Bearer ${await issueDevToken(key, settings, { sub: 'u1' })}`, null],
     ['a valid token without the Bearer prefix', () => issueDevToken(key, settings, { sub: 'u1' }), null],
     ['a token for the second accepted audience', () => issueDevToken(key, settings, { sub: 'u1', claims: { aud: 'lumen-photos-android' } }), null],
-    ['a token with client_id instead of aud', () => issueDevToken(key, settings, { sub: 'u1', claims: { aud: undefined, client_id: 'lumen-photos-ios' } }), null],
+    [
+      'a token with client_id instead of aud',
+      () => issueDevToken(key, settings, { sub: 'u1', claims: { aud: undefined, client_id: 'lumen-photos-ios' } }),
+      null,
+    ],
     ['no Authorization header', async () => undefined, 'no Authorization header'],
     ['an empty bearer token', async () => 'Bearer ', 'empty token'],
     ['garbage', async () => 'Bearer not.a.jwt', 'malformed'],
@@ -45,8 +42,19 @@ describe('dev JWT verification (as the HTTP API JWT authorizer)', () => {
     ['a token from another issuer', () => issueDevToken(key, settings, { sub: 'u1', claims: { iss: 'https://evil.example' } }), 'iss'],
     ['a token for another audience', () => issueDevToken(key, settings, { sub: 'u1', claims: { aud: 'someone-else' } }), 'audience'],
     ['a token signed by another key', () => issueDevToken(otherKey, settings, { sub: 'u1' }), 'signature'],
-    ['a token without exp', () => new SignJWT({ sub: 'u1', iss: settings.issuer, aud: settings.audience[0] }).setProtectedHeader({ alg: 'RS256' }).sign(key.privateKey), 'exp'],
-    ['an HS256 token', () => new SignJWT({ sub: 'u1', iss: settings.issuer, aud: settings.audience[0], exp: now() + 60 }).setProtectedHeader({ alg: 'HS256' }).sign(new Uint8Array(32)), 'algorithm'],
+    [
+      'a token without exp',
+      () => new SignJWT({ sub: 'u1', iss: settings.issuer, aud: settings.audience[0] }).setProtectedHeader({ alg: 'RS256' }).sign(key.privateKey),
+      'exp',
+    ],
+    [
+      'an HS256 token',
+      () =>
+        new SignJWT({ sub: 'u1', iss: settings.issuer, aud: settings.audience[0], exp: now() + 60 })
+          .setProtectedHeader({ alg: 'HS256' })
+          .sign(new Uint8Array(32)),
+      'algorithm',
+    ],
   ];
 
   it.each(cases)('%s', async (_name, makeHeader, rejection) => {

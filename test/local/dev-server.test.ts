@@ -4,21 +4,22 @@
  * tests); DynamoDB is a real dynalite. These tests never call Stripe, so STRIPE_API_URL points at
  * a placeholder instead of starting the emulator.
  */
-import { createServer } from 'node:http';
+
 import { once } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import type { AddressInfo } from 'node:net';
 import { DescribeTableCommand } from '@aws-sdk/client-dynamodb';
 import { createLocalJWKSet, jwtVerify } from 'jose';
-import { loadConfig } from '../../functions/adapters/config';
-import { SITE_CONTENT_SECURITY_POLICY, buildAppleAppSiteAssociation } from '../../functions/core/site';
-import type { HttpEvent } from '../../functions/adapters/http/middleware';
-import type { ApiRoute, HandlerName } from '../../functions/handlers/routes';
-import { PortInUseError, startLocalStack, type LambdaHandler, type LocalStack } from '../../lib/local/dev-server';
-import { issueDevToken, loadOrCreateSigningKey } from '../../lib/local/dev-jwt';
-import { localDynamoClient } from '../../lib/local/dynamodb';
+import { loadConfig } from '#adapters/config';
+import type { HttpEvent } from '#adapters/http/middleware';
+import { buildAppleAppSiteAssociation, SITE_CONTENT_SECURITY_POLICY } from '#core/site';
+import type { ApiRoute, HandlerName } from '#handlers/routes';
+import { issueDevToken, loadOrCreateSigningKey } from '#local/dev-jwt';
+import { type LambdaHandler, type LocalStack, PortInUseError, startLocalStack } from '#local/dev-server';
+import { localDynamoClient } from '#local/dynamodb';
 
 const config = loadConfig({});
 const routes: ApiRoute[] = [
@@ -44,7 +45,11 @@ const implemented = new Set<HandlerName>(['webhook', 'entitlements']);
 let stack: LocalStack;
 let stateDir: string;
 const token = async (claims: Record<string, unknown> = {}) =>
-  issueDevToken(await loadOrCreateSigningKey(stateDir), { issuer: config.auth.issuer, audience: config.auth.audience, accountClaim: 'sub', roleClaim: 'role' }, { sub: 'user_1', role: 'owner', claims });
+  issueDevToken(
+    await loadOrCreateSigningKey(stateDir),
+    { issuer: config.auth.issuer, audience: config.auth.audience, accountClaim: 'sub', roleClaim: 'role' },
+    { sub: 'user_1', role: 'owner', claims },
+  );
 
 beforeAll(async () => {
   stateDir = mkdtempSync(path.join(tmpdir(), 'linkout-dev-'));
@@ -100,10 +105,13 @@ describe('JWT authorizer', () => {
     ['expired', async () => `Bearer ${await token({ exp: now() - 5, nbf: now() - 60, iat: now() - 60 })}`],
     ['from another issuer', async () => `Bearer ${await token({ iss: 'https://other.example' })}`],
     ['for another audience', async () => `Bearer ${await token({ aud: 'other-app' })}`],
-    ['signed with another key', async () => {
-      const foreign = await loadOrCreateSigningKey(path.join(stateDir, 'foreign'));
-      return `Bearer ${await issueDevToken(foreign, { issuer: config.auth.issuer, audience: config.auth.audience, accountClaim: 'sub', roleClaim: 'role' }, { sub: 'user_1' })}`;
-    }],
+    [
+      'signed with another key',
+      async () => {
+        const foreign = await loadOrCreateSigningKey(path.join(stateDir, 'foreign'));
+        return `Bearer ${await issueDevToken(foreign, { issuer: config.auth.issuer, audience: config.auth.audience, accountClaim: 'sub', roleClaim: 'role' }, { sub: 'user_1' })}`;
+      },
+    ],
   ])('a %s token -> 401 {"message":"Unauthorized"} without calling the handler', async (_name, header) => {
     const authorization = await header();
     const response = await call('/v1/entitlements', { headers: authorization ? { authorization } : {} });
@@ -112,7 +120,7 @@ describe('JWT authorizer', () => {
     expect(invocations).toHaveLength(0);
   });
 
-  it('passes a valid token\'s claims to the handler as strings, with the route key', async () => {
+  it("passes a valid token's claims to the handler as strings, with the route key", async () => {
     const response = await call('/v1/entitlements', { headers: { authorization: `Bearer ${await token()}` } });
     expect(response.status).toBe(200);
     expect(invocations).toHaveLength(1);
@@ -192,7 +200,12 @@ describe('handler result -> HTTP response', () => {
   const webhook = () => call('/v1/webhooks/stripe', { method: 'POST', body: '{}' });
 
   it('decodes a base64 body and keeps status and headers', async () => {
-    nextResult = () => ({ statusCode: 202, headers: { 'Content-Type': 'image/png', 'X-Extra': 7 }, body: Buffer.from([137, 80, 78, 71]).toString('base64'), isBase64Encoded: true });
+    nextResult = () => ({
+      statusCode: 202,
+      headers: { 'Content-Type': 'image/png', 'X-Extra': 7 },
+      body: Buffer.from([137, 80, 78, 71]).toString('base64'),
+      isBase64Encoded: true,
+    });
     const response = await webhook();
     expect(response.status).toBe(202);
     expect(response.headers.get('content-type')).toBe('image/png');
@@ -217,7 +230,7 @@ describe('handler result -> HTTP response', () => {
     expect(await response.text()).toBe(body);
   });
 
-  it('answers a thrown error with API Gateway\'s bare 500', async () => {
+  it("answers a thrown error with API Gateway's bare 500", async () => {
     nextResult = () => {
       throw new Error('secret detail');
     };
@@ -300,7 +313,7 @@ describe('stack wiring', () => {
     }
   });
 
-  it('answers API Gateway\'s 503 when a handler outlives its timeout', async () => {
+  it("answers API Gateway's 503 when a handler outlives its timeout", async () => {
     const slow = await startLocalStack({
       port: 0,
       env: { STRIPE_API_URL: 'http://127.0.0.1:9' },

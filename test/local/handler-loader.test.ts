@@ -6,10 +6,10 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import type { ApiRoute } from '../../functions/handlers/routes';
-import { handlerForRoute, handlerModules, type LambdaHandler } from '../../lib/local/handler-loader';
-import type { HttpReply } from '../../lib/local/lambda-bridge';
-import type { RouteMatch } from '../../lib/local/route-matcher';
+import type { ApiRoute } from '#handlers/routes';
+import { handlerForRoute, handlerModules, type LambdaHandler } from '#local/handler-loader';
+import type { HttpReply } from '#local/lambda-bridge';
+import type { RouteMatch } from '#local/route-matcher';
 
 let dir: string;
 beforeAll(() => {
@@ -46,18 +46,31 @@ describe('handlerModules', () => {
 describe('handlerForRoute', () => {
   it('gives the loaded handler', () => {
     const handler: LambdaHandler = async () => 'ok';
-    expect(handlerForRoute(() => handler, match('webhook'), () => {})).toBe(handler);
+    expect(
+      handlerForRoute(
+        () => handler,
+        match('webhook'),
+        () => {},
+      ),
+    ).toBe(handler);
   });
 
   it('answers 501 not_implemented naming the module while it is missing', () => {
-    const reply = handlerForRoute(() => undefined, match('portal-sessions'), () => {}) as HttpReply;
+    const reply = handlerForRoute(
+      () => undefined,
+      match('portal-sessions'),
+      () => {},
+    ) as HttpReply;
     expect(reply.statusCode).toBe(501);
     expect(body(reply)).toEqual({
-      error: { code: 'not_implemented', message: 'POST /v1/portal-sessions is routed to functions/handlers/portal-sessions.ts, which does not export a handler yet.' },
+      error: {
+        code: 'not_implemented',
+        message: 'POST /v1/portal-sessions is routed to functions/handlers/portal-sessions.ts, which does not export a handler yet.',
+      },
     });
   });
 
-  it('answers API Gateway\'s bare 500 when the module throws while loading, and logs why', () => {
+  it("answers API Gateway's bare 500 when the module throws while loading, and logs why", () => {
     const lines: string[] = [];
     const reply = handlerForRoute(
       () => {

@@ -4,7 +4,7 @@
  */
 import { once } from 'node:events';
 import { createServer } from 'node:net';
-import { PortInUseError, listen, portFromEnv } from '../../lib/local/ports';
+import { listen, PortInUseError, portFromEnv } from '#local/ports';
 
 describe('portFromEnv', () => {
   it.each([

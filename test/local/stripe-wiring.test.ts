@@ -9,19 +9,27 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { loadConfig } from '../../functions/adapters/config';
-import { createStripeClient } from '../../functions/adapters/stripe/client';
-import { PortInUseError, startLocalStack, type LocalStack } from '../../lib/local/dev-server';
-import { LOCAL_SECRET_KEY, LOCAL_WEBHOOK_SECRET, stripeTargetFromEnv, webhookSecretsFromEnv } from '../../lib/local/stripe-target';
+import { loadConfig } from '#adapters/config';
+import { createStripeClient } from '#adapters/stripe/client';
+import { type LocalStack, PortInUseError, startLocalStack } from '#local/dev-server';
+import { LOCAL_SECRET_KEY, LOCAL_WEBHOOK_SECRET, stripeTargetFromEnv, webhookSecretsFromEnv } from '#local/stripe-target';
 
 describe('stripe target from the environment', () => {
   it.each([
     ['nothing set: the embedded emulator on 12111', {}, { kind: 'emulator', port: 12111, secretKey: LOCAL_SECRET_KEY }],
     ['an emulator port', { STRIPE_EMULATOR_PORT: '0' }, { kind: 'emulator', port: 0, secretKey: LOCAL_SECRET_KEY }],
-    ['STRIPE_API_URL wins over a real key', { STRIPE_API_URL: 'http://127.0.0.1:12111/', STRIPE_SECRET_KEY: 'sk_test_abc' }, { kind: 'url', apiUrl: 'http://127.0.0.1:12111', secretKey: 'sk_test_abc' }],
+    [
+      'STRIPE_API_URL wins over a real key',
+      { STRIPE_API_URL: 'http://127.0.0.1:12111/', STRIPE_SECRET_KEY: 'sk_test_abc' },
+      { kind: 'url', apiUrl: 'http://127.0.0.1:12111', secretKey: 'sk_test_abc' },
+    ],
     ['STRIPE_API_URL with the local key', { STRIPE_API_URL: 'http://127.0.0.1:9' }, { kind: 'url', apiUrl: 'http://127.0.0.1:9', secretKey: LOCAL_SECRET_KEY }],
     ['a real test key alone: real Stripe', { STRIPE_SECRET_KEY: 'sk_test_51abc' }, { kind: 'real', secretKey: 'sk_test_51abc' }],
-    ['empty values count as unset', { STRIPE_SECRET_KEY: '', STRIPE_API_URL: '', STRIPE_EMULATOR_PORT: '' }, { kind: 'emulator', port: 12111, secretKey: LOCAL_SECRET_KEY }],
+    [
+      'empty values count as unset',
+      { STRIPE_SECRET_KEY: '', STRIPE_API_URL: '', STRIPE_EMULATOR_PORT: '' },
+      { kind: 'emulator', port: 12111, secretKey: LOCAL_SECRET_KEY },
+    ],
   ])('%s', (_name, env, expected) => {
     expect(stripeTargetFromEnv(env)).toEqual(expected);
   });
@@ -93,7 +101,7 @@ describe('a stack with the embedded emulator', () => {
     expect(stack.portalSynced).toBe(true);
   });
 
-  it('delivers the emulator\'s signed events to its own webhook route, which accepts them', async () => {
+  it("delivers the emulator's signed events to its own webhook route, which accepts them", async () => {
     const stripe = createStripeClient({ secretKey: LOCAL_SECRET_KEY, apiUrl: stack.stripeApiUrl! });
     const customer = await stripe.customers.create({ email: 'wiring@example.com' });
     await stack.emulator!.flushDeliveries();

@@ -1,5 +1,5 @@
-import { subscriptionAccess, type AccessRules } from '../../functions/core/access';
-import { SUBSCRIPTION_STATUSES, type SubscriptionSnapshot } from '../../functions/core/billing-events';
+import { type AccessRules, subscriptionAccess } from '#core/access';
+import { SUBSCRIPTION_STATUSES, type SubscriptionSnapshot } from '#core/billing-events';
 
 const NOW = 1_800_000_000;
 const DAY = 86_400;
@@ -44,18 +44,68 @@ describe('subscriptionAccess: every status', () => {
 describe('subscriptionAccess: flags and switches', () => {
   const periodEnd = NOW + 10 * DAY;
   it.each([
-    ['past_due with pastDueGrantsAccess off', subscription({ status: 'past_due' }), { ...defaults, pastDueGrantsAccess: false }, { grantsAccess: false, billingIssue: true }],
-    ['cancel_at_period_end keeps access until the period end without renewal', subscription({ cancelAtPeriodEnd: true, cancelAt: periodEnd }), defaults, { grantsAccess: true, willRenew: false, expiresAt: periodEnd }],
-    ['cancel_at_period_end after the period end: access ends without an event', subscription({ cancelAtPeriodEnd: true, items: [{ priceId: 'p', productId: 'prod_x', lookupKey: null, currentPeriodEnd: NOW - 1 }] }), defaults, { grantsAccess: false, willRenew: false }],
+    [
+      'past_due with pastDueGrantsAccess off',
+      subscription({ status: 'past_due' }),
+      { ...defaults, pastDueGrantsAccess: false },
+      { grantsAccess: false, billingIssue: true },
+    ],
+    [
+      'cancel_at_period_end keeps access until the period end without renewal',
+      subscription({ cancelAtPeriodEnd: true, cancelAt: periodEnd }),
+      defaults,
+      { grantsAccess: true, willRenew: false, expiresAt: periodEnd },
+    ],
+    [
+      'cancel_at_period_end after the period end: access ends without an event',
+      subscription({ cancelAtPeriodEnd: true, items: [{ priceId: 'p', productId: 'prod_x', lookupKey: null, currentPeriodEnd: NOW - 1 }] }),
+      defaults,
+      { grantsAccess: false, willRenew: false },
+    ],
     ['a scheduled cancel_at in the future', subscription({ cancelAt: NOW + DAY }), defaults, { grantsAccess: true, willRenew: false, expiresAt: NOW + DAY }],
     ['a scheduled cancel_at that has passed', subscription({ cancelAt: NOW - 5 }), defaults, { grantsAccess: false }],
-    ['a renewing subscription expires at its period end', subscription(), defaults, { grantsAccess: true, willRenew: true, expiresAt: periodEnd, currentPeriodEnd: periodEnd }],
-    ['the latest period end across items', subscription({ items: [{ priceId: 'a', productId: 'prod_a', lookupKey: null, currentPeriodEnd: NOW + DAY }, { priceId: 'b', productId: 'prod_b', lookupKey: null, currentPeriodEnd: NOW + 3 * DAY }] }), defaults, { currentPeriodEnd: NOW + 3 * DAY }],
+    [
+      'a renewing subscription expires at its period end',
+      subscription(),
+      defaults,
+      { grantsAccess: true, willRenew: true, expiresAt: periodEnd, currentPeriodEnd: periodEnd },
+    ],
+    [
+      'the latest period end across items',
+      subscription({
+        items: [
+          { priceId: 'a', productId: 'prod_a', lookupKey: null, currentPeriodEnd: NOW + DAY },
+          { priceId: 'b', productId: 'prod_b', lookupKey: null, currentPeriodEnd: NOW + 3 * DAY },
+        ],
+      }),
+      defaults,
+      { currentPeriodEnd: NOW + 3 * DAY },
+    ],
     ['no items: no period end', subscription({ items: [] }), defaults, { currentPeriodEnd: null, expiresAt: null, grantsAccess: true }],
-    ['pause_collection without resumes_at suspends access', subscription({ pauseCollection: { behavior: 'void', resumesAt: null } }), defaults, { grantsAccess: false, collectionPaused: true, pauseResumesAt: null }],
-    ['pause_collection until a future date suspends access', subscription({ pauseCollection: { behavior: 'keep_as_draft', resumesAt: NOW + DAY } }), defaults, { grantsAccess: false, collectionPaused: true, pauseResumesAt: NOW + DAY }],
-    ['pause_collection whose resumes_at has passed: access is back without an event', subscription({ pauseCollection: { behavior: 'void', resumesAt: NOW - 1 } }), defaults, { grantsAccess: true, collectionPaused: false, pauseResumesAt: null }],
-    ['pause_collection with pausedCollectionSuspendsAccess off', subscription({ pauseCollection: { behavior: 'mark_uncollectible', resumesAt: null } }), { ...defaults, pausedCollectionSuspendsAccess: false }, { grantsAccess: true, collectionPaused: true }],
+    [
+      'pause_collection without resumes_at suspends access',
+      subscription({ pauseCollection: { behavior: 'void', resumesAt: null } }),
+      defaults,
+      { grantsAccess: false, collectionPaused: true, pauseResumesAt: null },
+    ],
+    [
+      'pause_collection until a future date suspends access',
+      subscription({ pauseCollection: { behavior: 'keep_as_draft', resumesAt: NOW + DAY } }),
+      defaults,
+      { grantsAccess: false, collectionPaused: true, pauseResumesAt: NOW + DAY },
+    ],
+    [
+      'pause_collection whose resumes_at has passed: access is back without an event',
+      subscription({ pauseCollection: { behavior: 'void', resumesAt: NOW - 1 } }),
+      defaults,
+      { grantsAccess: true, collectionPaused: false, pauseResumesAt: null },
+    ],
+    [
+      'pause_collection with pausedCollectionSuspendsAccess off',
+      subscription({ pauseCollection: { behavior: 'mark_uncollectible', resumesAt: null } }),
+      { ...defaults, pausedCollectionSuspendsAccess: false },
+      { grantsAccess: true, collectionPaused: true },
+    ],
     ['a trial grants access and renews', subscription({ status: 'trialing' }), defaults, { grantsAccess: true, willRenew: true, billingIssue: false }],
   ] as const)('%s', (_case, snapshot, rules, expected) => {
     expect(subscriptionAccess(snapshot, rules, NOW)).toMatchObject(expected);

@@ -2,9 +2,9 @@
  * The caller's identity comes from the verified claims the configuration names: the billing account
  * from `auth.accountClaim`, the role from `auth.roleClaim`. `sub` matters only when it is the account claim.
  */
-import { callerFrom } from '../../functions/adapters/http/auth';
-import { AppError } from '../../functions/core/errors';
-import { buildApiGatewayEvent } from '../../lib/local/api-gateway-event';
+import { callerFrom } from '#adapters/http/auth';
+import { AppError } from '#core/errors';
+import { buildApiGatewayEvent } from '#local/api-gateway-event';
 
 const teamAuth = { issuer: 'https://issuer.example', audience: ['app'], accountClaim: 'team', roleClaim: 'role' };
 const withClaims = (claims: Record<string, string | number>) => buildApiGatewayEvent({ method: 'GET', url: '/v1/entitlements', claims });

@@ -1,6 +1,6 @@
-import { DEFAULT_CONFIG_FILE, loadConfig } from '../../functions/adapters/config';
-import { parseConfig } from '../../functions/core/config-validation';
 import { readFileSync } from 'node:fs';
+import { DEFAULT_CONFIG_FILE, loadConfig } from '#adapters/config';
+import { parseConfig } from '#core/config-validation';
 
 const example = () => JSON.parse(readFileSync(DEFAULT_CONFIG_FILE, 'utf8'));
 
@@ -26,8 +26,16 @@ describe('configuration schema', () => {
     ['a headline over 60 characters', (c: any) => (c.portal.businessProfile.headline = 'x'.repeat(61)), 'headline'],
     ['a least-privileged role that does not exist', (c: any) => (c.portal.leastPrivilegedRole = 'guest'), 'leastPrivilegedRole'],
     ['an unknown portal feature', (c: any) => (c.portal.roles.owner.features.subscriptionSkip = { enabled: true }), 'subscriptionSkip'],
-    ['a pause duration in an unknown unit', (c: any) => (c.portal.roles.owner.features.subscriptionPause = { enabled: true, durations: [{ interval: 'decade' }] }), 'subscriptionPause'],
-    ['a pause duration over three years', (c: any) => (c.portal.roles.owner.features.subscriptionPause = { enabled: true, durations: [{ interval: 'year', count: 4 }] }), 'subscriptionPause.durations'],
+    [
+      'a pause duration in an unknown unit',
+      (c: any) => (c.portal.roles.owner.features.subscriptionPause = { enabled: true, durations: [{ interval: 'decade' }] }),
+      'subscriptionPause',
+    ],
+    [
+      'a pause duration over three years',
+      (c: any) => (c.portal.roles.owner.features.subscriptionPause = { enabled: true, durations: [{ interval: 'year', count: 4 }] }),
+      'subscriptionPause.durations',
+    ],
     ['a return path that is a full URL', (c: any) => (c.portal.returnPaths = ['https://evil.example/']), 'returnPaths'],
     ['a product id without the prod_ prefix', (c: any) => (c.catalog.products[0].id = 'stock'), 'catalog.products'],
   ])('rejects %s with a message naming the field', (_name, mutate, field) => {

@@ -3,8 +3,9 @@
  * event gets, what ends up stored, and exactly which port calls it costs. The same rules against
  * DynamoDB and the Stripe emulator, with signatures and HTTP, are in test/integration/webhook.test.ts.
  */
-import { CUSTOMER_LOOKUP_TTL_SECONDS, EntitlementSync, type WebhookOutcome } from '../../functions/core/entitlements-sync';
-import type { BillingEvent, SubscriptionSnapshot, SubscriptionStatus } from '../../functions/core/billing-events';
+
+import type { BillingEvent, SubscriptionSnapshot, SubscriptionStatus } from '#core/billing-events';
+import { CUSTOMER_LOOKUP_TTL_SECONDS, EntitlementSync, type WebhookOutcome } from '#core/entitlements-sync';
 import { InMemoryAccountLinks } from '../fakes/account-links';
 import { InMemoryBillingLookup } from '../fakes/billing-lookup';
 import { CallLog } from '../fakes/call-log';
@@ -109,14 +110,75 @@ describe('EntitlementSync: the order of one subscription’s events', () => {
 
   it.each([
     // [case, deliveries, the subscription in Stripe now (breaks ties), outcomes, stored snapshot, Stripe reads]
-    ['in order', [subscriptionEvent('evt_1', second(1), active), subscriptionEvent('evt_2', second(2), pastDue)], undefined, ['applied', 'applied'], pastDue, 0],
-    ['the same event twice', [subscriptionEvent('evt_1', second(1), active), subscriptionEvent('evt_1', second(1), active)], undefined, ['applied', 'duplicate'], active, 0],
-    ['an older event after a newer one', [subscriptionEvent('evt_2', second(2), pastDue), subscriptionEvent('evt_1', second(1), active)], undefined, ['applied', 'stale'], pastDue, 0],
-    ['a late non-terminal event after cancellation, whatever its timestamp', [subscriptionEvent('evt_2', second(2), canceled), subscriptionEvent('evt_3', second(9), active)], undefined, ['applied', 'stale'], canceled, 0],
-    ['a same-second tie: what Stripe holds now is stored', [subscriptionEvent('evt_b', second(5), active), subscriptionEvent('evt_a', second(5), pastDue)], ending, ['applied', 'applied'], ending, 1],
-    ['copies of both tie events: duplicates, with no further Stripe read', [subscriptionEvent('evt_b', second(5), active), subscriptionEvent('evt_a', second(5), pastDue), subscriptionEvent('evt_a', second(5), pastDue), subscriptionEvent('evt_b', second(5), active)], ending, ['applied', 'applied', 'duplicate', 'duplicate'], ending, 1],
-    ['a tie about a subscription Stripe no longer has: stale, nothing guessed', [subscriptionEvent('evt_b', second(5), active), subscriptionEvent('evt_a', second(5), pastDue)], undefined, ['applied', 'stale'], active, 1],
-    ['the second after a tie applies as usual', [subscriptionEvent('evt_b', second(5), active), subscriptionEvent('evt_a', second(5), pastDue), subscriptionEvent('evt_c', second(6), canceled)], ending, ['applied', 'applied', 'applied'], canceled, 1],
+    [
+      'in order',
+      [subscriptionEvent('evt_1', second(1), active), subscriptionEvent('evt_2', second(2), pastDue)],
+      undefined,
+      ['applied', 'applied'],
+      pastDue,
+      0,
+    ],
+    [
+      'the same event twice',
+      [subscriptionEvent('evt_1', second(1), active), subscriptionEvent('evt_1', second(1), active)],
+      undefined,
+      ['applied', 'duplicate'],
+      active,
+      0,
+    ],
+    [
+      'an older event after a newer one',
+      [subscriptionEvent('evt_2', second(2), pastDue), subscriptionEvent('evt_1', second(1), active)],
+      undefined,
+      ['applied', 'stale'],
+      pastDue,
+      0,
+    ],
+    [
+      'a late non-terminal event after cancellation, whatever its timestamp',
+      [subscriptionEvent('evt_2', second(2), canceled), subscriptionEvent('evt_3', second(9), active)],
+      undefined,
+      ['applied', 'stale'],
+      canceled,
+      0,
+    ],
+    [
+      'a same-second tie: what Stripe holds now is stored',
+      [subscriptionEvent('evt_b', second(5), active), subscriptionEvent('evt_a', second(5), pastDue)],
+      ending,
+      ['applied', 'applied'],
+      ending,
+      1,
+    ],
+    [
+      'copies of both tie events: duplicates, with no further Stripe read',
+      [
+        subscriptionEvent('evt_b', second(5), active),
+        subscriptionEvent('evt_a', second(5), pastDue),
+        subscriptionEvent('evt_a', second(5), pastDue),
+        subscriptionEvent('evt_b', second(5), active),
+      ],
+      ending,
+      ['applied', 'applied', 'duplicate', 'duplicate'],
+      ending,
+      1,
+    ],
+    [
+      'a tie about a subscription Stripe no longer has: stale, nothing guessed',
+      [subscriptionEvent('evt_b', second(5), active), subscriptionEvent('evt_a', second(5), pastDue)],
+      undefined,
+      ['applied', 'stale'],
+      active,
+      1,
+    ],
+    [
+      'the second after a tie applies as usual',
+      [subscriptionEvent('evt_b', second(5), active), subscriptionEvent('evt_a', second(5), pastDue), subscriptionEvent('evt_c', second(6), canceled)],
+      ending,
+      ['applied', 'applied', 'applied'],
+      canceled,
+      1,
+    ],
   ] as const)('%s', async (_case, deliveries, inStripe, outcomes, expected, stripeReads) => {
     const w = await linkedWorld();
     if (inStripe) w.billing.subscriptions.set('sub_1', inStripe);

@@ -1,6 +1,6 @@
-import { loadConfig } from '../../functions/adapters/config';
-import { entitlementKeys, entitlementsResponse, type CustomerRecords, type StoredSubscription } from '../../functions/core/entitlements';
-import type { SubscriptionSnapshot } from '../../functions/core/billing-events';
+import { loadConfig } from '#adapters/config';
+import type { SubscriptionSnapshot } from '#core/billing-events';
+import { type CustomerRecords, entitlementKeys, entitlementsResponse, type StoredSubscription } from '#core/entitlements';
 
 const config = loadConfig({ LINKOUT_CONFIG_FILE: 'config/linkout.example.json' });
 const NOW = 1_800_000_000;
@@ -29,7 +29,11 @@ describe('entitlementKeys: catalog lookup', () => {
   it.each([
     ['catalog product by id', item('prod_stock_photos', null), ['stock_photos']],
     ['catalog product with several keys', item('prod_stock_photos_pro', null), ['stock_photos', 'pro_editing']],
-    ['price lookup key when the product id differs (another Stripe account)', item('prod_other_id', 'stock_photos_pro_monthly'), ['stock_photos', 'pro_editing']],
+    [
+      'price lookup key when the product id differs (another Stripe account)',
+      item('prod_other_id', 'stock_photos_pro_monthly'),
+      ['stock_photos', 'pro_editing'],
+    ],
     ['unknown product falls back to its id', item('prod_unknown', 'nope'), ['prod_unknown']],
   ] as const)('%s', (_case, items, keys) => {
     expect(entitlementKeys(items, config.catalog).sort()).toEqual([...keys].sort());
@@ -46,7 +50,10 @@ describe('entitlementKeys: catalog lookup', () => {
         },
       ],
     };
-    expect(entitlementKeys([{ priceId: 'p', productId: 'prod_a', lookupKey: 'a_monthly', currentPeriodEnd: null }], catalog).sort()).toEqual(['extra', 'prod_a']);
+    expect(entitlementKeys([{ priceId: 'p', productId: 'prod_a', lookupKey: 'a_monthly', currentPeriodEnd: null }], catalog).sort()).toEqual([
+      'extra',
+      'prod_a',
+    ]);
   });
 });
 
@@ -99,7 +106,10 @@ describe('entitlementsResponse', () => {
       deleted: false,
       subscriptions: [
         stored({ id: 'sub_ending', cancelAtPeriodEnd: true }, '2027-01-01T00:00:00.000Z'),
-        stored({ id: 'sub_pro', items: [{ priceId: 'price_p', productId: 'prod_stock_photos_pro', lookupKey: null, currentPeriodEnd: NOW + 50 }] }, '2027-02-01T00:00:00.000Z'),
+        stored(
+          { id: 'sub_pro', items: [{ priceId: 'price_p', productId: 'prod_stock_photos_pro', lookupKey: null, currentPeriodEnd: NOW + 50 }] },
+          '2027-02-01T00:00:00.000Z',
+        ),
       ],
     };
     const response = entitlementsResponse('acct_1', 'cus_1', records, config, NOW);
@@ -118,7 +128,11 @@ describe('entitlementsResponse', () => {
   });
 
   it('adds Stripe Entitlements summary keys', () => {
-    const records: CustomerRecords = { subscriptions: [], deleted: false, entitlementSummary: { lookupKeys: ['raw_export'], updatedAt: '2027-03-01T00:00:00.000Z' } };
+    const records: CustomerRecords = {
+      subscriptions: [],
+      deleted: false,
+      entitlementSummary: { lookupKeys: ['raw_export'], updatedAt: '2027-03-01T00:00:00.000Z' },
+    };
     const response = entitlementsResponse('acct_1', 'cus_1', records, config, NOW);
     expect(response.active).toBe(true);
     expect(response.entitlements).toEqual([{ key: 'raw_export', expiresAt: null, willRenew: true, billingIssue: false, subscriptionId: null }]);

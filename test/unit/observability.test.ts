@@ -8,22 +8,27 @@
  */
 import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
 import Stripe from 'stripe';
-import type { HttpEvent } from '../../functions/adapters/http/middleware';
-import { STRIPE_ERROR_METRICS, type WebhookMetricOutcome } from '../../functions/adapters/metric-names';
-import type { EntitlementSync, WebhookOutcome } from '../../functions/core/entitlements-sync';
-import { buildApiGatewayEvent } from '../../lib/local/api-gateway-event';
-import { lambdaContext } from '../../lib/local/lambda-bridge';
+import type { HttpEvent } from '#adapters/http/middleware';
+import { STRIPE_ERROR_METRICS, type WebhookMetricOutcome } from '#adapters/metric-names';
+import type { EntitlementSync, WebhookOutcome } from '#core/entitlements-sync';
+import { buildApiGatewayEvent } from '#local/api-gateway-event';
+import { lambdaContext } from '#local/lambda-bridge';
 
-const AWS_ENV = { AWS_LAMBDA_INITIALIZATION_TYPE: 'on-demand', LOG_LEVEL: 'INFO', POWERTOOLS_SERVICE_NAME: 'linkout', POWERTOOLS_METRICS_NAMESPACE: 'Linkout/LinkoutApi-test' };
+const AWS_ENV = {
+  AWS_LAMBDA_INITIALIZATION_TYPE: 'on-demand',
+  LOG_LEVEL: 'INFO',
+  POWERTOOLS_SERVICE_NAME: 'linkout',
+  POWERTOOLS_METRICS_NAMESPACE: 'Linkout/LinkoutApi-test',
+};
 const WEBHOOK_SECRET = 'whsec_observability';
 const NOW = 1_790_000_000;
 
 type Modules = {
-  middleware: typeof import('../../functions/adapters/http/middleware');
-  response: typeof import('../../functions/adapters/http/response');
-  stripeErrors: typeof import('../../functions/adapters/stripe/errors');
-  webhook: typeof import('../../functions/handlers/webhook');
-  portalConfigResource: typeof import('../../functions/handlers/portal-config-resource');
+  middleware: typeof import('#adapters/http/middleware');
+  response: typeof import('#adapters/http/response');
+  stripeErrors: typeof import('#adapters/stripe/errors');
+  webhook: typeof import('#handlers/webhook');
+  portalConfigResource: typeof import('#handlers/portal-config-resource');
 };
 let modules: Modules;
 const savedEnv = { ...process.env };
@@ -33,11 +38,11 @@ beforeAll(() => {
   Object.assign(process.env, AWS_ENV);
   jest.isolateModules(() => {
     modules = {
-      middleware: require('../../functions/adapters/http/middleware'),
-      response: require('../../functions/adapters/http/response'),
-      stripeErrors: require('../../functions/adapters/stripe/errors'),
-      webhook: require('../../functions/handlers/webhook'),
-      portalConfigResource: require('../../functions/handlers/portal-config-resource'),
+      middleware: require('#adapters/http/middleware'),
+      response: require('#adapters/http/response'),
+      stripeErrors: require('#adapters/stripe/errors'),
+      webhook: require('#handlers/webhook'),
+      portalConfigResource: require('#handlers/portal-config-resource'),
     };
   });
 });
@@ -49,7 +54,9 @@ afterAll(() => {
 type Line = Record<string, any>;
 
 /** Runs one invocation and returns the JSON lines it printed (logs and EMF). */
-async function printed<T>(run: () => Promise<T>): Promise<{ result: T; logs: Line[]; counts: Array<{ namespace: string; service: string; name: string; value: number }> }> {
+async function printed<T>(
+  run: () => Promise<T>,
+): Promise<{ result: T; logs: Line[]; counts: Array<{ namespace: string; service: string; name: string; value: number }> }> {
   const chunks: string[] = [];
   const capture = ((chunk: unknown) => chunks.push(String(chunk)) > 0) as never;
   const stdout = jest.spyOn(process.stdout, 'write').mockImplementation(capture);
@@ -61,7 +68,11 @@ async function printed<T>(run: () => Promise<T>): Promise<{ result: T; logs: Lin
     stdout.mockRestore();
     stderr.mockRestore();
   }
-  const lines: Line[] = chunks.join('').split('\n').filter((line) => line.startsWith('{')).map((line) => JSON.parse(line));
+  const lines: Line[] = chunks
+    .join('')
+    .split('\n')
+    .filter((line) => line.startsWith('{'))
+    .map((line) => JSON.parse(line));
   const counts = lines
     .filter((line) => line._aws)
     .flatMap((line) =>
@@ -76,7 +87,13 @@ const context = (name = 'linkout-webhook-test') => lambdaContext({ functionName:
 const signer = new Stripe('sk_test_signer_only', { telemetry: false });
 
 function delivery(eventId: string, secret = WEBHOOK_SECRET): HttpEvent {
-  const payload = JSON.stringify({ id: eventId, object: 'event', type: 'product.created', created: NOW, data: { object: { id: 'prod_1', object: 'product' } } });
+  const payload = JSON.stringify({
+    id: eventId,
+    object: 'event',
+    type: 'product.created',
+    created: NOW,
+    data: { object: { id: 'prod_1', object: 'product' } },
+  });
   return buildApiGatewayEvent({
     method: 'POST',
     url: '/v1/webhooks/stripe',
@@ -95,7 +112,7 @@ function webhookAnswering(outcome: WebhookOutcome | Error) {
 const count = (name: string) => ({ namespace: AWS_ENV.POWERTOOLS_METRICS_NAMESPACE, service: 'linkout', name, value: 1 });
 
 describe('log lines', () => {
-  it('carry the request id and the cold-start flag: true for the container\'s first invocation only', async () => {
+  it("carry the request id and the cold-start flag: true for the container's first invocation only", async () => {
     const handler = webhookAnswering('applied');
     const first = context();
     const second = context();
@@ -105,7 +122,7 @@ describe('log lines', () => {
     expect(warm.logs.map((line) => [line.function_request_id, line.cold_start])).toEqual([[second.awsRequestId, false]]);
   });
 
-  it('of a webhook carry its verified event id, and the next invocation\'s do not', async () => {
+  it("of a webhook carry its verified event id, and the next invocation's do not", async () => {
     const handler = webhookAnswering(new Error('DynamoDB is down'));
     const failed = await printed(() => handler(delivery('evt_correlated'), context()));
     expect(failed.result.statusCode).toBe(500);
@@ -118,12 +135,21 @@ describe('log lines', () => {
   });
 
   it('of the custom resource carry the request id too', async () => {
-    const event = { RequestType: 'Delete', PhysicalResourceId: 'linkout-portal-configurations', StackId: 'stack/LinkoutApi-test/1' } as CloudFormationCustomResourceEvent;
+    const event = {
+      RequestType: 'Delete',
+      PhysicalResourceId: 'linkout-portal-configurations',
+      StackId: 'stack/LinkoutApi-test/1',
+    } as CloudFormationCustomResourceEvent;
     const invocation = context('linkout-portal-config-test');
     const { result, logs } = await printed(() => modules.portalConfigResource.handler(event, invocation));
     expect(result).toEqual({ PhysicalResourceId: 'linkout-portal-configurations' });
     expect(logs).toEqual([
-      expect.objectContaining({ message: 'portal configuration request', requestType: 'Delete', function_request_id: invocation.awsRequestId, cold_start: expect.any(Boolean) }),
+      expect.objectContaining({
+        message: 'portal configuration request',
+        requestType: 'Delete',
+        function_request_id: invocation.awsRequestId,
+        cold_start: expect.any(Boolean),
+      }),
     ]);
   });
 });
@@ -195,7 +221,7 @@ describe('outside AWS (no metrics namespace: the local stack, the tests)', () =>
     process.env = { ...savedEnv, ...local };
     let webhook!: Modules['webhook'];
     jest.isolateModules(() => {
-      webhook = require('../../functions/handlers/webhook');
+      webhook = require('#handlers/webhook');
     });
     const sync = { process: async () => 'stale' } as unknown as EntitlementSync;
     const handler = webhook.makeWebhookHandler({ sync, secrets: () => ({ secretKey: '', webhookSecrets: [WEBHOOK_SECRET] }), now: () => NOW });

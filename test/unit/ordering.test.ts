@@ -1,4 +1,4 @@
-import { orderEvent, type Watermark } from '../../functions/core/ordering';
+import { orderEvent, type Watermark } from '#core/ordering';
 
 const stored = (created: number, eventIds: string[], terminal = false): Watermark => ({ created, eventIds, terminal });
 
@@ -10,10 +10,20 @@ describe('orderEvent: a stored watermark against an incoming event', () => {
     ['the same event again', stored(100, ['evt_a']), { eventId: 'evt_a', created: 100, terminal: false }, 'duplicate'],
     ['an event already applied in a tie second', stored(100, ['evt_a', 'evt_b']), { eventId: 'evt_b', created: 100, terminal: false }, 'duplicate'],
     ['an older event', stored(100, ['evt_a']), { eventId: 'evt_z', created: 99, terminal: false }, 'stale'],
-    ['a different event in the same second (strict < would drop it, <= would let the older win)', stored(100, ['evt_a']), { eventId: 'evt_b', created: 100, terminal: false }, 'tie'],
+    [
+      'a different event in the same second (strict < would drop it, <= would let the older win)',
+      stored(100, ['evt_a']),
+      { eventId: 'evt_b', created: 100, terminal: false },
+      'tie',
+    ],
     ['an older non-terminal event after a terminal state', stored(100, ['evt_a'], true), { eventId: 'evt_z', created: 99, terminal: false }, 'stale'],
     ['a same-second non-terminal event after a terminal state', stored(100, ['evt_a'], true), { eventId: 'evt_b', created: 100, terminal: false }, 'stale'],
-    ['a "newer" non-terminal event after a terminal state (never resurrect)', stored(100, ['evt_a'], true), { eventId: 'evt_b', created: 105, terminal: false }, 'stale'],
+    [
+      'a "newer" non-terminal event after a terminal state (never resurrect)',
+      stored(100, ['evt_a'], true),
+      { eventId: 'evt_b', created: 105, terminal: false },
+      'stale',
+    ],
     ['a newer terminal event after a terminal state', stored(100, ['evt_a'], true), { eventId: 'evt_b', created: 105, terminal: true }, 'apply'],
     ['an older terminal event after a terminal state', stored(100, ['evt_a'], true), { eventId: 'evt_z', created: 90, terminal: true }, 'stale'],
     ['a same-second terminal event after a non-terminal state', stored(100, ['evt_a']), { eventId: 'evt_b', created: 100, terminal: true }, 'tie'],

@@ -5,12 +5,12 @@
  * test/infra/aws-runtime.test.ts.
  */
 import {
-  PORTAL_CONFIGURATIONS_RESOURCE_ID,
-  syncPortalConfigurationsOnDeploy,
   type DeployRequest,
   type DeploySyncPorts,
+  PORTAL_CONFIGURATIONS_RESOURCE_ID,
   type PortalSyncChanges,
-} from '../../functions/core/portal-configuration-sync';
+  syncPortalConfigurationsOnDeploy,
+} from '#core/portal-configuration-sync';
 
 const SECRET_NAME = 'linkout/dev/stripe';
 
@@ -47,9 +47,27 @@ const bothRoles = { owner: 'bpc_owner', member: 'bpc_member' };
 
 describe('syncPortalConfigurationsOnDeploy', () => {
   it.each<[string, DeployRequest, string, PortalSyncChanges, { resourceId: string; configurationIds: Record<string, string> }]>([
-    ['Create with a test secret key', { type: 'Create' }, 'sk_test_123', firstDeploy, { resourceId: PORTAL_CONFIGURATIONS_RESOURCE_ID, configurationIds: bothRoles }],
-    ['Create with a live restricted key', { type: 'Create' }, 'rk_live_123', firstDeploy, { resourceId: PORTAL_CONFIGURATIONS_RESOURCE_ID, configurationIds: bothRoles }],
-    ['Update of a drifted configuration', { type: 'Update', resourceId: PORTAL_CONFIGURATIONS_RESOURCE_ID }, 'sk_live_123', laterDeploy, { resourceId: PORTAL_CONFIGURATIONS_RESOURCE_ID, configurationIds: bothRoles }],
+    [
+      'Create with a test secret key',
+      { type: 'Create' },
+      'sk_test_123',
+      firstDeploy,
+      { resourceId: PORTAL_CONFIGURATIONS_RESOURCE_ID, configurationIds: bothRoles },
+    ],
+    [
+      'Create with a live restricted key',
+      { type: 'Create' },
+      'rk_live_123',
+      firstDeploy,
+      { resourceId: PORTAL_CONFIGURATIONS_RESOURCE_ID, configurationIds: bothRoles },
+    ],
+    [
+      'Update of a drifted configuration',
+      { type: 'Update', resourceId: PORTAL_CONFIGURATIONS_RESOURCE_ID },
+      'sk_live_123',
+      laterDeploy,
+      { resourceId: PORTAL_CONFIGURATIONS_RESOURCE_ID, configurationIds: bothRoles },
+    ],
   ])('%s syncs with the stored key and returns role -> configuration id', async (_name, request, storedKey, changes, expected) => {
     const { ports, calls } = fakePorts(storedKey, changes);
     const result = await syncPortalConfigurationsOnDeploy(request, ports, SECRET_NAME);

@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
-import { DEFAULT_CONFIG_FILE } from '../../functions/adapters/config';
-import { parseConfig } from '../../functions/core/config-validation';
-import { portalConfigurationDrift, type PortalConfigurationSnapshot } from '../../functions/core/portal-drift';
-import { portalConfigurationParams, portalParamsProblems, type PortalConfigurationParams } from '../../functions/core/portal-stripe-params';
+import { DEFAULT_CONFIG_FILE } from '#adapters/config';
+import { parseConfig } from '#core/config-validation';
+import { type PortalConfigurationSnapshot, portalConfigurationDrift } from '#core/portal-drift';
+import { type PortalConfigurationParams, portalConfigurationParams, portalParamsProblems } from '#core/portal-stripe-params';
 
 const example = () => JSON.parse(readFileSync(DEFAULT_CONFIG_FILE, 'utf8'));
 const config = parseConfig(example());
@@ -29,7 +29,11 @@ describe('portal definitions are validated when the configuration loads', () => 
       (c: any) => c.catalog.products[0].prices.push({ lookupKey: 'stock_photos_monthly_b', unitAmount: 1200, currency: 'usd', interval: 'month' }),
       'same interval and currency (month/usd)',
     ],
-    ['an offered product missing from the catalog', (c: any) => c.portal.roles.owner.features.subscriptionUpdate.products.push('prod_unknown'), 'not a catalog product'],
+    [
+      'an offered product missing from the catalog',
+      (c: any) => c.portal.roles.owner.features.subscriptionUpdate.products.push('prod_unknown'),
+      'not a catalog product',
+    ],
     ['updates enabled without products', (c: any) => (c.portal.roles.owner.features.subscriptionUpdate.products = []), 'offers no products'],
     ['no privacy policy while owners may cancel', (c: any) => delete c.portal.businessProfile.privacyPolicyUrl, 'privacyPolicyUrl'],
     ['no terms while owners may cancel', (c: any) => delete c.portal.businessProfile.termsOfServiceUrl, 'termsOfServiceUrl'],
@@ -37,10 +41,21 @@ describe('portal definitions are validated when the configuration loads', () => 
     ['a headline over 60 characters', (c: any) => (c.portal.businessProfile.headline = 'h'.repeat(61)), '60 characters'],
     [
       'a pause duration over three years',
-      (c: any) => (c.portal.roles.owner.features.subscriptionPause = { enabled: true, durations: [{ interval: 'month', count: 1 }, { interval: 'month', count: 37 }] }),
+      (c: any) =>
+        (c.portal.roles.owner.features.subscriptionPause = {
+          enabled: true,
+          durations: [
+            { interval: 'month', count: 1 },
+            { interval: 'month', count: 37 },
+          ],
+        }),
       'a pause of 37 months is longer than the three years Stripe allows',
     ],
-    ['a pause duration of zero', (c: any) => (c.portal.roles.owner.features.subscriptionPause = { enabled: true, durations: [{ interval: 'week', count: 0 }] }), 'subscriptionPause'],
+    [
+      'a pause duration of zero',
+      (c: any) => (c.portal.roles.owner.features.subscriptionPause = { enabled: true, durations: [{ interval: 'week', count: 0 }] }),
+      'subscriptionPause',
+    ],
   ])('rejects %s', (_name, mutate, message) => {
     const raw = example();
     mutate(raw);
@@ -49,17 +64,37 @@ describe('portal definitions are validated when the configuration loads', () => 
 
   it.each([
     ['two prices with the same currency but different intervals (the example)', () => undefined],
-    ['the same interval in two currencies', (c: any) => c.catalog.products[0].prices.push({ lookupKey: 'm_eur', unitAmount: 1400, currency: 'eur', interval: 'month' })],
-    ['no privacy/terms when every role only sees invoices', (c: any) => {
-      delete c.portal.businessProfile.privacyPolicyUrl;
-      delete c.portal.businessProfile.termsOfServiceUrl;
-      c.portal.roles = { member: c.portal.roles.member };
-    }],
-    ['exactly 10 products', (c: any) => {
-      elevenProducts(c);
-      c.portal.roles.owner.features.subscriptionUpdate.products.pop();
-    }],
-    ['pause durations of exactly three years', (c: any) => (c.portal.roles.owner.features.subscriptionPause = { enabled: true, durations: [{ interval: 'day', count: 1095 }, { interval: 'week', count: 156 }, { interval: 'year', count: 3 }] })],
+    [
+      'the same interval in two currencies',
+      (c: any) => c.catalog.products[0].prices.push({ lookupKey: 'm_eur', unitAmount: 1400, currency: 'eur', interval: 'month' }),
+    ],
+    [
+      'no privacy/terms when every role only sees invoices',
+      (c: any) => {
+        delete c.portal.businessProfile.privacyPolicyUrl;
+        delete c.portal.businessProfile.termsOfServiceUrl;
+        c.portal.roles = { member: c.portal.roles.member };
+      },
+    ],
+    [
+      'exactly 10 products',
+      (c: any) => {
+        elevenProducts(c);
+        c.portal.roles.owner.features.subscriptionUpdate.products.pop();
+      },
+    ],
+    [
+      'pause durations of exactly three years',
+      (c: any) =>
+        (c.portal.roles.owner.features.subscriptionPause = {
+          enabled: true,
+          durations: [
+            { interval: 'day', count: 1095 },
+            { interval: 'week', count: 156 },
+            { interval: 'year', count: 3 },
+          ],
+        }),
+    ],
   ])('accepts %s', (_name, mutate) => {
     const raw = example();
     mutate(raw);
@@ -125,7 +160,13 @@ describe('declarative role -> Stripe configuration parameters', () => {
     const owner = portalConfigurationParams(pausing, 'owner', priceIds);
     expect(owner.features.subscription_pause).toEqual({
       enabled: true,
-      duration: { type: 'interval_options', interval_options: [{ interval: 'month', interval_count: 1 }, { interval: 'month', interval_count: 3 }] },
+      duration: {
+        type: 'interval_options',
+        interval_options: [
+          { interval: 'month', interval_count: 1 },
+          { interval: 'month', interval_count: 3 },
+        ],
+      },
     });
     expect(portalParamsProblems(owner)).toEqual([]);
     expect(portalConfigurationParams(pausing, 'member', priceIds).features.subscription_pause).toEqual({ enabled: true, duration: { type: 'indefinite' } });
@@ -142,7 +183,11 @@ describe('last check before sending to Stripe', () => {
     ['a long headline', (p) => (p.business_profile.headline = 'x'.repeat(61)), 'headline'],
     [
       'a pause over three years',
-      (p) => (p.features.subscription_pause = { enabled: true, duration: { type: 'interval_options', interval_options: [{ interval: 'year', interval_count: 4 }] } }),
+      (p) =>
+        (p.features.subscription_pause = {
+          enabled: true,
+          duration: { type: 'interval_options', interval_options: [{ interval: 'year', interval_count: 4 }] },
+        }),
       'a pause of 4 years; Stripe allows at most three years',
     ],
     [
@@ -150,7 +195,11 @@ describe('last check before sending to Stripe', () => {
       (p) => (p.features.subscription_pause = { enabled: true, duration: { type: 'interval_options', interval_options: [] } }),
       'interval_options without any option',
     ],
-    ['11 products', (p) => (p.features.subscription_update.products = Array.from({ length: 11 }, (_, i) => ({ product: `prod_${i}`, prices: ['price_x'] }))), '11 products'],
+    [
+      '11 products',
+      (p) => (p.features.subscription_update.products = Array.from({ length: 11 }, (_, i) => ({ product: `prod_${i}`, prices: ['price_x'] }))),
+      '11 products',
+    ],
     ['updates without products', (p) => (p.features.subscription_update.products = []), 'without products'],
     ['a product listed twice', (p) => p.features.subscription_update.products!.push({ product: 'prod_stock_photos', prices: ['price_z'] }), 'twice'],
     ['missing terms', (p) => delete p.business_profile.terms_of_service_url, 'terms_of_service_url'],
@@ -175,7 +224,10 @@ describe('drift between the definition and Stripe', () => {
       customer_update: { enabled: true, allowed_updates: ['tax_id', 'email', 'address'] },
       invoice_history: { enabled: true },
       payment_method_update: { enabled: true },
-      subscription_cancel: { ...desired.features.subscription_cancel, cancellation_reason: { enabled: true, options: ['other', 'unused', 'missing_features', 'too_expensive'] } } as never,
+      subscription_cancel: {
+        ...desired.features.subscription_cancel,
+        cancellation_reason: { enabled: true, options: ['other', 'unused', 'missing_features', 'too_expensive'] },
+      } as never,
       subscription_update: { ...desired.features.subscription_update, products: [...desired.features.subscription_update.products!].reverse() } as never,
     },
     login_page: { enabled: false },
@@ -188,9 +240,27 @@ describe('drift between the definition and Stripe', () => {
 
   it('compares pause durations as a set, and indefinite by type only', () => {
     const pausing = structuredClone(desired);
-    pausing.features.subscription_pause = { enabled: true, duration: { type: 'interval_options', interval_options: [{ interval: 'week', interval_count: 2 }, { interval: 'month', interval_count: 1 }] } };
+    pausing.features.subscription_pause = {
+      enabled: true,
+      duration: {
+        type: 'interval_options',
+        interval_options: [
+          { interval: 'week', interval_count: 2 },
+          { interval: 'month', interval_count: 1 },
+        ],
+      },
+    };
     const echoed = stripeCopy();
-    echoed.features.subscription_pause = { enabled: true, duration: { type: 'interval_options', interval_options: [{ interval: 'month', interval_count: 1 }, { interval: 'week', interval_count: 2 }] } };
+    echoed.features.subscription_pause = {
+      enabled: true,
+      duration: {
+        type: 'interval_options',
+        interval_options: [
+          { interval: 'month', interval_count: 1 },
+          { interval: 'week', interval_count: 2 },
+        ],
+      },
+    };
     expect(portalConfigurationDrift(pausing, echoed)).toEqual([]);
     echoed.features.subscription_pause.duration!.interval_options = [{ interval: 'month', interval_count: 1 }];
     expect(portalConfigurationDrift(pausing, echoed).map((d) => d.field)).toEqual(['features.subscription_pause.duration']);
@@ -204,9 +274,17 @@ describe('drift between the definition and Stripe', () => {
     ['an inactive configuration', (s) => (s.active = false), 'active'],
     ['a changed headline', (s) => (s.business_profile!.headline = 'Old headline'), 'business_profile.headline'],
     ['cancel disabled in the dashboard', (s) => (s.features.subscription_cancel!.enabled = false), 'features.subscription_cancel.enabled'],
-    ['a removed price', (s) => (s.features.subscription_update!.products = [{ product: 'prod_stock_photos', prices: ['price_monthly'] }]), 'features.subscription_update.products'],
+    [
+      'a removed price',
+      (s) => (s.features.subscription_update!.products = [{ product: 'prod_stock_photos', prices: ['price_monthly'] }]),
+      'features.subscription_update.products',
+    ],
     ['another return URL', (s) => (s.default_return_url = 'https://elsewhere.example/'), 'default_return_url'],
-    ['pausing enabled in the dashboard', (s) => (s.features.subscription_pause = { enabled: true, duration: { type: 'indefinite', interval_options: [] } }), 'features.subscription_pause.enabled'],
+    [
+      'pausing enabled in the dashboard',
+      (s) => (s.features.subscription_pause = { enabled: true, duration: { type: 'indefinite', interval_options: [] } }),
+      'features.subscription_pause.enabled',
+    ],
   ])('reports %s', (_name, mutate, field) => {
     const snapshot = stripeCopy();
     mutate(snapshot);

@@ -1,15 +1,8 @@
 import { readFileSync } from 'node:fs';
-import { DEFAULT_CONFIG_FILE } from '../../functions/adapters/config';
-import { parseConfig } from '../../functions/core/config-validation';
-import { AppError } from '../../functions/core/errors';
-import {
-  assertFlowAllowed,
-  parsePortalSessionRequest,
-  portalReturnUrl,
-  portalRoleFor,
-  roleAllowsFlow,
-  type PortalFlowType,
-} from '../../functions/core/portal-policy';
+import { DEFAULT_CONFIG_FILE } from '#adapters/config';
+import { parseConfig } from '#core/config-validation';
+import { AppError } from '#core/errors';
+import { assertFlowAllowed, type PortalFlowType, parsePortalSessionRequest, portalReturnUrl, portalRoleFor, roleAllowsFlow } from '#core/portal-policy';
 
 const config = parseConfig(JSON.parse(readFileSync(DEFAULT_CONFIG_FILE, 'utf8')));
 
@@ -83,7 +76,7 @@ describe('return URL allowlist (no open redirect)', () => {
 
 describe('request body', () => {
   it.each([
-    ['no body', undefined, { }],
+    ['no body', undefined, {}],
     ['an empty body', '', {}],
     ['an empty object', '{}', {}],
     ['a locale', '{"locale":"fr-CA"}', { locale: 'fr-CA' }],

@@ -4,8 +4,8 @@
  * refuse; an accepted one creates the account's customer only when it has none. The same use case
  * through the handler, DynamoDB and the Stripe emulator is in test/integration/portal-sessions.test.ts.
  */
-import { DEFAULT_CONFIG_FILE, loadConfig } from '../../functions/adapters/config';
-import { createPortalSession, type SubscriptionRef } from '../../functions/core/portal-sessions';
+import { DEFAULT_CONFIG_FILE, loadConfig } from '#adapters/config';
+import { createPortalSession, type SubscriptionRef } from '#core/portal-sessions';
 import { InMemoryAccountLinks } from '../fakes/account-links';
 import { CallLog } from '../fakes/call-log';
 import { InMemoryBillingCustomers, InMemoryPortalConfigurations, InMemoryPortalSessions, InMemorySubscriptions } from '../fakes/portal';
@@ -67,18 +67,88 @@ describe('createPortalSession: a refused request creates nothing', () => {
   it.each([
     // [case, account, role claim, body, error, the reads made before refusing]
     ['malformed JSON', 'acct_owner', 'owner', '{"flow": ', { kind: 'invalid_request', code: 'invalid_json' }, []],
-    ['a flow type that does not exist', 'acct_owner', 'owner', { flow: { type: 'refund_everything' } }, { kind: 'invalid_request', code: 'invalid_request' }, []],
+    [
+      'a flow type that does not exist',
+      'acct_owner',
+      'owner',
+      { flow: { type: 'refund_everything' } },
+      { kind: 'invalid_request', code: 'invalid_request' },
+      [],
+    ],
     ['a customer id from the client', 'acct_new', 'owner', { customer: 'cus_other' }, { kind: 'invalid_request', code: 'invalid_request' }, []],
     ['a flow the role may not use', 'acct_owner', 'member', { flow: { type: 'payment_method_update' } }, { kind: 'forbidden', code: 'flow_not_allowed' }, []],
-    ['a flow for an unknown role (least privileged)', 'acct_owner', 'billing_admin', { flow: { type: 'subscription_cancel', subscriptionId: 'sub_owner' } }, { kind: 'forbidden', code: 'flow_not_allowed' }, []],
-    ['a flow without a role claim (least privileged)', 'acct_new', undefined, { flow: { type: 'payment_method_update' } }, { kind: 'forbidden', code: 'flow_not_allowed' }, []],
-    ['a return path outside the allowlist', 'acct_new', 'owner', { returnPath: '/elsewhere' }, { kind: 'invalid_request', code: 'return_path_not_allowed' }, []],
-    ['a price the configuration does not offer', 'acct_owner', 'owner', { flow: { type: 'subscription_update_confirm', subscriptionId: 'sub_owner', priceId: 'price_stray' } }, { kind: 'invalid_request', code: 'price_not_offered' }, reads.configuration],
-    ['a subscription flow from an account without a customer', 'acct_new', 'owner', { flow: { type: 'subscription_cancel', subscriptionId: 'sub_other' } }, { kind: 'not_found', code: 'subscription_not_found' }, reads.callersCustomer],
-    ["another account's subscription", 'acct_owner', 'owner', { flow: { type: 'subscription_cancel', subscriptionId: 'sub_other' } }, { kind: 'not_found', code: 'subscription_not_found' }, reads.subscription],
-    ['a subscription Stripe does not know', 'acct_owner', 'owner', { flow: { type: 'subscription_update', subscriptionId: 'sub_typo' } }, { kind: 'not_found', code: 'subscription_not_found' }, reads.subscription],
-    ['a subscription that has ended', 'acct_owner', 'owner', { flow: { type: 'subscription_cancel', subscriptionId: 'sub_ended' } }, { kind: 'conflict', code: 'subscription_ended' }, reads.subscription],
-    ['a confirmed update of a subscription with two items', 'acct_owner', 'owner', { flow: { type: 'subscription_update_confirm', subscriptionId: 'sub_two_items', priceId: YEARLY } }, { kind: 'invalid_request', code: 'ambiguous_subscription_item' }, reads.subscription],
+    [
+      'a flow for an unknown role (least privileged)',
+      'acct_owner',
+      'billing_admin',
+      { flow: { type: 'subscription_cancel', subscriptionId: 'sub_owner' } },
+      { kind: 'forbidden', code: 'flow_not_allowed' },
+      [],
+    ],
+    [
+      'a flow without a role claim (least privileged)',
+      'acct_new',
+      undefined,
+      { flow: { type: 'payment_method_update' } },
+      { kind: 'forbidden', code: 'flow_not_allowed' },
+      [],
+    ],
+    [
+      'a return path outside the allowlist',
+      'acct_new',
+      'owner',
+      { returnPath: '/elsewhere' },
+      { kind: 'invalid_request', code: 'return_path_not_allowed' },
+      [],
+    ],
+    [
+      'a price the configuration does not offer',
+      'acct_owner',
+      'owner',
+      { flow: { type: 'subscription_update_confirm', subscriptionId: 'sub_owner', priceId: 'price_stray' } },
+      { kind: 'invalid_request', code: 'price_not_offered' },
+      reads.configuration,
+    ],
+    [
+      'a subscription flow from an account without a customer',
+      'acct_new',
+      'owner',
+      { flow: { type: 'subscription_cancel', subscriptionId: 'sub_other' } },
+      { kind: 'not_found', code: 'subscription_not_found' },
+      reads.callersCustomer,
+    ],
+    [
+      "another account's subscription",
+      'acct_owner',
+      'owner',
+      { flow: { type: 'subscription_cancel', subscriptionId: 'sub_other' } },
+      { kind: 'not_found', code: 'subscription_not_found' },
+      reads.subscription,
+    ],
+    [
+      'a subscription Stripe does not know',
+      'acct_owner',
+      'owner',
+      { flow: { type: 'subscription_update', subscriptionId: 'sub_typo' } },
+      { kind: 'not_found', code: 'subscription_not_found' },
+      reads.subscription,
+    ],
+    [
+      'a subscription that has ended',
+      'acct_owner',
+      'owner',
+      { flow: { type: 'subscription_cancel', subscriptionId: 'sub_ended' } },
+      { kind: 'conflict', code: 'subscription_ended' },
+      reads.subscription,
+    ],
+    [
+      'a confirmed update of a subscription with two items',
+      'acct_owner',
+      'owner',
+      { flow: { type: 'subscription_update_confirm', subscriptionId: 'sub_two_items', priceId: YEARLY } },
+      { kind: 'invalid_request', code: 'ambiguous_subscription_item' },
+      reads.subscription,
+    ],
   ] as const)('%s', async (_case, account, role, body, error, readsBeforeRefusal) => {
     const w = await world();
     const customerBefore = await w.links.customerForAccount(account);
@@ -124,7 +194,13 @@ describe('createPortalSession: the account’s customer', () => {
     expect(w.log.calls).toEqual(withoutSubscription);
     expect(w.ports.customers.created).toEqual([]);
     expect(w.ports.sessions.created).toEqual([{ customerId: 'cus_owner', configurationId: 'bpc_member', returnUrl: RETURN_URL }]);
-    expect(result).toEqual({ url: 'https://billing.stripe.test/p/session/bps_fake_1', id: 'bps_fake_1', configuration: 'bpc_member', returnUrl: RETURN_URL, flow: null });
+    expect(result).toEqual({
+      url: 'https://billing.stripe.test/p/session/bps_fake_1',
+      id: 'bps_fake_1',
+      configuration: 'bpc_member',
+      returnUrl: RETURN_URL,
+      flow: null,
+    });
   });
 
   it.each([

@@ -4,8 +4,8 @@
  * test/integration/portal-stripe-errors.test.ts.
  */
 import Stripe from 'stripe';
-import { appErrorFromStripe, callStripe, isStripeResourceMissing } from '../../functions/adapters/stripe/errors';
-import { AppError, forbidden } from '../../functions/core/errors';
+import { appErrorFromStripe, callStripe, isStripeResourceMissing } from '#adapters/stripe/errors';
+import { AppError, forbidden } from '#core/errors';
 
 const stripeError = (raw: { type: string; statusCode?: number; code?: string; message?: string; headers?: Record<string, string> }) =>
   Stripe.errors.StripeError.generate({ message: 'boom', ...raw } as never);
@@ -48,13 +48,23 @@ describe('appErrorFromStripe', () => {
     expect(appErrorFromStripe(bug, 'x')).toBe(bug);
   });
 
-  it('lets the caller claim errors that are really the client\'s', async () => {
+  it("lets the caller claim errors that are really the client's", async () => {
     const missing = stripeError({ type: 'invalid_request_error', statusCode: 404, code: 'resource_missing' });
     expect(isStripeResourceMissing(missing)).toBe(true);
     await expect(
-      callStripe('looking', () => Promise.reject(missing), (error) => (error.code === 'resource_missing' ? forbidden('mine', 'Mine.') : undefined)),
+      callStripe(
+        'looking',
+        () => Promise.reject(missing),
+        (error) => (error.code === 'resource_missing' ? forbidden('mine', 'Mine.') : undefined),
+      ),
     ).rejects.toMatchObject({ kind: 'forbidden', code: 'mine' });
-    await expect(callStripe('looking', () => Promise.reject(missing), () => undefined)).rejects.toMatchObject({ code: 'stripe_rejected' });
+    await expect(
+      callStripe(
+        'looking',
+        () => Promise.reject(missing),
+        () => undefined,
+      ),
+    ).rejects.toMatchObject({ code: 'stripe_rejected' });
     await expect(callStripe('looking', () => Promise.resolve(42))).resolves.toBe(42);
   });
 });

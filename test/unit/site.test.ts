@@ -1,18 +1,18 @@
-import { readFileSync } from 'node:fs';
-import { DEFAULT_CONFIG_FILE } from '../../functions/adapters/config';
-import type { LinkoutConfig } from '../../functions/core/config';
-import { parseConfig } from '../../functions/core/config-validation';
 import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { DEFAULT_CONFIG_FILE } from '#adapters/config';
+import type { LinkoutConfig } from '#core/config';
+import { parseConfig } from '#core/config-validation';
 import {
   AASA_MAX_BYTES,
-  FALLBACK_SCRIPT_SHA256,
-  FALLBACK_STYLE_SHA256,
-  SITE_CONTENT_SECURITY_POLICY,
   buildAppleAppSiteAssociation,
   buildSiteFiles,
   escapeHtml,
-} from '../../functions/core/site';
-import { fallbackPageScript, fallbackPageStyle } from '../../static/templates';
+  FALLBACK_SCRIPT_SHA256,
+  FALLBACK_STYLE_SHA256,
+  SITE_CONTENT_SECURITY_POLICY,
+} from '#core/site';
+import { fallbackPageScript, fallbackPageStyle } from '#static/templates';
 
 const exampleRaw = () => JSON.parse(readFileSync(DEFAULT_CONFIG_FILE, 'utf8'));
 const configWith = (mutate: (raw: any) => void = () => {}): LinkoutConfig => {
@@ -77,10 +77,14 @@ describe('apple-app-site-association', () => {
     ['extra universal-link paths are added', (c: any) => (c.app.universalLinkPaths = ['/open', '/share/photo']), ['/open', '/share/photo']],
     ['extra return paths are added', (c: any) => (c.portal.returnPaths = ['/portal_redirect', '/billing/done']), ['/billing/done']],
     ['a path under a wildcard component is not repeated', (c: any) => (c.app.universalLinkPaths = ['/portal_redirect/done']), []],
-    ['the same path from both lists appears once', (c: any) => {
-      c.app.universalLinkPaths = ['/done'];
-      c.portal.returnPaths = ['/done'];
-    }, ['/done']],
+    [
+      'the same path from both lists appears once',
+      (c: any) => {
+        c.app.universalLinkPaths = ['/done'];
+        c.portal.returnPaths = ['/done'];
+      },
+      ['/done'],
+    ],
   ])('%s', (_name, mutate, expectedExtra) => {
     const components = buildAppleAppSiteAssociation(configWith(mutate)).applinks.details[0]!.components.map((c) => c['/']);
     expect(components).toEqual(['/portal_redirect*', '/checkout_redirect*', ...expectedExtra]);
@@ -107,7 +111,10 @@ describe('fallback pages', () => {
   });
 
   it('escapes the app name so configuration cannot inject markup', () => {
-    const html = fileAt(configWith((c) => (c.app.name = 'Evil <script>alert("x")</script> & Co')), 'portal_redirect').body;
+    const html = fileAt(
+      configWith((c) => (c.app.name = 'Evil <script>alert("x")</script> & Co')),
+      'portal_redirect',
+    ).body;
     expect(html).not.toContain('<script>alert');
     expect(html).toContain('Open Evil &#60;script&#62;alert(&#34;x&#34;)&#60;/script&#62; &#38; Co</a>');
   });

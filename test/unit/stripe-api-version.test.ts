@@ -4,7 +4,7 @@
  * and the tests are only meaningful while it speaks the same version.
  */
 import { EMULATOR_API_VERSION } from '@linkout/stripe-emulator';
-import { STRIPE_API_VERSION } from '../../functions/adapters/stripe/client';
+import { STRIPE_API_VERSION } from '#adapters/stripe/client';
 
 it('the Stripe emulator speaks the API version Linkout pins', () => {
   expect(EMULATOR_API_VERSION).toBe(STRIPE_API_VERSION);

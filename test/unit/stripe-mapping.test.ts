@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type Stripe from 'stripe';
-import { toBillingEvent, toSubscriptionSnapshot } from '../../functions/adapters/stripe/mapping';
+import { toBillingEvent, toSubscriptionSnapshot } from '#adapters/stripe/mapping';
 
 const fixture = <T>(name: string): T => JSON.parse(readFileSync(path.join(__dirname, '../fixtures/stripe', `${name}.json`), 'utf8')) as T;
 
@@ -68,7 +68,12 @@ describe('Stripe -> core mapping', () => {
     });
     expect(toBillingEvent(event('customer.created', customer))).toMatchObject({ kind: 'customer', accountId: null });
     expect(toBillingEvent(event('customer.deleted', customer))).toMatchObject({ kind: 'customer_deleted', customerId: 'cus_QXg1o8vcGmoR32' });
-    const summary = { object: 'entitlements.active_entitlement_summary', customer: 'cus_1', livemode: false, entitlements: { object: 'list', data: [{ lookup_key: 'raw_export' }] } };
+    const summary = {
+      object: 'entitlements.active_entitlement_summary',
+      customer: 'cus_1',
+      livemode: false,
+      entitlements: { object: 'list', data: [{ lookup_key: 'raw_export' }] },
+    };
     expect(toBillingEvent(event('entitlements.active_entitlement_summary.updated', summary))).toMatchObject({
       kind: 'entitlement_summary',
       customerId: 'cus_1',

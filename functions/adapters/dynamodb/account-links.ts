@@ -7,8 +7,8 @@
  * customer, the account item drops `customerId` and remembers it as `deletedCustomerId`, so the
  * account can get a new customer while late events can never link the deleted one again.
  */
-import { GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient, type UpdateCommandInput } from '@aws-sdk/lib-dynamodb';
-import type { AccountLinks } from '../../core/accounts';
+import { type DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand, type UpdateCommandInput } from '@aws-sdk/lib-dynamodb';
+import type { AccountLinks } from '#core/accounts';
 import { conditionalWrite } from './conditional-write';
 import { guardStorage } from './storage-errors';
 
@@ -40,14 +40,11 @@ export class DynamoAccountLinks implements AccountLinks {
       UpdateExpression: 'SET customerId = :customerId, linkedAt = if_not_exists(linkedAt, :linkedAt)',
       // Free (never linked, or its customer was deleted) or already this customer; never the deleted one.
       ConditionExpression:
-        '(attribute_not_exists(customerId) OR customerId = :customerId) AND ' +
-        '(attribute_not_exists(deletedCustomerId) OR deletedCustomerId <> :customerId)',
+        '(attribute_not_exists(customerId) OR customerId = :customerId) AND (attribute_not_exists(deletedCustomerId) OR deletedCustomerId <> :customerId)',
       ExpressionAttributeValues: { ':customerId': customerId, ':linkedAt': linkedAt },
     });
     if (!linked) return this.customerForAccount(accountId);
-    await guardStorage(
-      this.db.send(new PutCommand({ TableName: this.tableName, Item: { ...customerKey(customerId), accountId, linkedAt } })),
-    );
+    await guardStorage(this.db.send(new PutCommand({ TableName: this.tableName, Item: { ...customerKey(customerId), accountId, linkedAt } })));
     return customerId;
   }
 

@@ -13,25 +13,18 @@
  * rule (functions/core/ordering.ts). Only when it fails is the item read (a GetItem, or the item
  * DynamoDB returns with the failure) to tell duplicate, stale and tie apart.
  */
+import { type DynamoDBDocumentClient, GetCommand, type NativeAttributeValue, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import {
-  GetCommand,
-  PutCommand,
-  QueryCommand,
-  UpdateCommand,
-  type DynamoDBDocumentClient,
-  type NativeAttributeValue,
-} from '@aws-sdk/lib-dynamodb';
-import type { CustomerRecords, StoredSubscription } from '../../core/entitlements';
-import { CUSTOMER_LOOKUP_TTL_SECONDS, type EntitlementStore, type OrderedWriteResult, type ResolvedWriteResult } from '../../core/entitlements-sync';
-import { orderEvent, type Watermark } from '../../core/ordering';
-import {
-  isTerminal,
-  TERMINAL_STATUSES,
   type EventPosition,
   type InvoiceSignal,
+  isTerminal,
   type SubscriptionSnapshot,
   type SubscriptionStatus,
-} from '../../core/billing-events';
+  TERMINAL_STATUSES,
+} from '#core/billing-events';
+import type { CustomerRecords, StoredSubscription } from '#core/entitlements';
+import { CUSTOMER_LOOKUP_TTL_SECONDS, type EntitlementStore, type OrderedWriteResult, type ResolvedWriteResult } from '#core/entitlements-sync';
+import { orderEvent, type Watermark } from '#core/ordering';
 import { conditionalWrite } from './conditional-write';
 import { guardStorage, storageUnavailable } from './storage-errors';
 
@@ -80,12 +73,7 @@ export class DynamoEntitlementStore implements EntitlementStore {
     return this.orderedWrite(subscriptionKey(customerId, subscriptionId), INVOICE, event, values, false);
   }
 
-  putResolvedInvoiceSignal(
-    event: EventPosition,
-    customerId: string,
-    subscriptionId: string,
-    signal: InvoiceSignal,
-  ): Promise<ResolvedWriteResult> {
+  putResolvedInvoiceSignal(event: EventPosition, customerId: string, subscriptionId: string, signal: InvoiceSignal): Promise<ResolvedWriteResult> {
     const values = this.invoiceValues(customerId, subscriptionId, signal);
     return this.resolvedWrite(subscriptionKey(customerId, subscriptionId), INVOICE, event, values);
   }
@@ -157,13 +145,7 @@ export class DynamoEntitlementStore implements EntitlementStore {
   }
 
   /** The one conditional write of the common path. */
-  private async orderedWrite(
-    key: Key,
-    group: OrderedGroup,
-    event: EventPosition,
-    values: Item,
-    incomingTerminal: boolean,
-  ): Promise<OrderedWriteResult> {
+  private async orderedWrite(key: Key, group: OrderedGroup, event: EventPosition, values: Item, incomingTerminal: boolean): Promise<OrderedWriteResult> {
     const set: Item = { ...values, [group.watermark]: event.created, [group.eventIds]: [event.eventId] };
     const update = updateExpression(set);
     update.names['#wm'] = group.watermark;
@@ -172,7 +154,7 @@ export class DynamoEntitlementStore implements EntitlementStore {
     if (group.status && !incomingTerminal) {
       // Never resurrect a terminal subscription (ordering.ts explains why the timestamp is not enough).
       update.names['#st'] = group.status;
-      TERMINAL_STATUSES.forEach((status, i) => (update.values[`:terminal${i}`] = status));
+      for (const [i, status] of TERMINAL_STATUSES.entries()) update.values[`:terminal${i}`] = status;
       const terminalList = TERMINAL_STATUSES.map((_, i) => `:terminal${i}`).join(', ');
       condition = `attribute_not_exists(#wm) OR (#wm < :created AND NOT (#st IN (${terminalList})))`;
     }

@@ -1,5 +1,5 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { AppError } from '../../core/errors';
+import { AppError } from '#core/errors';
 
 /**
  * A DynamoDB failure is transient for Linkout's callers: the webhook must answer 5xx so that Stripe

@@ -3,8 +3,8 @@
  * server locally) has already verified. The billing account and role come from configurable claims;
  * nothing here trusts the request body.
  */
-import type { LinkoutConfig } from '../../core/config';
-import { unauthorized } from '../../core/errors';
+import type { LinkoutConfig } from '#core/config';
+import { unauthorized } from '#core/errors';
 import type { HttpEvent } from './middleware';
 
 export interface Caller {

@@ -2,12 +2,12 @@
  * The one place that turns failures into HTTP answers: `{"error": {"code", "message"}}`.
  * Unknown errors become 500 with a generic message; their details go to the log, never the client.
  */
-import { AppError, type AppErrorKind } from '../../core/errors';
+import { AppError, type AppErrorKind } from '#core/errors';
 import { STRIPE_ERROR_METRICS, type StripeErrorMetric } from '../metric-names';
 import { isStripeError } from '../stripe/errors';
-import { jsonResponse, type HttpResponse } from './response';
+import { type HttpResponse, jsonResponse } from './response';
 
-export const STATUS_BY_KIND: Record<AppErrorKind, number> = {
+const STATUS_BY_KIND: Record<AppErrorKind, number> = {
   invalid_request: 400,
   unauthorized: 401,
   forbidden: 403,

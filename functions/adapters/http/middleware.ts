@@ -59,6 +59,8 @@ export function buildOnFirstCall<Handler extends (event: HttpEvent, context: Con
   build: () => Handler,
 ): (event: HttpEvent, context: Context) => Promise<HttpResponse> {
   let built: Handler | undefined;
-  return (event, context) => (built ??= build())(event, context);
+  return (event, context) => {
+    built ??= build();
+    return built(event, context);
+  };
 }
-

@@ -4,7 +4,7 @@
  * the local stack has no Secrets Manager and sets the secrets in its environment instead.
  */
 import type { MiddlewareObj } from '@middy/core';
-import { setInvocationStripeSecrets, type StripeSecrets } from '../secrets';
+import { type StripeSecrets, setInvocationStripeSecrets } from '../secrets';
 
 export function stripeSecretsMiddleware(load: () => Promise<StripeSecrets>): MiddlewareObj {
   return {

@@ -4,9 +4,9 @@
  * Every Stripe failure becomes a 503 for the webhook, so that Stripe delivers the event again later.
  */
 import type Stripe from 'stripe';
-import type { BillingLookup } from '../../core/entitlements-sync';
-import { AppError } from '../../core/errors';
-import type { SubscriptionSnapshot } from '../../core/billing-events';
+import type { SubscriptionSnapshot } from '#core/billing-events';
+import type { BillingLookup } from '#core/entitlements-sync';
+import { AppError } from '#core/errors';
 import { accountIdFromMetadata } from './account-metadata';
 import { appErrorFromStripe, isStripeResourceMissing } from './errors';
 import { toSubscriptionSnapshot } from './mapping';

@@ -7,9 +7,9 @@
  */
 import { createHash } from 'node:crypto';
 import type Stripe from 'stripe';
-import type { AccountLinks } from '../../core/accounts';
-import type { BillingCustomers } from '../../core/portal-sessions';
-import { AppError } from '../../core/errors';
+import type { AccountLinks } from '#core/accounts';
+import { AppError } from '#core/errors';
+import type { BillingCustomers } from '#core/portal-sessions';
 import { accountIdFromMetadata, accountMetadata, accountSearchQuery } from './account-metadata';
 import { callStripe } from './errors';
 
@@ -39,7 +39,7 @@ export class StripeBillingCustomers implements BillingCustomers {
     const customerId = (await this.findByMetadata(accountId, deletedCustomerId)) ?? (await this.create(accountId, deletedCustomerId));
     // First writer wins: a racer that lost gets the winner's customer back.
     const winner = await this.links.link(accountId, customerId);
-    if (!winner) throw new AppError('conflict', 'customer_deleted', 'The billing account\'s Stripe customer was just deleted; retry.');
+    if (!winner) throw new AppError('conflict', 'customer_deleted', "The billing account's Stripe customer was just deleted; retry.");
     return winner;
   }
 
@@ -48,7 +48,7 @@ export class StripeBillingCustomers implements BillingCustomers {
    * Search is eventually consistent, so it is a recovery path, not the guard against duplicates.
    */
   private async findByMetadata(accountId: string, deletedCustomerId: string | undefined): Promise<string | undefined> {
-    const result = await callStripe('looking up the billing account\'s customer', () =>
+    const result = await callStripe("looking up the billing account's customer", () =>
       this.stripe().customers.search({ query: accountSearchQuery(accountId), limit: 10 }),
     );
     const matches = result.data
@@ -58,11 +58,8 @@ export class StripeBillingCustomers implements BillingCustomers {
   }
 
   private async create(accountId: string, deletedCustomerId: string | undefined): Promise<string> {
-    const customer = await callStripe('creating the billing account\'s customer', () =>
-      this.stripe().customers.create(
-        { metadata: accountMetadata(accountId) },
-        { idempotencyKey: customerIdempotencyKey(accountId, deletedCustomerId) },
-      ),
+    const customer = await callStripe("creating the billing account's customer", () =>
+      this.stripe().customers.create({ metadata: accountMetadata(accountId) }, { idempotencyKey: customerIdempotencyKey(accountId, deletedCustomerId) }),
     );
     return customer.id;
   }

@@ -11,7 +11,7 @@
  *
  * Errors that are not Stripe's pass through unchanged (the mapper turns them into a 500).
  */
-import { AppError } from '../../core/errors';
+import { AppError } from '#core/errors';
 
 /** The fields of stripe-node's StripeError that the mapping reads (duck-typed: robust across copies of the SDK). */
 export interface StripeErrorLike {
@@ -71,11 +71,7 @@ export function appErrorFromStripe(error: unknown, operation: string): unknown {
  * Runs one Stripe call and translates its failure. `translate` lets the caller claim the errors
  * that are really the client's (return an AppError) before the generic mapping applies.
  */
-export async function callStripe<T>(
-  operation: string,
-  call: () => Promise<T>,
-  translate?: (error: StripeErrorLike) => AppError | undefined,
-): Promise<T> {
+export async function callStripe<T>(operation: string, call: () => Promise<T>, translate?: (error: StripeErrorLike) => AppError | undefined): Promise<T> {
   try {
     return await call();
   } catch (error) {

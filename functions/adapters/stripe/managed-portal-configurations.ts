@@ -4,8 +4,8 @@
  * here, so they agree on which configuration serves a role.
  */
 import type Stripe from 'stripe';
-import type { PortalConfigurationSnapshot } from '../../core/portal-drift';
-import { PORTAL_APP_METADATA_KEY, PORTAL_ROLE_METADATA_KEY } from '../../core/portal-stripe-params';
+import type { PortalConfigurationSnapshot } from '#core/portal-drift';
+import { PORTAL_APP_METADATA_KEY, PORTAL_ROLE_METADATA_KEY } from '#core/portal-stripe-params';
 import { callStripe } from './errors';
 
 /**

@@ -3,8 +3,8 @@
  * Only the fields the access rules need are kept; everything else in Stripe's payload is ignored.
  */
 import type Stripe from 'stripe';
-import { SUBSCRIPTION_STATUSES, type BillingEvent, type SubscriptionSnapshot, type SubscriptionStatus } from '../../core/billing-events';
-import { invalidRequest } from '../../core/errors';
+import { type BillingEvent, SUBSCRIPTION_STATUSES, type SubscriptionSnapshot, type SubscriptionStatus } from '#core/billing-events';
+import { invalidRequest } from '#core/errors';
 import { accountIdFromMetadata } from './account-metadata';
 
 const SUBSCRIPTION_EVENTS = new Set([

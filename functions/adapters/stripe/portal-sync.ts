@@ -8,24 +8,19 @@
  */
 import { createHash } from 'node:crypto';
 import type Stripe from 'stripe';
-import type { LinkoutConfig } from '../../core/config';
-import { portalConfigurationDrift } from '../../core/portal-drift';
-import {
-  offeredLookupKeys,
-  portalConfigurationParams,
-  portalParamsProblems,
-  type PortalConfigurationParams,
-} from '../../core/portal-stripe-params';
+import type { LinkoutConfig } from '#core/config';
+import { portalConfigurationDrift } from '#core/portal-drift';
+import { offeredLookupKeys, type PortalConfigurationParams, portalConfigurationParams, portalParamsProblems } from '#core/portal-stripe-params';
 import { callStripe } from './errors';
 import { listManagedConfigurations } from './managed-portal-configurations';
 
-export interface SyncedConfiguration {
+interface SyncedConfiguration {
   role: string;
   /** The Stripe configuration id; null for a configuration a dry run would create. */
   configurationId: string | null;
 }
 
-export interface PortalSyncDrift {
+interface PortalSyncDrift {
   role: string;
   configurationId: string | null;
   /** Dotted Stripe field name; "configuration" when it is missing, "duplicate" for extra copies. */
@@ -49,11 +44,7 @@ export class PortalSyncError extends Error {
   }
 }
 
-export async function syncPortalConfigurations(
-  stripe: Stripe,
-  config: LinkoutConfig,
-  options: { dryRun?: boolean } = {},
-): Promise<PortalSyncReport> {
+export async function syncPortalConfigurations(stripe: Stripe, config: LinkoutConfig, options: { dryRun?: boolean } = {}): Promise<PortalSyncReport> {
   const dryRun = options.dryRun ?? false;
   const report: PortalSyncReport = { dryRun, created: [], updated: [], unchanged: [], drift: [] };
 
@@ -109,9 +100,7 @@ export async function syncPortalConfigurations(
 /** Stripe price ids for every catalog price a role offers, found by lookup key. */
 async function resolveCatalogPrices(stripe: Stripe, config: LinkoutConfig): Promise<Map<string, string>> {
   const wanted = [...new Set(Object.values(config.portal.roles).flatMap((role) => offeredLookupKeys(config, role)))];
-  const productByLookupKey = new Map(
-    config.catalog.products.flatMap((product) => product.prices.map((price) => [price.lookupKey, product.id] as const)),
-  );
+  const productByLookupKey = new Map(config.catalog.products.flatMap((product) => product.prices.map((price) => [price.lookupKey, product.id] as const)));
   const found = new Map<string, string>();
   // Stripe filters by at most 10 lookup keys per request.
   for (let i = 0; i < wanted.length; i += 10) {

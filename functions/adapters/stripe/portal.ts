@@ -3,15 +3,8 @@
  * cached per container), subscriptions, and portal sessions.
  */
 import type Stripe from 'stripe';
-import { AppError } from '../../core/errors';
-import type {
-  PortalConfigurationRef,
-  PortalConfigurations,
-  PortalSessionParams,
-  PortalSessions,
-  SubscriptionRef,
-  Subscriptions,
-} from '../../core/portal-sessions';
+import { AppError } from '#core/errors';
+import type { PortalConfigurationRef, PortalConfigurations, PortalSessionParams, PortalSessions, SubscriptionRef, Subscriptions } from '#core/portal-sessions';
 import { appErrorFromStripe, callStripe, isStripeResourceMissing } from './errors';
 import { listManagedConfigurations, servingConfiguration } from './managed-portal-configurations';
 

@@ -4,7 +4,7 @@
  * signatures. Anything unverifiable is a 400 with a precise code, before anything is written.
  */
 import Stripe from 'stripe';
-import { AppError, invalidRequest } from '../../core/errors';
+import { AppError, invalidRequest } from '#core/errors';
 
 /** Stripe's default: a signed timestamp older (or further in the future) than this is refused. */
 const SIGNATURE_TOLERANCE_SECONDS = 300;

@@ -4,7 +4,7 @@
  */
 import type Stripe from 'stripe';
 import type { Params } from './params';
-import type { StripeObject, Store } from './store';
+import type { Store, StripeObject } from './store';
 
 /** Who caused a change: the API request (id and idempotency key) or nobody (hosted page, test controls). */
 export interface RequestMeta {

@@ -13,10 +13,11 @@
  *   POST /_emulator/reset                               forget everything but the seeded catalog
  *   GET  /_emulator/health                              200 when listening
  */
-import { requireObject } from './lookup';
+
 import { NO_REQUEST, type ResourceModule } from './context';
 import { invalidParameter } from './errors';
 import type { FaultPlan } from './faults';
+import { requireObject } from './lookup';
 import { optionalEnum, optionalInteger, optionalString, required } from './params';
 import { advancePeriod, failPayment, recoverPayment } from './resources/subscriptions';
 

@@ -35,13 +35,13 @@ export interface WebhookTarget {
 const RETRY_BASE_MS = 50;
 const REQUEST_TIMEOUT_MS = 10_000;
 
-export function signatureHeader(payload: string, secret: string, timestamp = Math.floor(Date.now() / 1000)): string {
+function signatureHeader(payload: string, secret: string, timestamp = Math.floor(Date.now() / 1000)): string {
   const signature = createHmac('sha256', secret).update(`${timestamp}.${payload}`, 'utf8').digest('hex');
   return `t=${timestamp},v1=${signature}`;
 }
 
 /** The first secret of a comma-separated list (the one Stripe signs with while a secret is rolled). */
-export function signingSecret(secrets: string): string {
+function signingSecret(secrets: string): string {
   return secrets.split(',')[0]!.trim();
 }
 
@@ -109,12 +109,11 @@ export class WebhookDelivery {
     const batch = this.queue.splice(0);
     if (this.options.reorder) reorder(batch);
     const delayMs = this.options.delayMs ?? 0;
-    this.track(
-      (this.chain = this.chain.then(async () => {
-        if (delayMs > 0) await sleep(delayMs);
-        for (const event of batch) await this.attempt(event, 1);
-      })),
-    );
+    this.chain = this.chain.then(async () => {
+      if (delayMs > 0) await sleep(delayMs);
+      for (const event of batch) await this.attempt(event, 1);
+    });
+    this.track(this.chain);
   }
 
   private async attempt(event: Stripe.Event, attempt: number): Promise<void> {

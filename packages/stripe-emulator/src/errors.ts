@@ -50,10 +50,7 @@ export function unknownParameter(param: string): StripeApiError {
 }
 
 export function missingParameter(param: string): StripeApiError {
-  return new StripeApiError(
-    400,
-    withDocUrl({ type: 'invalid_request_error', code: 'parameter_missing', message: `Missing required param: ${param}.`, param }),
-  );
+  return new StripeApiError(400, withDocUrl({ type: 'invalid_request_error', code: 'parameter_missing', message: `Missing required param: ${param}.`, param }));
 }
 
 /**

@@ -41,9 +41,18 @@ export class FaultPlan {
 function envelopeFor(status: number): StripeErrorBody & Record<string, unknown> {
   if (status === 402) return { type: 'card_error', code: 'card_declined', decline_code: 'generic_decline', message: 'Your card was declined.' };
   if (status === 429) {
-    return { type: 'invalid_request_error', code: 'rate_limit', message: 'Request rate limit exceeded. Learn more about rate limits here https://stripe.com/docs/rate-limits.' };
+    return {
+      type: 'invalid_request_error',
+      code: 'rate_limit',
+      message: 'Request rate limit exceeded. Learn more about rate limits here https://stripe.com/docs/rate-limits.',
+    };
   }
-  if (status === 409) return { type: 'invalid_request_error', code: 'lock_timeout', message: 'This object cannot be accessed right now because another API request or Stripe process is currently accessing it.' };
+  if (status === 409)
+    return {
+      type: 'invalid_request_error',
+      code: 'lock_timeout',
+      message: 'This object cannot be accessed right now because another API request or Stripe process is currently accessing it.',
+    };
   if (status >= 500) return { type: 'api_error', message: 'An unknown error occurred. Please try again.' };
   return { type: 'invalid_request_error', message: `Injected failure (${status}).` };
 }

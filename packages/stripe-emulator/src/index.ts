@@ -12,15 +12,15 @@ import qs from 'qs';
 import type Stripe from 'stripe';
 import type { ApiRequest, EmulatorContext, RequestMeta } from './context';
 import { testControls } from './controls';
-import { WebhookDelivery, type DeliveryOptions, type DeliveryRecord, type WebhookTarget } from './delivery';
-import { StripeApiError, authenticationError, unrecognizedUrl } from './errors';
-import { FaultPlan, type Fault } from './faults';
-import type { Params } from './params';
+import { type DeliveryOptions, type DeliveryRecord, WebhookDelivery, type WebhookTarget } from './delivery';
+import { authenticationError, StripeApiError, unrecognizedUrl } from './errors';
+import { type Fault, FaultPlan } from './faults';
 import { PAGES } from './pages';
+import type { Params } from './params';
 import { RESOURCES } from './resources';
-import { seedCatalog, type SeedProduct } from './resources/products';
+import { type SeedProduct, seedCatalog } from './resources/products';
 import { Router } from './router';
-import { Store, clone, newId, type StripeObject } from './store';
+import { clone, newId, Store, type StripeObject } from './store';
 
 export type { DeliveryOptions } from './delivery';
 export type { Fault } from './faults';
@@ -257,7 +257,7 @@ function authenticate(authorization: string | undefined): void {
   const key = bearerKey(authorization);
   if (!key) {
     throw authenticationError(
-      'You did not provide an API key. You need to provide your API key in the Authorization header, using Bearer auth (e.g. \'Authorization: Bearer YOUR_SECRET_KEY\').',
+      "You did not provide an API key. You need to provide your API key in the Authorization header, using Bearer auth (e.g. 'Authorization: Bearer YOUR_SECRET_KEY').",
     );
   }
   if (!/^(sk|rk)_test_\w+$/.test(key)) {

@@ -3,7 +3,7 @@
  * `resource_missing` (404 for a path id, 400 naming the parameter otherwise).
  */
 import { noSuch } from './errors';
-import type { StripeObject, Store } from './store';
+import type { Store, StripeObject } from './store';
 
 /** How Stripe's "No such …" messages name an object type, where that differs from `object`. */
 const MESSAGE_NAMES: Record<string, string> = {

@@ -14,7 +14,7 @@ import { invalidParameter, missingParameter, unknownParameter } from './errors';
  */
 export type ParamSpec = 'value' | 'map' | readonly [ParamSpec] | { readonly [key: string]: ParamSpec };
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
+// Form-encoded parameters as qs decodes them: nested maps and arrays of strings, read field by field.
 export type Params = Record<string, any>;
 
 /** A postal address, as customers, billing details and shipping take it. */

@@ -34,7 +34,7 @@ export class Router {
       const match = pattern.exec(path);
       if (!match) continue;
       const pathParams: Record<string, string> = {};
-      names.forEach((name, index) => (pathParams[name] = decodeURIComponent(match[index + 1]!)));
+      for (const [index, name] of names.entries()) pathParams[name] = decodeURIComponent(match[index + 1]!);
       return { route, pathParams };
     }
     return undefined;

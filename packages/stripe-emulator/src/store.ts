@@ -5,7 +5,6 @@
 import { randomBytes } from 'node:crypto';
 
 // Objects are stored in their wire shape; their fields are as open as Stripe's JSON.
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type StripeObject = { id: string; object: string; [field: string]: any };
 
 const ID_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
@@ -26,7 +25,10 @@ export class Store {
   put<T extends StripeObject>(object: T): T {
     this.byId.set(object.id, object);
     let ofType = this.byType.get(object.object);
-    if (!ofType) this.byType.set(object.object, (ofType = new Map()));
+    if (!ofType) {
+      ofType = new Map();
+      this.byType.set(object.object, ofType);
+    }
     ofType.set(object.id, object);
     return object;
   }

@@ -3,9 +3,9 @@
  * results, `expand[]`, and the `previous_attributes` of update events.
  */
 import type { EmulatorContext, RequestMeta } from './context';
-import { StripeApiError, invalidParameter } from './errors';
+import { invalidParameter, StripeApiError } from './errors';
 import { optionalInteger, optionalString, type Params } from './params';
-import { clone, type StripeObject, type Store } from './store';
+import { clone, type Store, type StripeObject } from './store';
 
 export interface StripeList<T> {
   object: 'list';
@@ -80,7 +80,9 @@ export function matchesCreated(created: number, filter: unknown): boolean {
   const range = filter as Record<string, unknown>;
   const bound = (key: string) => optionalInteger(range[key], `created[${key}]`);
   const [gt, gte, lt, lte] = [bound('gt'), bound('gte'), bound('lt'), bound('lte')];
-  return (gt === undefined || created > gt) && (gte === undefined || created >= gte) && (lt === undefined || created < lt) && (lte === undefined || created <= lte);
+  return (
+    (gt === undefined || created > gt) && (gte === undefined || created >= gte) && (lt === undefined || created < lt) && (lte === undefined || created <= lte)
+  );
 }
 
 /**

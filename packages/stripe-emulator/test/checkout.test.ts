@@ -1,5 +1,5 @@
 import type Stripe from 'stripe';
-import { useStripeEmulator, type TestStripe } from './harness';
+import { type TestStripe, useStripeEmulator } from './harness';
 
 const SUCCESS_URL = 'https://links.lumenphotos.example/checkout_redirect/success?session_id={CHECKOUT_SESSION_ID}';
 const CANCEL_URL = 'https://links.lumenphotos.example/checkout_redirect/cancel';
@@ -12,7 +12,10 @@ function postForm(url: string, fields: Record<string, string> = {}) {
 async function eventsOf(harness: TestStripe, action: () => Promise<unknown>): Promise<string[]> {
   const before = harness.emulator.events().length;
   await action();
-  return harness.emulator.events().slice(before).map((event) => event.type);
+  return harness.emulator
+    .events()
+    .slice(before)
+    .map((event) => event.type);
 }
 
 async function priceByKey(stripe: Stripe, key: string): Promise<Stripe.Price> {
@@ -104,7 +107,15 @@ describe('Stripe emulator: Checkout Sessions and the hosted checkout page', () =
       const session = await paymentSession();
       const items = await stripe.checkout.sessions.listLineItems(session.id);
       expect(items.data).toHaveLength(1);
-      expect(items.data[0]).toMatchObject({ object: 'item', quantity: 2, amount_subtotal: 5000, amount_total: 5000, currency: 'usd', description: 'Framed print', price: { id: print.id } });
+      expect(items.data[0]).toMatchObject({
+        object: 'item',
+        quantity: 2,
+        amount_subtotal: 5000,
+        amount_total: 5000,
+        currency: 'usd',
+        description: 'Framed print',
+        price: { id: print.id },
+      });
       expect(items.url).toBe(`/v1/checkout/sessions/${session.id}/line_items`);
       const expanded = await stripe.checkout.sessions.retrieve(session.id, { expand: ['line_items'] });
       expect(expanded.line_items?.data.map((item) => item.id)).toEqual(items.data.map((item) => item.id));
@@ -113,7 +124,9 @@ describe('Stripe emulator: Checkout Sessions and the hosted checkout page', () =
 
     it('creates inline prices from price_data', async () => {
       const { stripe } = harness;
-      const session = await paymentSession({ line_items: [{ price_data: { currency: 'usd', unit_amount: 999, product_data: { name: 'Gift card' } }, quantity: 1 }] });
+      const session = await paymentSession({
+        line_items: [{ price_data: { currency: 'usd', unit_amount: 999, product_data: { name: 'Gift card' } }, quantity: 1 }],
+      });
       expect(session.amount_total).toBe(999);
       const [item] = (await stripe.checkout.sessions.listLineItems(session.id)).data;
       expect(item).toMatchObject({ description: 'Gift card', price: { unit_amount: 999, type: 'one_time' } });
@@ -121,8 +134,14 @@ describe('Stripe emulator: Checkout Sessions and the hosted checkout page', () =
       // A refused request creates no product or price.
       let error: unknown;
       const refused = await eventsOf(harness, async () => {
-        const request = paymentSession({ locale: 'xx', line_items: [{ price_data: { currency: 'usd', unit_amount: 999, product_data: { name: 'Gift card' } }, quantity: 1 }] });
-        error = await request.then(() => undefined, (caught: unknown) => caught);
+        const request = paymentSession({
+          locale: 'xx',
+          line_items: [{ price_data: { currency: 'usd', unit_amount: 999, product_data: { name: 'Gift card' } }, quantity: 1 }],
+        });
+        error = await request.then(
+          () => undefined,
+          (caught: unknown) => caught,
+        );
       });
       expect(error).toMatchObject({ statusCode: 400, param: 'locale' });
       expect(refused).toEqual([]);
@@ -138,12 +157,16 @@ describe('Stripe emulator: Checkout Sessions and the hosted checkout page', () =
     ])('refuses %s', async (_label, overrides, param, message) => {
       const { stripe } = harness;
       const customer = await stripe.customers.create({ email: 'refused@example.com' });
-      const replace = (value: unknown) => (value === 'PRINT' ? print.id : value === 'CUSTOMER' ? customer.id : value === 'FAR' ? Math.floor(Date.now() / 1000) + 25 * 3600 : value);
+      const replace = (value: unknown) =>
+        value === 'PRINT' ? print.id : value === 'CUSTOMER' ? customer.id : value === 'FAR' ? Math.floor(Date.now() / 1000) + 25 * 3600 : value;
       const params: Record<string, unknown> = { mode: 'subscription', line_items: [{ price: monthly.id, quantity: 1 }], success_url: SUCCESS_URL };
       for (const [key, value] of Object.entries(overrides)) {
         params[key] = Array.isArray(value) ? value.map((item) => ({ ...item, price: replace(item.price) })) : replace(value);
       }
-      const error = await stripe.checkout.sessions.create(params as unknown as Stripe.Checkout.SessionCreateParams).then(() => undefined, (caught: unknown) => caught);
+      const error = await stripe.checkout.sessions.create(params as unknown as Stripe.Checkout.SessionCreateParams).then(
+        () => undefined,
+        (caught: unknown) => caught,
+      );
       expect(error).toMatchObject({ statusCode: 400, type: 'StripeInvalidRequestError', message: expect.stringContaining(message) });
       if (param) expect(error).toMatchObject({ param });
     });
@@ -181,7 +204,9 @@ describe('Stripe emulator: Checkout Sessions and the hosted checkout page', () =
       expect(withCustomer).toContain('data-testid="cancel-checkout"');
       expect(withCustomer).not.toContain('data-testid="email"');
 
-      const cardOnly = await (await fetch((await paymentSession({ payment_method_types: ['card'] } as Partial<Stripe.Checkout.SessionCreateParams>)).url!)).text();
+      const cardOnly = await (
+        await fetch((await paymentSession({ payment_method_types: ['card'] } as Partial<Stripe.Checkout.SessionCreateParams>)).url!)
+      ).text();
       expect(cardOnly).toContain('data-testid="email"');
       expect(cardOnly).toContain('value="buyer@lumenphotos.example" readonly');
       expect(cardOnly).not.toContain('data-testid="pay-amazon-pay"');
@@ -191,7 +216,10 @@ describe('Stripe emulator: Checkout Sessions and the hosted checkout page', () =
     it('subscribes with a test card: subscription with the card and subscription_data, session complete, 303 to success_url', async () => {
       const { stripe } = harness;
       const customer = await stripe.customers.create({ email: 'subscriber@lumenphotos.example' });
-      const session = await subscriptionSession({ customer: customer.id, subscription_data: { metadata: { app_account_id: 'acct-7' }, description: 'Lumen Photos monthly' } });
+      const session = await subscriptionSession({
+        customer: customer.id,
+        subscription_data: { metadata: { app_account_id: 'acct-7' }, description: 'Lumen Photos monthly' },
+      });
       let response!: Response;
       const types = await eventsOf(harness, async () => {
         response = await postForm(`${session.url}/card`, { card_number: '4242 4242 4242 4242', exp_month: '12', exp_year: '2040', cvc: '123' });
@@ -209,13 +237,26 @@ describe('Stripe emulator: Checkout Sessions and the hosted checkout page', () =
       ]);
 
       const completed = await stripe.checkout.sessions.retrieve(session.id, { expand: ['subscription'] });
-      expect(completed).toMatchObject({ status: 'complete', payment_status: 'paid', url: null, customer: customer.id, customer_details: { email: 'subscriber@lumenphotos.example' } });
+      expect(completed).toMatchObject({
+        status: 'complete',
+        payment_status: 'paid',
+        url: null,
+        customer: customer.id,
+        customer_details: { email: 'subscriber@lumenphotos.example' },
+      });
       const subscription = completed.subscription as Stripe.Subscription;
-      expect(subscription).toMatchObject({ status: 'active', customer: customer.id, metadata: { app_account_id: 'acct-7' }, description: 'Lumen Photos monthly' });
+      expect(subscription).toMatchObject({
+        status: 'active',
+        customer: customer.id,
+        metadata: { app_account_id: 'acct-7' },
+        description: 'Lumen Photos monthly',
+      });
       expect(completed.invoice).toBe(subscription.latest_invoice);
       const card = await stripe.paymentMethods.retrieve(subscription.default_payment_method as string);
       expect(card).toMatchObject({ type: 'card', customer: customer.id, card: { last4: '4242', exp_year: 2040 } });
-      const completedEvent = harness.emulator.events().find((event) => event.type === 'checkout.session.completed' && (event.data.object as { id: string }).id === session.id)!;
+      const completedEvent = harness.emulator
+        .events()
+        .find((event) => event.type === 'checkout.session.completed' && (event.data.object as { id: string }).id === session.id)!;
       expect(completedEvent.data.object).toMatchObject({ status: 'complete', subscription: subscription.id });
 
       const after = await fetch(session.url!);
@@ -247,7 +288,12 @@ describe('Stripe emulator: Checkout Sessions and the hosted checkout page', () =
       const session = await paymentSession();
       let declined!: Response;
       const declining = await eventsOf(harness, async () => {
-        declined = await postForm(`${session.url}/card`, { email: 'buyer@lumenphotos.example', card_number: '4000 0000 0000 0002', exp_month: '12', exp_year: '2040' });
+        declined = await postForm(`${session.url}/card`, {
+          email: 'buyer@lumenphotos.example',
+          card_number: '4000 0000 0000 0002',
+          exp_month: '12',
+          exp_year: '2040',
+        });
       });
       expect(declined.status).toBe(402);
       expect(await declined.text()).toMatch(/data-testid="payment-error">Your card was declined\./);
@@ -258,20 +304,31 @@ describe('Stripe emulator: Checkout Sessions and the hosted checkout page', () =
 
       let paid!: Response;
       const paying = await eventsOf(harness, async () => {
-        paid = await postForm(`${session.url}/card`, { email: 'buyer@lumenphotos.example', card_number: '4242424242424242', exp_month: '12', exp_year: '2040' });
+        paid = await postForm(`${session.url}/card`, {
+          email: 'buyer@lumenphotos.example',
+          card_number: '4242424242424242',
+          exp_month: '12',
+          exp_year: '2040',
+        });
       });
       expect(paid.status).toBe(303);
       expect(paid.headers.get('location')).toContain(`session_id=${session.id}`);
       expect(paying).toEqual(['charge.succeeded', 'payment_intent.succeeded', 'checkout.session.completed']);
       const completed = await stripe.checkout.sessions.retrieve(session.id, { expand: ['payment_intent'] });
       expect(completed).toMatchObject({ status: 'complete', payment_status: 'paid', customer: null, customer_details: { email: 'buyer@lumenphotos.example' } });
-      expect(completed.payment_intent).toMatchObject({ id: open.payment_intent, status: 'succeeded', amount_received: 5000, receipt_email: 'buyer@lumenphotos.example' });
+      expect(completed.payment_intent).toMatchObject({
+        id: open.payment_intent,
+        status: 'succeeded',
+        amount_received: 5000,
+        receipt_email: 'buyer@lumenphotos.example',
+      });
     });
 
     it('saves the card for later on one customer, even across a declined attempt (setup_future_usage)', async () => {
       const { stripe } = harness;
       const session = await paymentSession({ payment_intent_data: { setup_future_usage: 'off_session' } });
-      const card = (number: string) => postForm(`${session.url}/card`, { email: 'buyer@lumenphotos.example', card_number: number, exp_month: '12', exp_year: '2040' });
+      const card = (number: string) =>
+        postForm(`${session.url}/card`, { email: 'buyer@lumenphotos.example', card_number: number, exp_month: '12', exp_year: '2040' });
       const types = await eventsOf(harness, async () => {
         expect((await card('4000000000009995')).status).toBe(402);
         expect((await card('4242424242424242')).status).toBe(303);
@@ -287,7 +344,12 @@ describe('Stripe emulator: Checkout Sessions and the hosted checkout page', () =
     it('authenticates a 3D Secure card on the test page before completing', async () => {
       const { stripe } = harness;
       const session = await paymentSession({ customer_creation: 'always' });
-      const paying = await postForm(`${session.url}/card`, { email: 'buyer@lumenphotos.example', card_number: '4000002760003184', exp_month: '12', exp_year: '2040' });
+      const paying = await postForm(`${session.url}/card`, {
+        email: 'buyer@lumenphotos.example',
+        card_number: '4000002760003184',
+        exp_month: '12',
+        exp_year: '2040',
+      });
       expect(paying.status).toBe(303);
       const authenticate = paying.headers.get('location')!;
       expect(authenticate).toContain('/c/authenticate/');
@@ -301,7 +363,11 @@ describe('Stripe emulator: Checkout Sessions and the hosted checkout page', () =
         expect(finish.headers.get('location')).toContain(`session_id=${session.id}`);
       });
       expect(types).toEqual(['charge.succeeded', 'payment_intent.succeeded', 'checkout.session.completed']);
-      expect(await stripe.checkout.sessions.retrieve(session.id)).toMatchObject({ status: 'complete', payment_status: 'paid', customer: expect.stringMatching(/^cus_/) });
+      expect(await stripe.checkout.sessions.retrieve(session.id)).toMatchObject({
+        status: 'complete',
+        payment_status: 'paid',
+        customer: expect.stringMatching(/^cus_/),
+      });
     });
 
     it('sends the buyer to cancel_url and keeps the session open', async () => {
@@ -347,9 +413,15 @@ describe('Stripe emulator: Checkout Sessions and the hosted checkout page', () =
       const session = await paymentSession({ customer_email: undefined, payment_intent_data: { metadata: { order: 'o-9' } } });
       const page = await stripe.rawRequest('GET', `/v1/payment_pages/${session.id}`);
       expect(page).toMatchObject({ id: session.id, amount_total: 5000, status: 'open', line_items: { data: [{ quantity: 2 }] } });
-      const method = await stripe.paymentMethods.create({ type: 'card', card: { token: 'tok_visa' }, billing_details: { email: 'cli@example.com', name: 'Jenny Rosen' } });
+      const method = await stripe.paymentMethods.create({
+        type: 'card',
+        card: { token: 'tok_visa' },
+        billing_details: { email: 'cli@example.com', name: 'Jenny Rosen' },
+      });
 
-      await expect(stripe.rawRequest('POST', `/v1/payment_pages/${session.id}/confirm`, { payment_method: method.id, expected_amount: 4000 })).rejects.toMatchObject({ statusCode: 400, param: 'expected_amount' });
+      await expect(
+        stripe.rawRequest('POST', `/v1/payment_pages/${session.id}/confirm`, { payment_method: method.id, expected_amount: 4000 }),
+      ).rejects.toMatchObject({ statusCode: 400, param: 'expected_amount' });
       const types = await eventsOf(harness, async () => {
         const confirmed = await stripe.rawRequest('POST', `/v1/payment_pages/${session.id}/confirm`, { payment_method: method.id, expected_amount: 5000 });
         expect(confirmed).toMatchObject({ id: session.id, status: 'complete', payment_status: 'paid' });
@@ -364,7 +436,10 @@ describe('Stripe emulator: Checkout Sessions and the hosted checkout page', () =
       const { stripe } = harness;
       const session = await paymentSession();
       const method = await stripe.paymentMethods.create({ type: 'card', card: { token: 'tok_chargeDeclined' } });
-      await expect(stripe.rawRequest('POST', `/v1/payment_pages/${session.id}/confirm`, { payment_method: method.id })).rejects.toMatchObject({ statusCode: 402, code: 'card_declined' });
+      await expect(stripe.rawRequest('POST', `/v1/payment_pages/${session.id}/confirm`, { payment_method: method.id })).rejects.toMatchObject({
+        statusCode: 402,
+        code: 'card_declined',
+      });
       expect((await stripe.checkout.sessions.retrieve(session.id)).status).toBe('open');
     });
 
@@ -382,8 +457,12 @@ describe('Stripe emulator: Checkout Sessions and the hosted checkout page', () =
         payment_method_types: ['sepa_debit'],
       } as Stripe.Checkout.SessionCreateParams);
       expect(session.payment_method_types).toEqual(['sepa_debit']);
-      expect(await (await fetch(session.url!)).text()).toContain("can be paid on this page");
-      const method = await stripe.paymentMethods.create({ type: 'sepa_debit', sepa_debit: { iban }, billing_details: { email: 'sepa@example.com', name: 'Jenny Rosen' } });
+      expect(await (await fetch(session.url!)).text()).toContain('can be paid on this page');
+      const method = await stripe.paymentMethods.create({
+        type: 'sepa_debit',
+        sepa_debit: { iban },
+        billing_details: { email: 'sepa@example.com', name: 'Jenny Rosen' },
+      });
       let confirmed!: Stripe.Checkout.Session;
       const types = await eventsOf(harness, async () => {
         confirmed = await stripe.rawRequest('POST', `/v1/payment_pages/${session.id}/confirm`, { payment_method: method.id, expected_amount: 3000 });
@@ -391,7 +470,9 @@ describe('Stripe emulator: Checkout Sessions and the hosted checkout page', () =
       expect(confirmed).toMatchObject({ status: 'complete', payment_status: 'unpaid' });
       expect(types.slice(0, 4)).toEqual(['payment_intent.created', 'charge.pending', 'payment_intent.processing', 'checkout.session.completed']);
       expect(types.at(-1)).toBe(asyncEvent);
-      const completedEvent = harness.emulator.events().find((event) => event.type === 'checkout.session.completed' && (event.data.object as { id: string }).id === session.id)!;
+      const completedEvent = harness.emulator
+        .events()
+        .find((event) => event.type === 'checkout.session.completed' && (event.data.object as { id: string }).id === session.id)!;
       expect(completedEvent.data.object).toMatchObject({ payment_status: 'unpaid' });
       const settled = await stripe.checkout.sessions.retrieve(session.id, { expand: ['payment_intent'] });
       expect(settled.payment_status).toBe(finalStatus);

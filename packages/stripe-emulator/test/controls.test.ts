@@ -22,7 +22,10 @@ describe('Stripe emulator: test controls', () => {
 
   it('faults can be injected and cleared over HTTP, only for the given path', async () => {
     const { stripe, emulator } = harness;
-    const inject = await fetch(`${emulator.url}/_emulator/faults`, { method: 'POST', body: new URLSearchParams({ status: '503', count: '2', path: '/v1/billing_portal/sessions' }) });
+    const inject = await fetch(`${emulator.url}/_emulator/faults`, {
+      method: 'POST',
+      body: new URLSearchParams({ status: '503', count: '2', path: '/v1/billing_portal/sessions' }),
+    });
     expect(inject.status).toBe(200);
     const customer = await stripe.customers.create({});
     await expect(stripe.billingPortal.sessions.create({ customer: customer.id })).rejects.toBeInstanceOf(Stripe.errors.StripeAPIError);

@@ -1,4 +1,4 @@
-import Stripe from 'stripe';
+import type Stripe from 'stripe';
 import { useStripeEmulator } from './harness';
 
 /** The customer-discount parameters of older API versions, which the Stripe CLI's fixtures still send. */
@@ -13,14 +13,26 @@ describe('Stripe emulator: coupons, promotion codes and discounts', () => {
   }
 
   const createCustomer = (params: WithCoupon<Stripe.CustomerCreateParams>) => harness.stripe.customers.create(params as Stripe.CustomerCreateParams);
-  const updateCustomer = (id: string, params: WithCoupon<Stripe.CustomerUpdateParams>) => harness.stripe.customers.update(id, params as Stripe.CustomerUpdateParams);
+  const updateCustomer = (id: string, params: WithCoupon<Stripe.CustomerUpdateParams>) =>
+    harness.stripe.customers.update(id, params as Stripe.CustomerUpdateParams);
 
   describe('coupons', () => {
     it('are created, updated, listed and deleted with coupon.* events', async () => {
       const { stripe } = harness;
       const from = harness.emulator.events().length;
       const coupon = await stripe.coupons.create({ percent_off: 20, metadata: { campaign: 'spring' } });
-      expect(coupon).toMatchObject({ object: 'coupon', percent_off: 20, amount_off: null, currency: null, duration: 'once', duration_in_months: null, times_redeemed: 0, valid: true, created: clock, name: null });
+      expect(coupon).toMatchObject({
+        object: 'coupon',
+        percent_off: 20,
+        amount_off: null,
+        currency: null,
+        duration: 'once',
+        duration_in_months: null,
+        times_redeemed: 0,
+        valid: true,
+        created: clock,
+        name: null,
+      });
       expect(coupon.id).toMatch(/^[A-Za-z0-9]{8}$/);
       const named = await stripe.coupons.create({ id: 'WELCOME10', amount_off: 1000, currency: 'USD', duration: 'repeating', duration_in_months: 3 });
       expect(named).toMatchObject({ id: 'WELCOME10', amount_off: 1000, currency: 'usd', duration: 'repeating', duration_in_months: 3 });
@@ -46,7 +58,10 @@ describe('Stripe emulator: coupons, promotion codes and discounts', () => {
       await expect(stripe.coupons.create({ percent_off: 10, duration: 'repeating' })).rejects.toMatchObject({ param: 'duration_in_months' });
       await stripe.coupons.create({ id: 'TAKEN', percent_off: 5 });
       await expect(stripe.coupons.create({ id: 'TAKEN', percent_off: 5 })).rejects.toMatchObject({ param: 'id', code: 'resource_already_exists' });
-      await expect(stripe.coupons.update('TAKEN', { percent_off: 6 } as Stripe.CouponUpdateParams)).rejects.toMatchObject({ code: 'parameter_unknown', param: 'percent_off' });
+      await expect(stripe.coupons.update('TAKEN', { percent_off: 6 } as Stripe.CouponUpdateParams)).rejects.toMatchObject({
+        code: 'parameter_unknown',
+        param: 'percent_off',
+      });
     });
   });
 
@@ -55,7 +70,15 @@ describe('Stripe emulator: coupons, promotion codes and discounts', () => {
       const coupon = await harness.stripe.coupons.create({ percent_off: 20 });
       const from = harness.emulator.events().length;
       const customer = await createCustomer({ coupon: coupon.id, description: 'with coupon' });
-      expect(customer.discount).toMatchObject({ object: 'discount', customer: customer.id, source: { coupon: coupon.id, type: 'coupon' }, start: clock, end: null, subscription: null, promotion_code: null });
+      expect(customer.discount).toMatchObject({
+        object: 'discount',
+        customer: customer.id,
+        source: { coupon: coupon.id, type: 'coupon' },
+        start: clock,
+        end: null,
+        subscription: null,
+        promotion_code: null,
+      });
       expect(customer.discount!.id).toMatch(/^di_/);
       const events = eventsSince(from);
       expect(events.map((event) => event.type)).toEqual(['customer.created', 'customer.discount.created']);
@@ -113,7 +136,14 @@ describe('Stripe emulator: coupons, promotion codes and discounts', () => {
       const { stripe } = harness;
       const coupon = await stripe.coupons.create({ percent_off: 15 });
       const code = await stripe.promotionCodes.create({ promotion: { coupon: coupon.id, type: 'coupon' }, code: 'SPRING15', max_redemptions: 5 });
-      expect(code).toMatchObject({ object: 'promotion_code', code: 'SPRING15', active: true, promotion: { coupon: coupon.id, type: 'coupon' }, times_redeemed: 0, restrictions: { first_time_transaction: false, minimum_amount: null } });
+      expect(code).toMatchObject({
+        object: 'promotion_code',
+        code: 'SPRING15',
+        active: true,
+        promotion: { coupon: coupon.id, type: 'coupon' },
+        times_redeemed: 0,
+        restrictions: { first_time_transaction: false, minimum_amount: null },
+      });
       const customer = await createCustomer({ promotion_code: code.id });
       expect(customer.discount).toMatchObject({ promotion_code: code.id, source: { coupon: coupon.id } });
       expect(await stripe.promotionCodes.retrieve(code.id)).toMatchObject({ times_redeemed: 1 });
@@ -136,13 +166,27 @@ describe('Stripe emulator: coupons, promotion codes and discounts', () => {
       const coupon = await stripe.coupons.create({ amount_off: 500, currency: 'usd', duration: 'forever' });
       const customer = await stripe.customers.create({});
       const from = harness.emulator.events().length;
-      const subscription = await stripe.subscriptions.create({ customer: customer.id, items: [{ price: await monthlyPrice() }], discounts: [{ coupon: coupon.id }] });
+      const subscription = await stripe.subscriptions.create({
+        customer: customer.id,
+        items: [{ price: await monthlyPrice() }],
+        discounts: [{ coupon: coupon.id }],
+      });
       expect(subscription.discounts).toEqual([expect.stringMatching(/^di_/)]);
       const types = eventsSince(from).map((event) => event.type);
       expect(types.slice(0, 3)).toEqual(['customer.subscription.created', 'customer.discount.created', 'invoice.created']);
       const discountEvent = eventsSince(from)[1]!;
-      expect(discountEvent.data.object).toMatchObject({ id: subscription.discounts[0], subscription: subscription.id, customer: customer.id, source: { coupon: coupon.id } });
-      expect(await stripe.invoices.retrieve(subscription.latest_invoice as string)).toMatchObject({ subtotal: 1500, total: 1000, amount_paid: 1000, discounts: subscription.discounts });
+      expect(discountEvent.data.object).toMatchObject({
+        id: subscription.discounts[0],
+        subscription: subscription.id,
+        customer: customer.id,
+        source: { coupon: coupon.id },
+      });
+      expect(await stripe.invoices.retrieve(subscription.latest_invoice as string)).toMatchObject({
+        subtotal: 1500,
+        total: 1000,
+        amount_paid: 1000,
+        discounts: subscription.discounts,
+      });
     });
 
     it("a subscription without its own discount uses the customer's", async () => {
@@ -159,7 +203,11 @@ describe('Stripe emulator: coupons, promotion codes and discounts', () => {
       const first = await stripe.coupons.create({ percent_off: 10, duration: 'forever' });
       const second = await stripe.coupons.create({ percent_off: 20, duration: 'forever' });
       const customer = await stripe.customers.create({});
-      const subscription = await stripe.subscriptions.create({ customer: customer.id, items: [{ price: await monthlyPrice() }], discounts: [{ coupon: first.id }] });
+      const subscription = await stripe.subscriptions.create({
+        customer: customer.id,
+        items: [{ price: await monthlyPrice() }],
+        discounts: [{ coupon: first.id }],
+      });
       let from = harness.emulator.events().length;
       const replaced = await stripe.subscriptions.update(subscription.id, { discounts: [{ coupon: second.id }] });
       expect(replaced.discounts).toHaveLength(1);
@@ -172,7 +220,10 @@ describe('Stripe emulator: coupons, promotion codes and discounts', () => {
       expect(eventsSince(from).map((event) => event.type)).toEqual(['customer.discount.deleted', 'customer.subscription.updated']);
       expect((await stripe.subscriptions.retrieve(subscription.id)).discounts).toEqual([]);
       await expect(stripe.subscriptions.deleteDiscount(subscription.id)).rejects.toMatchObject({ statusCode: 404 });
-      await expect(stripe.subscriptions.update(subscription.id, { discounts: [{ coupon: 'MISSING' }] })).rejects.toMatchObject({ param: 'discounts[0][coupon]', code: 'resource_missing' });
+      await expect(stripe.subscriptions.update(subscription.id, { discounts: [{ coupon: 'MISSING' }] })).rejects.toMatchObject({
+        param: 'discounts[0][coupon]',
+        code: 'resource_missing',
+      });
     });
   });
 });

@@ -82,7 +82,9 @@ describe('Stripe emulator: customers', () => {
     expect(unknown).toBeInstanceOf(Stripe.errors.StripeInvalidRequestError);
     expect(unknown).toMatchObject({ statusCode: 400, code: 'parameter_unknown', param: 'favourite_colour' });
 
-    const nested = await stripe.customers.create({ invoice_settings: { colour: 'x' } } as unknown as Stripe.CustomerCreateParams).catch((error: unknown) => error);
+    const nested = await stripe.customers
+      .create({ invoice_settings: { colour: 'x' } } as unknown as Stripe.CustomerCreateParams)
+      .catch((error: unknown) => error);
     expect(nested).toMatchObject({ code: 'parameter_unknown', param: 'invoice_settings[colour]' });
 
     const liveKey = stripeClient(emulator.url, 'sk_live_not_allowed_here');
@@ -91,7 +93,7 @@ describe('Stripe emulator: customers', () => {
     expect(auth).toMatchObject({ statusCode: 401 });
   });
 
-  it('answers an unknown path with Stripe\'s 404 envelope', async () => {
+  it("answers an unknown path with Stripe's 404 envelope", async () => {
     const response = await fetch(`${harness.emulator.url}/v1/nothing_here`, { headers: { authorization: 'Bearer sk_test_x' } });
     expect(response.status).toBe(404);
     expect(await response.json()).toMatchObject({ error: { type: 'invalid_request_error', message: expect.stringContaining('Unrecognized request URL') } });

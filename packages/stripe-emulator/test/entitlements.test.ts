@@ -16,13 +16,24 @@ describe('Stripe emulator: entitlements', () => {
     it('creates, retrieves, updates and lists features; a lookup_key is unique', async () => {
       const { stripe } = harness;
       const feature = await stripe.entitlements.features.create({ lookup_key: 'hd_downloads', name: 'HD downloads', metadata: { tier: 'basic' } });
-      expect(feature).toEqual({ id: expect.stringMatching(/^feat_/), object: 'entitlements.feature', active: true, livemode: false, lookup_key: 'hd_downloads', metadata: { tier: 'basic' }, name: 'HD downloads' });
+      expect(feature).toEqual({
+        id: expect.stringMatching(/^feat_/),
+        object: 'entitlements.feature',
+        active: true,
+        livemode: false,
+        lookup_key: 'hd_downloads',
+        metadata: { tier: 'basic' },
+        name: 'HD downloads',
+      });
       expect(await stripe.entitlements.features.retrieve(feature.id)).toEqual(feature);
       const duplicate = await stripe.entitlements.features.create({ lookup_key: 'hd_downloads', name: 'Again' }).catch((caught: unknown) => caught);
       expect(duplicate).toBeInstanceOf(Stripe.errors.StripeInvalidRequestError);
       expect(duplicate).toMatchObject({ statusCode: 400, param: 'lookup_key' });
       await expect(stripe.entitlements.features.create({ lookup_key: 'x'.repeat(81), name: 'Long' })).rejects.toMatchObject({ param: 'lookup_key' });
-      await expect(stripe.entitlements.features.create({ name: 'No key' } as Stripe.Entitlements.FeatureCreateParams)).rejects.toMatchObject({ code: 'parameter_missing', param: 'lookup_key' });
+      await expect(stripe.entitlements.features.create({ name: 'No key' } as Stripe.Entitlements.FeatureCreateParams)).rejects.toMatchObject({
+        code: 'parameter_missing',
+        param: 'lookup_key',
+      });
 
       const renamed = await stripe.entitlements.features.update(feature.id, { name: 'Full-HD downloads', metadata: { tier: '' } });
       expect(renamed).toMatchObject({ name: 'Full-HD downloads', metadata: {} });
@@ -51,12 +62,20 @@ describe('Stripe emulator: entitlements', () => {
       await stripe.entitlements.features.update(feature.id, { name: 'Colour grading' });
       expect((await stripe.products.retrieveFeature('prod_stock_photos_pro', attached.id)).entitlement_feature.name).toBe('Colour grading');
 
-      await expect(stripe.products.createFeature('prod_stock_photos_pro', { entitlement_feature: feature.id })).rejects.toMatchObject({ statusCode: 400, param: 'entitlement_feature' });
-      await expect(stripe.products.createFeature('prod_stock_photos_pro', { entitlement_feature: 'feat_missing' })).rejects.toMatchObject({ code: 'resource_missing', param: 'entitlement_feature' });
+      await expect(stripe.products.createFeature('prod_stock_photos_pro', { entitlement_feature: feature.id })).rejects.toMatchObject({
+        statusCode: 400,
+        param: 'entitlement_feature',
+      });
+      await expect(stripe.products.createFeature('prod_stock_photos_pro', { entitlement_feature: 'feat_missing' })).rejects.toMatchObject({
+        code: 'resource_missing',
+        param: 'entitlement_feature',
+      });
       await expect(stripe.products.createFeature('prod_missing', { entitlement_feature: feature.id })).rejects.toMatchObject({ statusCode: 404 });
       const retired = await stripe.entitlements.features.create({ lookup_key: 'retired_feature', name: 'Retired' });
       await stripe.entitlements.features.update(retired.id, { active: false });
-      await expect(stripe.products.createFeature('prod_stock_photos_pro', { entitlement_feature: retired.id })).rejects.toMatchObject({ param: 'entitlement_feature' });
+      await expect(stripe.products.createFeature('prod_stock_photos_pro', { entitlement_feature: retired.id })).rejects.toMatchObject({
+        param: 'entitlement_feature',
+      });
 
       expect(await stripe.products.deleteFeature('prod_stock_photos_pro', attached.id)).toEqual({ id: attached.id, object: 'product_feature', deleted: true });
       await expect(stripe.products.retrieveFeature('prod_stock_photos_pro', attached.id)).rejects.toMatchObject({ statusCode: 404 });
@@ -81,8 +100,10 @@ describe('Stripe emulator: entitlements', () => {
       return harness.emulator.events().filter((event) => event.type === SUMMARY_UPDATED && (event.data.object as { customer: string }).customer === customer);
     }
 
-    const keysOf = (event: Stripe.Event) => (event.data.object as Stripe.Entitlements.ActiveEntitlementSummary).entitlements.data.map((entitlement) => entitlement.lookup_key);
-    const activeKeys = async (customer: string) => (await harness.stripe.entitlements.activeEntitlements.list({ customer })).data.map((entitlement) => entitlement.lookup_key).sort();
+    const keysOf = (event: Stripe.Event) =>
+      (event.data.object as Stripe.Entitlements.ActiveEntitlementSummary).entitlements.data.map((entitlement) => entitlement.lookup_key);
+    const activeKeys = async (customer: string) =>
+      (await harness.stripe.entitlements.activeEntitlements.list({ customer })).data.map((entitlement) => entitlement.lookup_key).sort();
 
     it('a subscription grants its product’s features; changes emit one summary each, with previous_attributes', async () => {
       const { stripe } = harness;
@@ -95,7 +116,20 @@ describe('Stripe emulator: entitlements', () => {
         object: 'entitlements.active_entitlement_summary',
         customer: customer.id,
         livemode: false,
-        entitlements: { object: 'list', data: [{ id: expect.stringMatching(/^ent_/), object: 'entitlements.active_entitlement', feature: library.id, livemode: false, lookup_key: 'photo_library' }], has_more: false, url: expect.any(String) },
+        entitlements: {
+          object: 'list',
+          data: [
+            {
+              id: expect.stringMatching(/^ent_/),
+              object: 'entitlements.active_entitlement',
+              feature: library.id,
+              livemode: false,
+              lookup_key: 'photo_library',
+            },
+          ],
+          has_more: false,
+          url: expect.any(String),
+        },
       });
       expect(created!.data.previous_attributes).toMatchObject({ entitlements: { data: [] } });
       const events = harness.emulator.events().map((event) => event.type);
@@ -107,7 +141,11 @@ describe('Stripe emulator: entitlements', () => {
       await stripe.subscriptions.update(subscription.id, { items: [{ id: subscription.items.data[0]!.id, price: prices.stock_photos_pro_monthly! }] });
       const upgraded = summariesOf(customer.id)[1]!;
       expect(keysOf(upgraded)).toEqual(['photo_library', 'originals_4k']);
-      expect((upgraded.data.previous_attributes as { entitlements: Stripe.ApiList<Stripe.Entitlements.ActiveEntitlement> }).entitlements.data.map((e) => e.lookup_key)).toEqual(['photo_library']);
+      expect(
+        (upgraded.data.previous_attributes as { entitlements: Stripe.ApiList<Stripe.Entitlements.ActiveEntitlement> }).entitlements.data.map(
+          (e) => e.lookup_key,
+        ),
+      ).toEqual(['photo_library']);
       // An entitlement that stays keeps its id.
       expect((upgraded.data.object as Stripe.Entitlements.ActiveEntitlementSummary).entitlements.data[0]!.id).toBe(entitlement!.id);
       expect(await activeKeys(customer.id)).toEqual(['originals_4k', 'photo_library']);
@@ -137,7 +175,11 @@ describe('Stripe emulator: entitlements', () => {
     it('trialing and past_due grant; an incomplete subscription does not; a feature granted twice stays until both end', async () => {
       const { stripe, emulator } = harness;
       const customer = await stripe.customers.create({});
-      await stripe.subscriptions.create({ customer: customer.id, items: [{ price: prices.stock_photos_pro_monthly! }], payment_behavior: 'default_incomplete' });
+      await stripe.subscriptions.create({
+        customer: customer.id,
+        items: [{ price: prices.stock_photos_pro_monthly! }],
+        payment_behavior: 'default_incomplete',
+      });
       expect(summariesOf(customer.id)).toHaveLength(0);
 
       const trial = await stripe.subscriptions.create({ customer: customer.id, items: [{ price: prices.stock_photos_monthly! }], trial_period_days: 14 });
@@ -157,8 +199,14 @@ describe('Stripe emulator: entitlements', () => {
     });
 
     it('lists active entitlements of one existing customer only', async () => {
-      await expect(harness.stripe.entitlements.activeEntitlements.list({} as Stripe.Entitlements.ActiveEntitlementListParams)).rejects.toMatchObject({ code: 'parameter_missing', param: 'customer' });
-      await expect(harness.stripe.entitlements.activeEntitlements.list({ customer: 'cus_missing' })).rejects.toMatchObject({ code: 'resource_missing', param: 'customer' });
+      await expect(harness.stripe.entitlements.activeEntitlements.list({} as Stripe.Entitlements.ActiveEntitlementListParams)).rejects.toMatchObject({
+        code: 'parameter_missing',
+        param: 'customer',
+      });
+      await expect(harness.stripe.entitlements.activeEntitlements.list({ customer: 'cus_missing' })).rejects.toMatchObject({
+        code: 'resource_missing',
+        param: 'customer',
+      });
       await expect(harness.stripe.entitlements.activeEntitlements.retrieve('ent_missing')).rejects.toMatchObject({ statusCode: 404 });
     });
   });

@@ -10,12 +10,12 @@
  * earlier beforeAll and its URL is only known then (or call `emulator.setWebhook(url, secret)`).
  */
 import Stripe from 'stripe';
-import { EMULATOR_API_VERSION, startStripeEmulator, type SeedProduct, type StripeEmulator, type StripeEmulatorOptions } from '../src';
+import { EMULATOR_API_VERSION, type SeedProduct, type StripeEmulator, type StripeEmulatorOptions, startStripeEmulator } from '../src';
 
 export const TEST_SECRET_KEY = 'sk_test_stripe_emulator';
 
 /** Two products, three recurring prices: enough for upgrades, interval changes and portal offers. */
-export const TEST_CATALOG: readonly SeedProduct[] = [
+const TEST_CATALOG: readonly SeedProduct[] = [
   {
     id: 'prod_stock_photos',
     name: 'Stock Photos',

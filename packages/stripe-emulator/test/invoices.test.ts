@@ -37,7 +37,13 @@ describe('Stripe emulator: invoices and invoice items', () => {
       const { stripe, emulator } = harness;
       const customer = await stripe.customers.create({});
       const from = emulator.events().length;
-      const item = await stripe.invoiceItems.create({ customer: customer.id, amount: 2000, currency: 'usd', description: 'Print credits', metadata: { order: '7' } });
+      const item = await stripe.invoiceItems.create({
+        customer: customer.id,
+        amount: 2000,
+        currency: 'usd',
+        description: 'Print credits',
+        metadata: { order: '7' },
+      });
       expect(item).toMatchObject({
         object: 'invoiceitem',
         amount: 2000,
@@ -62,14 +68,26 @@ describe('Stripe emulator: invoices and invoice items', () => {
       expect((await stripe.invoiceItems.list({ customer: customer.id, pending: true })).data.map((pending) => pending.id)).toEqual([item.id]);
 
       const included = await stripe.invoices.create({ customer: customer.id, pending_invoice_items_behavior: 'include' });
-      expect(included).toMatchObject({ subtotal: 2000, total: 2000, amount_due: 2000, amount_remaining: 2000, billing_reason: 'manual', collection_method: 'charge_automatically', auto_advance: false });
+      expect(included).toMatchObject({
+        subtotal: 2000,
+        total: 2000,
+        amount_due: 2000,
+        amount_remaining: 2000,
+        billing_reason: 'manual',
+        collection_method: 'charge_automatically',
+        auto_advance: false,
+      });
       expect(included.lines.data).toHaveLength(1);
       expect(included.lines.data[0]).toMatchObject({
         object: 'line_item',
         amount: 2000,
         description: 'Print credits',
         invoice: included.id,
-        parent: { type: 'invoice_item_details', invoice_item_details: { invoice_item: item.id, proration: false, subscription: null }, subscription_item_details: null },
+        parent: {
+          type: 'invoice_item_details',
+          invoice_item_details: { invoice_item: item.id, proration: false, subscription: null },
+          subscription_item_details: null,
+        },
         subtotal: 2000,
       });
       expect(await stripe.invoiceItems.retrieve(item.id)).toMatchObject({ invoice: included.id });
@@ -82,16 +100,32 @@ describe('Stripe emulator: invoices and invoice items', () => {
       const customer = await stripe.customers.create({});
       const oneTime = await stripe.prices.create({ product: 'prod_stock_photos', unit_amount: 700, currency: 'usd' });
       const byPrice = await stripe.invoiceItems.create({ customer: customer.id, pricing: { price: oneTime.id }, quantity: 3 });
-      expect(byPrice).toMatchObject({ amount: 2100, currency: 'usd', quantity: 3, description: 'Stock Photos', pricing: { price_details: { price: oneTime.id, product: 'prod_stock_photos' } } });
+      expect(byPrice).toMatchObject({
+        amount: 2100,
+        currency: 'usd',
+        quantity: 3,
+        description: 'Stock Photos',
+        pricing: { price_details: { price: oneTime.id, product: 'prod_stock_photos' } },
+      });
       expect(String(byPrice.pricing!.unit_amount_decimal)).toBe('700');
-      const byData = await stripe.invoiceItems.create({ customer: customer.id, price_data: { currency: 'usd', product: 'prod_stock_photos', unit_amount: 250 }, quantity: 2 });
+      const byData = await stripe.invoiceItems.create({
+        customer: customer.id,
+        price_data: { currency: 'usd', product: 'prod_stock_photos', unit_amount: 250 },
+        quantity: 2,
+      });
       expect(byData).toMatchObject({ amount: 500, quantity: 2 });
 
       const monthly = (await stripe.prices.list({ lookup_keys: ['stock_photos_monthly'] })).data[0]!;
-      await expect(stripe.invoiceItems.create({ customer: customer.id, pricing: { price: monthly.id } })).rejects.toMatchObject({ statusCode: 400, param: 'pricing[price]' });
+      await expect(stripe.invoiceItems.create({ customer: customer.id, pricing: { price: monthly.id } })).rejects.toMatchObject({
+        statusCode: 400,
+        param: 'pricing[price]',
+      });
       await expect(stripe.invoiceItems.create({ customer: customer.id, amount: 100 })).rejects.toMatchObject({ code: 'parameter_missing', param: 'currency' });
       await expect(stripe.invoiceItems.create({ customer: customer.id, currency: 'usd' })).rejects.toMatchObject({ statusCode: 400 });
-      await expect(stripe.invoiceItems.create({ customer: 'cus_missing', amount: 100, currency: 'usd' })).rejects.toMatchObject({ code: 'resource_missing', param: 'customer' });
+      await expect(stripe.invoiceItems.create({ customer: 'cus_missing', amount: 100, currency: 'usd' })).rejects.toMatchObject({
+        code: 'resource_missing',
+        param: 'customer',
+      });
     });
 
     it('change and go while on a draft (invoice.updated follows the totals), not once the invoice is finalized', async () => {
@@ -105,7 +139,10 @@ describe('Stripe emulator: invoices and invoice items', () => {
       const from = emulator.events().length;
       const updated = await stripe.invoiceItems.update(item.id, { amount: 3000, description: 'More credits' });
       expect(updated).toMatchObject({ amount: 3000, description: 'More credits' });
-      expect(await stripe.invoices.retrieve(invoice.id)).toMatchObject({ total: 3500, lines: { data: [{ amount: 3000, description: 'More credits' }, { amount: 500 }] } });
+      expect(await stripe.invoices.retrieve(invoice.id)).toMatchObject({
+        total: 3500,
+        lines: { data: [{ amount: 3000, description: 'More credits' }, { amount: 500 }] },
+      });
       expect(typesAbout(invoice.id, from)).toEqual(['invoice.updated']);
 
       const deleted = await stripe.invoiceItems.del(added.id);
@@ -117,7 +154,9 @@ describe('Stripe emulator: invoices and invoice items', () => {
       await stripe.invoices.finalizeInvoice(invoice.id);
       await expect(stripe.invoiceItems.update(item.id, { amount: 1 })).rejects.toMatchObject({ statusCode: 400 });
       await expect(stripe.invoiceItems.del(item.id)).rejects.toMatchObject({ statusCode: 400 });
-      await expect(stripe.invoiceItems.create({ customer: customer.id, invoice: invoice.id, amount: 1, currency: 'usd' })).rejects.toMatchObject({ param: 'invoice' });
+      await expect(stripe.invoiceItems.create({ customer: customer.id, invoice: invoice.id, amount: 1, currency: 'usd' })).rejects.toMatchObject({
+        param: 'invoice',
+      });
     });
   });
 
@@ -128,12 +167,30 @@ describe('Stripe emulator: invoices and invoice items', () => {
       const { invoice } = await draftWithItem(customer.id);
       expect(invoice).toMatchObject({ object: 'invoice', status: 'draft', number: null, customer: customer.id, parent: null, due_date: null });
 
-      const updated = await stripe.invoices.update(invoice.id, { metadata: { foo: 'bar' }, description: 'Thanks', collection_method: 'send_invoice', days_until_due: 14 });
-      expect(updated).toMatchObject({ metadata: { foo: 'bar' }, description: 'Thanks', collection_method: 'send_invoice', due_date: invoice.created + 14 * 86400 });
-      expect(lastEvent('invoice.updated', invoice.id).data.previous_attributes).toEqual({ metadata: {}, description: null, collection_method: 'charge_automatically', due_date: null });
+      const updated = await stripe.invoices.update(invoice.id, {
+        metadata: { foo: 'bar' },
+        description: 'Thanks',
+        collection_method: 'send_invoice',
+        days_until_due: 14,
+      });
+      expect(updated).toMatchObject({
+        metadata: { foo: 'bar' },
+        description: 'Thanks',
+        collection_method: 'send_invoice',
+        due_date: invoice.created + 14 * 86400,
+      });
+      expect(lastEvent('invoice.updated', invoice.id).data.previous_attributes).toEqual({
+        metadata: {},
+        description: null,
+        collection_method: 'charge_automatically',
+        due_date: null,
+      });
 
       await stripe.invoices.finalizeInvoice(invoice.id);
-      await expect(stripe.invoices.update(invoice.id, { collection_method: 'charge_automatically' })).rejects.toMatchObject({ statusCode: 400, param: 'collection_method' });
+      await expect(stripe.invoices.update(invoice.id, { collection_method: 'charge_automatically' })).rejects.toMatchObject({
+        statusCode: 400,
+        param: 'collection_method',
+      });
       expect(await stripe.invoices.update(invoice.id, { footer: 'See you' })).toMatchObject({ footer: 'See you', collection_method: 'send_invoice' });
       await expect(stripe.invoices.create({ customer: customer.id, days_until_due: 3 })).rejects.toMatchObject({ param: 'days_until_due' });
     });
@@ -157,7 +214,12 @@ describe('Stripe emulator: invoices and invoice items', () => {
       const customer = await stripe.customers.create({});
       const { invoice } = await draftWithItem(customer.id, 0);
       const from = emulator.events().length;
-      expect(await stripe.invoices.finalizeInvoice(invoice.id)).toMatchObject({ status: 'paid', amount_paid: 0, attempt_count: 0, status_transitions: { paid_at: clock } });
+      expect(await stripe.invoices.finalizeInvoice(invoice.id)).toMatchObject({
+        status: 'paid',
+        amount_paid: 0,
+        attempt_count: 0,
+        status_transitions: { paid_at: clock },
+      });
       expect(typesAbout(invoice.id, from)).toEqual(['invoice.updated', 'invoice.finalized', 'invoice.updated', 'invoice.paid', 'invoice.payment_succeeded']);
     });
 
@@ -171,7 +233,10 @@ describe('Stripe emulator: invoices and invoice items', () => {
       expect(owned.parent).toEqual({ type: 'subscription_details', subscription_details: { subscription: subscription.id } });
       const invoice = await stripe.invoices.create({ customer: customer.id, subscription: subscription.id, pending_invoice_items_behavior: 'include' });
       expect(invoice).toMatchObject({ total: 200, parent: { type: 'subscription_details', subscription_details: { subscription: subscription.id } } });
-      expect(invoice.lines.data[0]).toMatchObject({ subscription: subscription.id, parent: { invoice_item_details: { invoice_item: owned.id, subscription: subscription.id } } });
+      expect(invoice.lines.data[0]).toMatchObject({
+        subscription: subscription.id,
+        parent: { invoice_item_details: { invoice_item: owned.id, subscription: subscription.id } },
+      });
       expect(await stripe.invoiceItems.retrieve(loose.id)).toMatchObject({ invoice: null });
     });
 
@@ -181,7 +246,14 @@ describe('Stripe emulator: invoices and invoice items', () => {
       const { invoice } = await draftWithItem(customer.id);
       const from = emulator.events().length;
       const paid = await stripe.invoices.pay(invoice.id, { payment_method: paymentMethod.id });
-      expect(paid).toMatchObject({ status: 'paid', amount_paid: 2000, amount_remaining: 0, attempted: true, attempt_count: 1, status_transitions: { paid_at: clock } });
+      expect(paid).toMatchObject({
+        status: 'paid',
+        amount_paid: 2000,
+        amount_remaining: 0,
+        attempted: true,
+        attempt_count: 1,
+        status_transitions: { paid_at: clock },
+      });
       expect(paid).not.toHaveProperty('charge');
       expect(paid).not.toHaveProperty('payment_intent');
       expect(typesAbout(invoice.id, from)).toEqual(['invoice.updated', 'invoice.finalized', 'invoice.updated', 'invoice.paid', 'invoice.payment_succeeded']);
@@ -210,7 +282,13 @@ describe('Stripe emulator: invoices and invoice items', () => {
       const error = await stripe.invoices.pay(invoice.id, { payment_method: paymentMethod.id }).catch((caught: unknown) => caught);
       expect(error).toBeInstanceOf(Stripe.errors.StripeCardError);
       expect(error).toMatchObject({ statusCode: 402, code: 'card_declined', decline_code: 'generic_decline' });
-      expect(await stripe.invoices.retrieve(invoice.id)).toMatchObject({ status: 'open', attempted: true, attempt_count: 1, amount_paid: 0, next_payment_attempt: null });
+      expect(await stripe.invoices.retrieve(invoice.id)).toMatchObject({
+        status: 'open',
+        attempted: true,
+        attempt_count: 1,
+        amount_paid: 0,
+        next_payment_attempt: null,
+      });
       expect(typesAbout(invoice.id, from)).toEqual(['invoice.updated', 'invoice.finalized', 'invoice.updated', 'invoice.payment_failed']);
 
       const settled = emulator.events().length;
@@ -240,7 +318,10 @@ describe('Stripe emulator: invoices and invoice items', () => {
 
       await stripe.invoices.finalizeInvoice(draft.id);
       let from = emulator.events().length;
-      expect(await stripe.invoices.markUncollectible(draft.id)).toMatchObject({ status: 'uncollectible', status_transitions: { marked_uncollectible_at: clock } });
+      expect(await stripe.invoices.markUncollectible(draft.id)).toMatchObject({
+        status: 'uncollectible',
+        status_transitions: { marked_uncollectible_at: clock },
+      });
       expect(typesAbout(draft.id, from)).toEqual(['invoice.updated', 'invoice.marked_uncollectible']);
       expect(lastEvent('invoice.updated', draft.id).data.previous_attributes).toMatchObject({ status: 'open' });
 
@@ -283,7 +364,12 @@ describe('Stripe emulator: invoices and invoice items', () => {
       const customer = await stripe.customers.create({ coupon: coupon.id } as Stripe.CustomerCreateParams);
       const { invoice } = await draftWithItem(customer.id, 2000);
       expect(invoice.discounts).toEqual([customer.discount!.id]);
-      expect(invoice).toMatchObject({ subtotal: 2000, total: 1500, amount_due: 1500, total_discount_amounts: [{ amount: 500, discount: customer.discount!.id }] });
+      expect(invoice).toMatchObject({
+        subtotal: 2000,
+        total: 1500,
+        amount_due: 1500,
+        total_discount_amounts: [{ amount: 500, discount: customer.discount!.id }],
+      });
       expect(invoice.lines.data[0]).toMatchObject({ amount: 2000, discount_amounts: [{ amount: 500, discount: customer.discount!.id }] });
 
       await stripe.invoiceItems.create({ customer: customer.id, amount: 1000, currency: 'usd' });
@@ -324,7 +410,13 @@ describe('Stripe emulator: invoices and invoice items', () => {
       const price = (await stripe.prices.list({ lookup_keys: ['stock_photos_monthly'] })).data[0]!;
       const subscription = await stripe.subscriptions.create({ customer: customer.id, items: [{ price: price.id }] });
       const invoice = await stripe.invoices.retrieve(subscription.latest_invoice as string);
-      expect(invoice).toMatchObject({ status: 'paid', total: 2000, amount_paid: 2000, billing_reason: 'subscription_create', parent: { type: 'subscription_details', subscription_details: { subscription: subscription.id } } });
+      expect(invoice).toMatchObject({
+        status: 'paid',
+        total: 2000,
+        amount_paid: 2000,
+        billing_reason: 'subscription_create',
+        parent: { type: 'subscription_details', subscription_details: { subscription: subscription.id } },
+      });
       expect(invoice.lines.data.map((line) => line.parent?.type)).toEqual(['subscription_item_details', 'invoice_item_details']);
       expect(await stripe.invoiceItems.retrieve(item.id)).toMatchObject({ invoice: invoice.id });
     });

@@ -42,7 +42,9 @@ describe('Stripe emulator: pausing subscriptions', () => {
       const seen = eventsOf(subscription.id).length;
       const paused = await harness.stripe.subscriptions.pause(subscription.id);
       expect(paused.status).toBe('paused');
-      expect(paused.status_details).toEqual({ paused: { subscription: { type: 'pause_requested' }, transitioned_at: expect.any(Number), type: 'subscription' } });
+      expect(paused.status_details).toEqual({
+        paused: { subscription: { type: 'pause_requested' }, transitioned_at: expect.any(Number), type: 'subscription' },
+      });
       expect(await harness.stripe.subscriptions.retrieve(subscription.id)).toEqual(paused);
       expect((await harness.stripe.subscriptions.list({ status: 'paused' })).data.map((candidate) => candidate.id)).toContain(subscription.id);
 
@@ -79,7 +81,10 @@ describe('Stripe emulator: pausing subscriptions', () => {
       expect(types.slice(-2)).toEqual(['customer.subscription.resumed', 'customer.subscription.updated']);
       expect(types).toContain('invoice.paid');
       expect(types.indexOf('invoice.paid')).toBeLessThan(types.indexOf('customer.subscription.resumed'));
-      expect(eventsOf(subscription.id).at(-1)!.data.previous_attributes).toMatchObject({ status: 'paused', status_details: { paused: { type: 'subscription' } } });
+      expect(eventsOf(subscription.id).at(-1)!.data.previous_attributes).toMatchObject({
+        status: 'paused',
+        status_details: { paused: { type: 'subscription' } },
+      });
     });
 
     it('resumes on the unchanged cycle without an invoice', async () => {
@@ -100,27 +105,44 @@ describe('Stripe emulator: pausing subscriptions', () => {
       expect(notPaused).toMatchObject({ statusCode: 400, message: expect.stringMatching(/is not paused/) });
 
       await harness.stripe.subscriptions.pause(subscription.id);
-      await expect(harness.stripe.subscriptions.pause(subscription.id)).rejects.toMatchObject({ statusCode: 400, message: expect.stringMatching(/already paused/) });
+      await expect(harness.stripe.subscriptions.pause(subscription.id)).rejects.toMatchObject({
+        statusCode: 400,
+        message: expect.stringMatching(/already paused/),
+      });
 
       const { subscription: other } = await subscribed();
       await harness.stripe.subscriptions.cancel(other.id);
       const events = harness.emulator.events().length;
-      await expect(harness.stripe.subscriptions.pause(other.id)).rejects.toMatchObject({ statusCode: 400, message: expect.stringMatching(/status is 'canceled'/) });
+      await expect(harness.stripe.subscriptions.pause(other.id)).rejects.toMatchObject({
+        statusCode: 400,
+        message: expect.stringMatching(/status is 'canceled'/),
+      });
       expect(harness.emulator.events().length).toBe(events);
     });
 
     it('validates the pause and resume parameters', async () => {
       const { subscription } = await subscribed();
-      await expect(harness.stripe.subscriptions.pause(subscription.id, { type: 'forever' as 'subscription' })).rejects.toMatchObject({ statusCode: 400, param: 'type' });
+      await expect(harness.stripe.subscriptions.pause(subscription.id, { type: 'forever' as 'subscription' })).rejects.toMatchObject({
+        statusCode: 400,
+        param: 'type',
+      });
       await expect(harness.stripe.subscriptions.pause(subscription.id, { bill_for: { unused_time_from: { type: 'later' as 'now' } } })).rejects.toMatchObject({
         param: 'bill_for[unused_time_from][type]',
       });
-      await expect(harness.stripe.subscriptions.pause(subscription.id, { resumes_at: 1 } as Stripe.SubscriptionPauseParams)).rejects.toMatchObject({ code: 'parameter_unknown', param: 'resumes_at' });
+      await expect(harness.stripe.subscriptions.pause(subscription.id, { resumes_at: 1 } as Stripe.SubscriptionPauseParams)).rejects.toMatchObject({
+        code: 'parameter_unknown',
+        param: 'resumes_at',
+      });
       expect((await harness.stripe.subscriptions.retrieve(subscription.id)).status).toBe('active');
 
-      const paused = await harness.stripe.subscriptions.pause(subscription.id, { invoicing_behavior: 'pending_invoice_item', bill_for: { unused_time_from: { type: 'now' } } });
+      const paused = await harness.stripe.subscriptions.pause(subscription.id, {
+        invoicing_behavior: 'pending_invoice_item',
+        bill_for: { unused_time_from: { type: 'now' } },
+      });
       expect(paused.status).toBe('paused');
-      await expect(harness.stripe.subscriptions.resume(subscription.id, { billing_cycle_anchor: { type: 'someday' as 'now' } })).rejects.toMatchObject({ param: 'billing_cycle_anchor[type]' });
+      await expect(harness.stripe.subscriptions.resume(subscription.id, { billing_cycle_anchor: { type: 'someday' as 'now' } })).rejects.toMatchObject({
+        param: 'billing_cycle_anchor[type]',
+      });
       expect((await harness.stripe.subscriptions.retrieve(subscription.id)).status).toBe('paused');
     });
 
@@ -144,7 +166,10 @@ describe('Stripe emulator: pausing subscriptions', () => {
 
     it('is returned on the subscription, and create_invoice is the default', async () => {
       const { subscription } = await subscribed(trial('pause'));
-      expect(subscription).toMatchObject({ status: 'trialing', trial_settings: { end_behavior: { billing_cycle_anchor: null, missing_payment_method: 'pause' } } });
+      expect(subscription).toMatchObject({
+        status: 'trialing',
+        trial_settings: { end_behavior: { billing_cycle_anchor: null, missing_payment_method: 'pause' } },
+      });
       const plain = (await subscribed()).subscription;
       expect(plain.trial_settings).toEqual({ end_behavior: { billing_cycle_anchor: null, missing_payment_method: 'create_invoice' } });
       const changed = await harness.stripe.subscriptions.update(subscription.id, { trial_settings: { end_behavior: { missing_payment_method: 'cancel' } } });
@@ -159,7 +184,10 @@ describe('Stripe emulator: pausing subscriptions', () => {
       const invoices = await invoiceCount(customer.id);
       const seen = eventsOf(subscription.id).length;
       const ended = (await (await advancePeriod(subscription.id)).json()) as Stripe.Subscription;
-      expect(ended).toMatchObject({ status: 'paused', status_details: { paused: { subscription: { type: 'trial_end_without_payment_method' }, type: 'subscription' } } });
+      expect(ended).toMatchObject({
+        status: 'paused',
+        status_details: { paused: { subscription: { type: 'trial_end_without_payment_method' }, type: 'subscription' } },
+      });
       expect(ended.items.data[0]!.current_period_end).toBe(subscription.trial_end);
       expect(await invoiceCount(customer.id)).toBe(invoices);
       expect(typesSince(subscription.id, seen)).toEqual(['customer.subscription.paused', 'customer.subscription.updated']);
@@ -194,7 +222,9 @@ describe('Stripe emulator: pausing subscriptions', () => {
       const withCard = await subscribed(trial('pause'));
       const configuration = await harness.stripe.billingPortal.configurations.create({ features: { payment_method_update: { enabled: true } } });
       const session = await harness.stripe.billingPortal.sessions.create({ customer: withCard.customer.id, configuration: configuration.id });
-      expect((await fetch(`${session.url}/payment_method`, { method: 'POST', body: new URLSearchParams({ card_number: '4242424242424242' }) })).status).toBe(200);
+      expect((await fetch(`${session.url}/payment_method`, { method: 'POST', body: new URLSearchParams({ card_number: '4242424242424242' }) })).status).toBe(
+        200,
+      );
       const charged = (await (await advancePeriod(withCard.subscription.id)).json()) as Stripe.Subscription;
       expect(charged.status).toBe('active');
       expect((await harness.stripe.invoices.retrieve(charged.latest_invoice as string)).status).toBe('paid');
@@ -231,16 +261,27 @@ describe('Stripe emulator: pausing in the billing portal', () => {
   describe('configuration', () => {
     it('returns subscription_pause as declared, with Stripe’s default when not given', async () => {
       const plain = await harness.stripe.billingPortal.configurations.create({ features: { invoice_history: { enabled: true } } });
-      expect(plain.features.subscription_pause).toEqual({ enabled: false, duration: { type: 'interval_options', interval_options: [{ interval: 'month', interval_count: 1 }] } });
+      expect(plain.features.subscription_pause).toEqual({
+        enabled: false,
+        duration: { type: 'interval_options', interval_options: [{ interval: 'month', interval_count: 1 }] },
+      });
 
       const created = await harness.stripe.billingPortal.configurations.create({
         features: pauseFeature({ type: 'interval_options', interval_options: [{ interval: 'week', interval_count: 2 }, { interval: 'month' }] }),
       });
       expect(created.features.subscription_pause).toEqual({
         enabled: true,
-        duration: { type: 'interval_options', interval_options: [{ interval: 'week', interval_count: 2 }, { interval: 'month', interval_count: 1 }] },
+        duration: {
+          type: 'interval_options',
+          interval_options: [
+            { interval: 'week', interval_count: 2 },
+            { interval: 'month', interval_count: 1 },
+          ],
+        },
       });
-      const updated = await harness.stripe.billingPortal.configurations.update(created.id, { features: { subscription_pause: { duration: { type: 'indefinite' } } } });
+      const updated = await harness.stripe.billingPortal.configurations.update(created.id, {
+        features: { subscription_pause: { duration: { type: 'indefinite' } } },
+      });
       expect(updated.features.subscription_pause).toEqual({ enabled: true, duration: { type: 'indefinite', interval_options: [] } });
       const event = harness.emulator.events().at(-1)!;
       expect(event.type).toBe('billing_portal.configuration.updated');
@@ -248,11 +289,37 @@ describe('Stripe emulator: pausing in the billing portal', () => {
     });
 
     it.each([
-      ['exactly three years', { type: 'interval_options', interval_options: [{ interval: 'year', interval_count: 3 }, { interval: 'day', interval_count: 1095 }] }, undefined],
-      ['156 weeks and one more', { type: 'interval_options', interval_options: [{ interval: 'week', interval_count: 157 }] }, 'features[subscription_pause][duration][interval_options][0][interval_count]'],
-      ['four years', { type: 'interval_options', interval_options: [{ interval: 'month' }, { interval: 'year', interval_count: 4 }] }, 'features[subscription_pause][duration][interval_options][1][interval_count]'],
-      ['options with an indefinite pause', { type: 'indefinite', interval_options: [{ interval: 'month' }] }, 'features[subscription_pause][duration][interval_options]'],
-      ['an unknown interval', { type: 'interval_options', interval_options: [{ interval: 'decade' }] }, 'features[subscription_pause][duration][interval_options][0][interval]'],
+      [
+        'exactly three years',
+        {
+          type: 'interval_options',
+          interval_options: [
+            { interval: 'year', interval_count: 3 },
+            { interval: 'day', interval_count: 1095 },
+          ],
+        },
+        undefined,
+      ],
+      [
+        '156 weeks and one more',
+        { type: 'interval_options', interval_options: [{ interval: 'week', interval_count: 157 }] },
+        'features[subscription_pause][duration][interval_options][0][interval_count]',
+      ],
+      [
+        'four years',
+        { type: 'interval_options', interval_options: [{ interval: 'month' }, { interval: 'year', interval_count: 4 }] },
+        'features[subscription_pause][duration][interval_options][1][interval_count]',
+      ],
+      [
+        'options with an indefinite pause',
+        { type: 'indefinite', interval_options: [{ interval: 'month' }] },
+        'features[subscription_pause][duration][interval_options]',
+      ],
+      [
+        'an unknown interval',
+        { type: 'interval_options', interval_options: [{ interval: 'decade' }] },
+        'features[subscription_pause][duration][interval_options][0][interval]',
+      ],
       ['no duration type', { interval_options: [{ interval: 'month' }] }, 'features[subscription_pause][duration][type]'],
     ])('%s', async (_name, duration, param) => {
       const result = await harness.stripe.billingPortal.configurations
@@ -270,8 +337,13 @@ describe('Stripe emulator: pausing in the billing portal', () => {
       const pausing = await harness.stripe.billingPortal.configurations.create({
         features: { ...pauseFeature({ type: 'indefinite' }), customer_update: { enabled: true, allowed_updates: ['email', 'name'] } },
       });
-      for (const flow_data of [{ type: 'subscription_pause' as const, subscription_pause: { subscription: subscription.id } }, { type: 'customer_update' as const }]) {
-        const error = await harness.stripe.billingPortal.sessions.create({ customer: customer.id, configuration: member.id, flow_data }).catch((caught: unknown) => caught);
+      for (const flow_data of [
+        { type: 'subscription_pause' as const, subscription_pause: { subscription: subscription.id } },
+        { type: 'customer_update' as const },
+      ]) {
+        const error = await harness.stripe.billingPortal.sessions
+          .create({ customer: customer.id, configuration: member.id, flow_data })
+          .catch((caught: unknown) => caught);
         expect(error).toBeInstanceOf(Stripe.errors.StripeInvalidRequestError);
         expect(error).toMatchObject({ statusCode: 400, param: 'flow_data[type]' });
       }
@@ -280,8 +352,17 @@ describe('Stripe emulator: pausing in the billing portal', () => {
         configuration: pausing.id,
         flow_data: { type: 'subscription_pause', subscription_pause: { subscription: subscription.id } },
       });
-      expect(pause.flow).toMatchObject({ type: 'subscription_pause', subscription_pause: { subscription: subscription.id }, customer_update: null, subscription_cancel: null });
-      const update = await harness.stripe.billingPortal.sessions.create({ customer: customer.id, configuration: pausing.id, flow_data: { type: 'customer_update' } });
+      expect(pause.flow).toMatchObject({
+        type: 'subscription_pause',
+        subscription_pause: { subscription: subscription.id },
+        customer_update: null,
+        subscription_cancel: null,
+      });
+      const update = await harness.stripe.billingPortal.sessions.create({
+        customer: customer.id,
+        configuration: pausing.id,
+        flow_data: { type: 'customer_update' },
+      });
       expect(update.flow).toMatchObject({ type: 'customer_update', customer_update: {}, subscription_pause: null });
       await expect(
         harness.stripe.billingPortal.sessions.create({ customer: customer.id, configuration: pausing.id, flow_data: { type: 'subscription_pause' } }),
@@ -289,7 +370,11 @@ describe('Stripe emulator: pausing in the billing portal', () => {
 
       await harness.stripe.subscriptions.pause(subscription.id);
       await expect(
-        harness.stripe.billingPortal.sessions.create({ customer: customer.id, configuration: pausing.id, flow_data: { type: 'subscription_pause', subscription_pause: { subscription: subscription.id } } }),
+        harness.stripe.billingPortal.sessions.create({
+          customer: customer.id,
+          configuration: pausing.id,
+          flow_data: { type: 'subscription_pause', subscription_pause: { subscription: subscription.id } },
+        }),
       ).rejects.toMatchObject({ statusCode: 400, param: 'flow_data[subscription_pause][subscription]' });
     });
 
@@ -297,15 +382,23 @@ describe('Stripe emulator: pausing in the billing portal', () => {
       const { customer } = await subscribed();
       const plain = await harness.stripe.billingPortal.sessions.create({ customer: customer.id });
       expect(plain.after_expiration).toBeNull();
-      const expiresAt = (await harness.stripe.customers.retrieve(customer.id) as Stripe.Customer).created + 7 * DAY;
-      const recoverable = await harness.stripe.billingPortal.sessions.create({ customer: customer.id, after_expiration: { type: 'customer_login', customer_login: { expires_at: expiresAt } } });
+      const expiresAt = ((await harness.stripe.customers.retrieve(customer.id)) as Stripe.Customer).created + 7 * DAY;
+      const recoverable = await harness.stripe.billingPortal.sessions.create({
+        customer: customer.id,
+        after_expiration: { type: 'customer_login', customer_login: { expires_at: expiresAt } },
+      });
       expect(recoverable.after_expiration).toEqual({ type: 'customer_login', customer_login: { expires_at: expiresAt } });
       const open = await harness.stripe.billingPortal.sessions.create({ customer: customer.id, after_expiration: { type: 'customer_login' } });
       expect(open.after_expiration).toEqual({ type: 'customer_login', customer_login: { expires_at: null } });
       await expect(
-        harness.stripe.billingPortal.sessions.create({ customer: customer.id, after_expiration: { type: 'customer_login', customer_login: { expires_at: 1_000 } } }),
+        harness.stripe.billingPortal.sessions.create({
+          customer: customer.id,
+          after_expiration: { type: 'customer_login', customer_login: { expires_at: 1_000 } },
+        }),
       ).rejects.toMatchObject({ param: 'after_expiration[customer_login][expires_at]' });
-      await expect(harness.stripe.billingPortal.sessions.create({ customer: customer.id, after_expiration: { type: 'magic_link' as 'customer_login' } })).rejects.toMatchObject({
+      await expect(
+        harness.stripe.billingPortal.sessions.create({ customer: customer.id, after_expiration: { type: 'magic_link' as 'customer_login' } }),
+      ).rejects.toMatchObject({
         param: 'after_expiration[type]',
       });
     });
@@ -315,7 +408,13 @@ describe('Stripe emulator: pausing in the billing portal', () => {
     it('offers Pause with the configured durations; a duration resumes by itself when advance_period passes it', async () => {
       const { customer, subscription } = await subscribed();
       const configuration = await harness.stripe.billingPortal.configurations.create({
-        features: pauseFeature({ type: 'interval_options', interval_options: [{ interval: 'month', interval_count: 1 }, { interval: 'month', interval_count: 3 }] }),
+        features: pauseFeature({
+          type: 'interval_options',
+          interval_options: [
+            { interval: 'month', interval_count: 1 },
+            { interval: 'month', interval_count: 3 },
+          ],
+        }),
       });
       const session = await harness.stripe.billingPortal.sessions.create({ customer: customer.id, configuration: configuration.id });
       const home = await (await fetch(session.url)).text();
@@ -345,7 +444,10 @@ describe('Stripe emulator: pausing in the billing portal', () => {
       const resumed = (await (await advancePeriod(subscription.id)).json()) as Stripe.Subscription;
       expect(resumed.status).toBe('active');
       expect(resumed.items.data[0]!.current_period_start).toBe(resumesAt);
-      const types = harness.emulator.events().slice(before).map((event) => event.type);
+      const types = harness.emulator
+        .events()
+        .slice(before)
+        .map((event) => event.type);
       expect(types).toContain('customer.subscription.resumed');
       expect(types.at(-1)).toBe('customer.subscription.updated');
       const again = await advancePeriod(subscription.id);
@@ -364,7 +466,13 @@ describe('Stripe emulator: pausing in the billing portal', () => {
       const before = harness.emulator.events().length;
       expect((await postForm(`${session.url}/resume`, { subscription: subscription.id })).status).toBe(200);
       expect((await harness.stripe.subscriptions.retrieve(subscription.id)).status).toBe('active');
-      expect(harness.emulator.events().slice(before).map((event) => event.type).slice(-2)).toEqual(['customer.subscription.resumed', 'customer.subscription.updated']);
+      expect(
+        harness.emulator
+          .events()
+          .slice(before)
+          .map((event) => event.type)
+          .slice(-2),
+      ).toEqual(['customer.subscription.resumed', 'customer.subscription.updated']);
     });
 
     it('refuses pausing where the configuration does not enable it, and follows the pause flow', async () => {
@@ -375,12 +483,18 @@ describe('Stripe emulator: pausing in the billing portal', () => {
       expect((await postForm(`${memberSession.url}/pause`, { subscription: subscription.id, duration: 'month_1' })).status).toBe(403);
       expect((await harness.stripe.subscriptions.retrieve(subscription.id)).status).toBe('active');
 
-      const pausing = await harness.stripe.billingPortal.configurations.create({ features: pauseFeature({ type: 'interval_options', interval_options: [{ interval: 'week' }] }) });
+      const pausing = await harness.stripe.billingPortal.configurations.create({
+        features: pauseFeature({ type: 'interval_options', interval_options: [{ interval: 'week' }] }),
+      });
       const returnUrl = 'https://links.lumenphotos.example/portal_redirect?done=pause';
       const flow = await harness.stripe.billingPortal.sessions.create({
         customer: customer.id,
         configuration: pausing.id,
-        flow_data: { type: 'subscription_pause', subscription_pause: { subscription: subscription.id }, after_completion: { type: 'redirect', redirect: { return_url: returnUrl } } },
+        flow_data: {
+          type: 'subscription_pause',
+          subscription_pause: { subscription: subscription.id },
+          after_completion: { type: 'redirect', redirect: { return_url: returnUrl } },
+        },
       });
       const page = await (await fetch(flow.url)).text();
       expect(page).toContain('Pause your subscription');
@@ -393,8 +507,14 @@ describe('Stripe emulator: pausing in the billing portal', () => {
 
     it('the customer_update flow edits the allowed details and emits customer.updated', async () => {
       const { customer } = await subscribed();
-      const configuration = await harness.stripe.billingPortal.configurations.create({ features: { customer_update: { enabled: true, allowed_updates: ['email', 'address'] } } });
-      const session = await harness.stripe.billingPortal.sessions.create({ customer: customer.id, configuration: configuration.id, flow_data: { type: 'customer_update' } });
+      const configuration = await harness.stripe.billingPortal.configurations.create({
+        features: { customer_update: { enabled: true, allowed_updates: ['email', 'address'] } },
+      });
+      const session = await harness.stripe.billingPortal.sessions.create({
+        customer: customer.id,
+        configuration: configuration.id,
+        flow_data: { type: 'customer_update' },
+      });
       const page = await (await fetch(session.url)).text();
       expect(testIds(page)).toContain('update-customer');
       expect(page).toContain('name="email"');

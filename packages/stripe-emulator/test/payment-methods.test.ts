@@ -10,7 +10,10 @@ type Emulator = ReturnType<typeof useStripeEmulator>['emulator'];
 
 /** Types of the events about `id` recorded since `from`, oldest first. */
 function eventsAbout(emulator: Emulator, id: string, from = 0): Stripe.Event[] {
-  return emulator.events().slice(from).filter((event) => (event.data.object as { id?: string }).id === id);
+  return emulator
+    .events()
+    .slice(from)
+    .filter((event) => (event.data.object as { id?: string }).id === id);
 }
 
 describe('Stripe emulator: payment methods', () => {
@@ -47,8 +50,16 @@ describe('Stripe emulator: payment methods', () => {
     const attached = await stripe.paymentMethods.attach(card.id, { customer: customer.id });
     expect(attached.customer).toBe(customer.id);
 
-    const updated = await stripe.paymentMethods.update(card.id, { billing_details: { name: 'Ada King' }, card: { exp_month: 3, exp_year: 2031 }, metadata: { nickname: 'work' } });
-    expect(updated).toMatchObject({ billing_details: { name: 'Ada King', email: 'ada@example.com' }, card: { exp_month: 3, exp_year: 2031 }, metadata: { source: 'test', nickname: 'work' } });
+    const updated = await stripe.paymentMethods.update(card.id, {
+      billing_details: { name: 'Ada King' },
+      card: { exp_month: 3, exp_year: 2031 },
+      metadata: { nickname: 'work' },
+    });
+    expect(updated).toMatchObject({
+      billing_details: { name: 'Ada King', email: 'ada@example.com' },
+      card: { exp_month: 3, exp_year: 2031 },
+      metadata: { source: 'test', nickname: 'work' },
+    });
 
     const listed = await stripe.paymentMethods.list({ customer: customer.id, type: 'card' });
     expect(listed.data.map((method) => method.id)).toEqual([card.id]);
@@ -89,10 +100,15 @@ describe('Stripe emulator: payment methods', () => {
     expect(second.id).not.toBe(first.id);
     expect(first).toMatchObject({ customer: customer.id, card: { brand: 'visa', last4: '4242' } });
     expect(first.card!.fingerprint).toBe(second.card!.fingerprint);
-    const attachedEvents = emulator.events().filter((event) => event.type === 'payment_method.attached' && [first.id, second.id].includes((event.data.object as { id: string }).id));
+    const attachedEvents = emulator
+      .events()
+      .filter((event) => event.type === 'payment_method.attached' && [first.id, second.id].includes((event.data.object as { id: string }).id));
     expect(attachedEvents).toHaveLength(2);
     await expect(stripe.paymentMethods.retrieve('pm_card_visa')).rejects.toMatchObject({ statusCode: 404, message: "No such PaymentMethod: 'pm_card_visa'" });
-    await expect(stripe.paymentMethods.attach('pm_card_nosuchcard', { customer: customer.id })).rejects.toMatchObject({ statusCode: 404, code: 'resource_missing' });
+    await expect(stripe.paymentMethods.attach('pm_card_nosuchcard', { customer: customer.id })).rejects.toMatchObject({
+      statusCode: 404,
+      code: 'resource_missing',
+    });
   });
 
   it('refuses to attach a declining card (402) but attaches chargeCustomerFail, which fails only when charged', async () => {
@@ -100,12 +116,20 @@ describe('Stripe emulator: payment methods', () => {
     const customer = await stripe.customers.create({ email: 'pm-decline@example.com' });
     const declined = await stripe.paymentMethods.attach('pm_card_chargeDeclinedInsufficientFunds', { customer: customer.id }).catch((error: unknown) => error);
     expect(declined).toBeInstanceOf(Stripe.errors.StripeCardError);
-    expect(declined).toMatchObject({ statusCode: 402, code: 'card_declined', decline_code: 'insufficient_funds', message: 'Your card has insufficient funds.' });
+    expect(declined).toMatchObject({
+      statusCode: 402,
+      code: 'card_declined',
+      decline_code: 'insufficient_funds',
+      message: 'Your card has insufficient funds.',
+    });
     expect((await stripe.customers.listPaymentMethods(customer.id)).data).toHaveLength(0);
 
     const failsLater = await stripe.paymentMethods.attach('pm_card_chargeCustomerFail', { customer: customer.id });
     expect(failsLater).toMatchObject({ customer: customer.id, card: { last4: '0341' } });
-    expect(chargeOutcome(stored(failsLater))).toEqual({ kind: 'declines', decline: { code: 'card_declined', decline_code: 'generic_decline', message: 'Your card was declined.' } });
+    expect(chargeOutcome(stored(failsLater))).toEqual({
+      kind: 'declines',
+      decline: { code: 'card_declined', decline_code: 'generic_decline', message: 'Your card was declined.' },
+    });
   });
 
   it("tells other resources what charging a test card does, from the card's number", async () => {
@@ -127,16 +151,39 @@ describe('Stripe emulator: payment methods', () => {
     expect(amazon).toMatchObject({ type: 'amazon_pay', amazon_pay: {}, billing_details: { email: 'buyer@example.com' } });
     expect(amazon).not.toHaveProperty('card');
 
-    const sepa = await stripe.paymentMethods.create({ type: 'sepa_debit', sepa_debit: { iban: 'AT611904300234573201' }, billing_details: { name: 'Bob', email: 'bob@example.com' } });
-    expect(sepa.sepa_debit).toEqual({ bank_code: '19043', branch_code: null, country: 'AT', fingerprint: expect.any(String), generated_from: null, last4: '3201' });
+    const sepa = await stripe.paymentMethods.create({
+      type: 'sepa_debit',
+      sepa_debit: { iban: 'AT611904300234573201' },
+      billing_details: { name: 'Bob', email: 'bob@example.com' },
+    });
+    expect(sepa.sepa_debit).toEqual({
+      bank_code: '19043',
+      branch_code: null,
+      country: 'AT',
+      fingerprint: expect.any(String),
+      generated_from: null,
+      last4: '3201',
+    });
 
-    const bank = await stripe.paymentMethods.create({ type: 'us_bank_account', us_bank_account: { account_number: '000123456789', routing_number: '110000000', account_holder_type: 'individual' } });
+    const bank = await stripe.paymentMethods.create({
+      type: 'us_bank_account',
+      us_bank_account: { account_number: '000123456789', routing_number: '110000000', account_holder_type: 'individual' },
+    });
     expect(bank.us_bank_account).toMatchObject({ last4: '6789', routing_number: '110000000', account_holder_type: 'individual', account_type: 'checking' });
 
-    await expect(stripe.paymentMethods.create({ card: { token: 'tok_visa' } } as Stripe.PaymentMethodCreateParams)).rejects.toMatchObject({ code: 'parameter_missing', param: 'type' });
-    await expect(stripe.paymentMethods.create({ type: 'card', card: { token: 'tok_bogus' } })).rejects.toMatchObject({ statusCode: 400, code: 'resource_missing', param: 'card[token]' });
+    await expect(stripe.paymentMethods.create({ card: { token: 'tok_visa' } } as Stripe.PaymentMethodCreateParams)).rejects.toMatchObject({
+      code: 'parameter_missing',
+      param: 'type',
+    });
+    await expect(stripe.paymentMethods.create({ type: 'card', card: { token: 'tok_bogus' } })).rejects.toMatchObject({
+      statusCode: 400,
+      code: 'resource_missing',
+      param: 'card[token]',
+    });
     await expect(stripe.paymentMethods.create({ type: 'card' })).rejects.toMatchObject({ code: 'parameter_missing', param: 'card' });
-    await expect(stripe.paymentMethods.create({ type: 'card', card: { token: 'tok_visa' }, bogus: 1 } as Stripe.PaymentMethodCreateParams)).rejects.toMatchObject({
+    await expect(
+      stripe.paymentMethods.create({ type: 'card', card: { token: 'tok_visa' }, bogus: 1 } as Stripe.PaymentMethodCreateParams),
+    ).rejects.toMatchObject({
       code: 'parameter_unknown',
       param: 'bogus',
     });
@@ -154,7 +201,10 @@ describe('Stripe emulator: payment methods', () => {
     expect(copy.id).not.toBe(original.id);
     expect(copy).toMatchObject({ customer: null, card: { brand: 'amex', last4: '0005', fingerprint: original.card!.fingerprint } });
     expect((await stripe.paymentMethods.create({ payment_method: 'pm_card_mastercard' })).card).toMatchObject({ brand: 'mastercard', last4: '4444' });
-    await expect(stripe.paymentMethods.create({ customer: customer.id } as Stripe.PaymentMethodCreateParams)).rejects.toMatchObject({ code: 'parameter_missing', param: 'payment_method' });
+    await expect(stripe.paymentMethods.create({ customer: customer.id } as Stripe.PaymentMethodCreateParams)).rejects.toMatchObject({
+      code: 'parameter_missing',
+      param: 'payment_method',
+    });
   });
 
   it('keeps a payment method with its customer: another customer cannot take it', async () => {
@@ -178,7 +228,9 @@ describe('Stripe emulator: customer payment defaults and sources', () => {
     const customer = await stripe.customers.create({ email: 'default-pm@example.com', name: 'Before' });
     const loose = await stripe.paymentMethods.create({ type: 'card', card: { token: 'tok_visa' } });
     const before = emulator.events().length;
-    const refused = await stripe.customers.update(customer.id, { name: 'After', invoice_settings: { default_payment_method: loose.id } }).catch((error: unknown) => error);
+    const refused = await stripe.customers
+      .update(customer.id, { name: 'After', invoice_settings: { default_payment_method: loose.id } })
+      .catch((error: unknown) => error);
     expect(refused).toMatchObject({
       statusCode: 400,
       code: 'resource_missing',
@@ -207,7 +259,12 @@ describe('Stripe emulator: customer payment defaults and sources', () => {
     const defaultId = customer.invoice_settings.default_payment_method as string;
     expect(defaultId).toMatch(/^pm_[A-Za-z0-9]{24}$/);
     expect(await stripe.paymentMethods.retrieve(defaultId)).toMatchObject({ customer: customer.id, card: { last4: '4242' } });
-    expect(emulator.events().slice(before).map((event) => event.type)).toEqual(['customer.created', 'payment_method.attached']);
+    expect(
+      emulator
+        .events()
+        .slice(before)
+        .map((event) => event.type),
+    ).toEqual(['customer.created', 'payment_method.attached']);
 
     const someoneElses = await stripe.paymentMethods.attach('pm_card_visa', { customer: customer.id });
     const countBefore = (await stripe.customers.list({ limit: 100 })).data.length;
@@ -227,7 +284,12 @@ describe('Stripe emulator: customer payment defaults and sources', () => {
     expect(firstId).toMatch(/^card_/);
     const first = (await stripe.customers.retrieveSource(customer.id, firstId)) as Stripe.Card;
     expect(first).toMatchObject({ object: 'card', brand: 'Visa', last4: '4242', customer: customer.id, metadata: {}, funding: 'credit', address_zip: null });
-    expect(emulator.events().slice(before).map((event) => event.type)).toEqual(['customer.created', 'customer.source.created']);
+    expect(
+      emulator
+        .events()
+        .slice(before)
+        .map((event) => event.type),
+    ).toEqual(['customer.created', 'customer.source.created']);
 
     const second = (await stripe.customers.createSource(customer.id, { source: 'tok_amex', metadata: { role: 'backup' } })) as Stripe.Card;
     expect(second).toMatchObject({ brand: 'American Express', last4: '0005', metadata: { role: 'backup' } });
@@ -235,20 +297,35 @@ describe('Stripe emulator: customer payment defaults and sources', () => {
     const listed = await stripe.customers.listSources(customer.id, { object: 'card' });
     expect(listed.data.map((source) => source.id)).toEqual([second.id, firstId]);
 
-    const renamed = (await stripe.customers.updateSource(customer.id, second.id, { name: 'Ada', exp_year: '2032', metadata: { role: 'primary' } })) as Stripe.Card;
+    const renamed = (await stripe.customers.updateSource(customer.id, second.id, {
+      name: 'Ada',
+      exp_year: '2032',
+      metadata: { role: 'primary' },
+    })) as Stripe.Card;
     expect(renamed).toMatchObject({ name: 'Ada', exp_year: 2032, metadata: { role: 'primary' } });
-    const sourceUpdated = emulator.events().filter((event) => event.type === 'customer.source.updated').pop()!;
+    const sourceUpdated = emulator
+      .events()
+      .filter((event) => event.type === 'customer.source.updated')
+      .pop()!;
     expect(sourceUpdated.data.previous_attributes).toMatchObject({ name: null, metadata: { role: 'backup' } });
 
     const switched = await stripe.customers.update(customer.id, { default_source: second.id });
     expect(switched.default_source).toBe(second.id);
-    await expect(stripe.customers.update(customer.id, { default_source: 'card_unknown' })).rejects.toMatchObject({ code: 'resource_missing', param: 'default_source' });
+    await expect(stripe.customers.update(customer.id, { default_source: 'card_unknown' })).rejects.toMatchObject({
+      code: 'resource_missing',
+      param: 'default_source',
+    });
 
     // `source` on update replaces the default: the new card becomes default and the old default goes.
     const mark = emulator.events().length;
     const replaced = await stripe.customers.update(customer.id, { source: 'tok_mastercard' });
     expect(replaced.default_source).not.toBe(second.id);
-    expect(emulator.events().slice(mark).map((event) => event.type)).toEqual(['customer.source.created', 'customer.source.deleted', 'customer.updated']);
+    expect(
+      emulator
+        .events()
+        .slice(mark)
+        .map((event) => event.type),
+    ).toEqual(['customer.source.created', 'customer.source.deleted', 'customer.updated']);
     await expect(stripe.customers.retrieveSource(customer.id, second.id)).rejects.toMatchObject({ statusCode: 404 });
 
     const deleted = await stripe.customers.deleteSource(customer.id, firstId);

@@ -64,26 +64,68 @@ describe('Stripe emulator: billing portal', () => {
       expect(created.id).toMatch(/^bpc_/);
       expect(await stripe.billingPortal.configurations.retrieve(created.id)).toEqual(created);
 
-      const updated = await stripe.billingPortal.configurations.update(created.id, { features: { subscription_cancel: { mode: 'immediately' } }, active: false });
+      const updated = await stripe.billingPortal.configurations.update(created.id, {
+        features: { subscription_cancel: { mode: 'immediately' } },
+        active: false,
+      });
       expect(updated.features.subscription_cancel).toMatchObject({ enabled: true, mode: 'immediately' });
       expect(updated.features.subscription_update.enabled).toBe(true);
       expect(updated.active).toBe(false);
 
       const inactive = await stripe.billingPortal.configurations.list({ active: false });
       expect(inactive.data.map((configuration) => configuration.id)).toContain(created.id);
-      const types = emulator.events().filter((event) => (event.data.object as { id?: string }).id === created.id).map((event) => event.type);
+      const types = emulator
+        .events()
+        .filter((event) => (event.data.object as { id?: string }).id === created.id)
+        .map((event) => event.type);
       expect(types).toEqual(['billing_portal.configuration.created', 'billing_portal.configuration.updated']);
     });
 
     it.each([
-      ['a pause duration over three years', { features: { subscription_pause: { enabled: true, duration: { type: 'interval_options', interval_options: [{ interval: 'month', interval_count: 37 }] } } } }, 'features[subscription_pause][duration][interval_options][0][interval_count]'],
-      ['pause interval options without any option', { features: { subscription_pause: { enabled: true, duration: { type: 'interval_options' } } } }, 'features[subscription_pause][duration][interval_options]'],
+      [
+        'a pause duration over three years',
+        {
+          features: {
+            subscription_pause: { enabled: true, duration: { type: 'interval_options', interval_options: [{ interval: 'month', interval_count: 37 }] } },
+          },
+        },
+        'features[subscription_pause][duration][interval_options][0][interval_count]',
+      ],
+      [
+        'pause interval options without any option',
+        { features: { subscription_pause: { enabled: true, duration: { type: 'interval_options' } } } },
+        'features[subscription_pause][duration][interval_options]',
+      ],
       ['an unknown portal feature', { features: { subscription_skip: { enabled: true } } }, 'features[subscription_skip]'],
       ['a headline over 60 characters', { business_profile: { headline: 'x'.repeat(61) } }, 'business_profile[headline]'],
-      ['more than 10 update products', { features: { subscription_update: { enabled: true, default_allowed_updates: ['price'], products: Array.from({ length: 11 }, () => ({ product: 'prod_stock_photos', prices: ['price_x'] })) } } }, 'features[subscription_update][products]'],
+      [
+        'more than 10 update products',
+        {
+          features: {
+            subscription_update: {
+              enabled: true,
+              default_allowed_updates: ['price'],
+              products: Array.from({ length: 11 }, () => ({ product: 'prod_stock_photos', prices: ['price_x'] })),
+            },
+          },
+        },
+        'features[subscription_update][products]',
+      ],
       ['an invalid cancel mode', { features: { subscription_cancel: { enabled: true, mode: 'whenever' } } }, 'features[subscription_cancel][mode]'],
-      ['updates enabled without products', { features: { subscription_update: { enabled: true, default_allowed_updates: ['price'] } } }, 'features[subscription_update]'],
-      ['a missing product', { features: { subscription_update: { enabled: true, default_allowed_updates: ['price'], products: [{ product: 'prod_missing', prices: ['price_x'] }] } } }, 'features[subscription_update][products][0][product]'],
+      [
+        'updates enabled without products',
+        { features: { subscription_update: { enabled: true, default_allowed_updates: ['price'] } } },
+        'features[subscription_update]',
+      ],
+      [
+        'a missing product',
+        {
+          features: {
+            subscription_update: { enabled: true, default_allowed_updates: ['price'], products: [{ product: 'prod_missing', prices: ['price_x'] }] },
+          },
+        },
+        'features[subscription_update][products][0][product]',
+      ],
     ])('rejects %s with a 400 naming the parameter', async (_name, params, param) => {
       const before = (await harness.stripe.billingPortal.configurations.list({ limit: 100 })).data.length;
       const error = await harness.stripe.billingPortal.configurations
@@ -98,7 +140,10 @@ describe('Stripe emulator: billing portal', () => {
       const second = await harness.stripe.prices.create({ product: 'prod_stock_photos', unit_amount: 1700, currency: 'usd', recurring: { interval: 'month' } });
       const features = ownerFeatures();
       features.subscription_update!.products = [{ product: 'prod_stock_photos', prices: [monthly.id, second.id] }];
-      await expect(harness.stripe.billingPortal.configurations.create({ features })).rejects.toMatchObject({ statusCode: 400, param: 'features[subscription_update][products][0][prices]' });
+      await expect(harness.stripe.billingPortal.configurations.create({ features })).rejects.toMatchObject({
+        statusCode: 400,
+        param: 'features[subscription_update][products][0][prices]',
+      });
     });
   });
 
@@ -106,11 +151,26 @@ describe('Stripe emulator: billing portal', () => {
     it('creates a session honouring configuration, return_url and locale; its URL opens the hosted page', async () => {
       const { customer } = await subscribed();
       const configuration = await harness.stripe.billingPortal.configurations.create({ features: memberFeatures() });
-      const session = await harness.stripe.billingPortal.sessions.create({ customer: customer.id, configuration: configuration.id, return_url: RETURN_URL, locale: 'fr' });
-      expect(session).toMatchObject({ object: 'billing_portal.session', customer: customer.id, configuration: configuration.id, return_url: RETURN_URL, locale: 'fr', flow: null, livemode: false });
+      const session = await harness.stripe.billingPortal.sessions.create({
+        customer: customer.id,
+        configuration: configuration.id,
+        return_url: RETURN_URL,
+        locale: 'fr',
+      });
+      expect(session).toMatchObject({
+        object: 'billing_portal.session',
+        customer: customer.id,
+        configuration: configuration.id,
+        return_url: RETURN_URL,
+        locale: 'fr',
+        flow: null,
+        livemode: false,
+      });
       expect(session.id).toMatch(/^bps_/);
       expect(session.url.startsWith(`${harness.emulator.url}/p/session/`)).toBe(true);
-      expect(harness.emulator.events().some((event) => event.type === 'billing_portal.session.created' && (event.data.object as { id: string }).id === session.id)).toBe(true);
+      expect(
+        harness.emulator.events().some((event) => event.type === 'billing_portal.session.created' && (event.data.object as { id: string }).id === session.id),
+      ).toBe(true);
     });
 
     it('falls back to a default configuration created on demand', async () => {
@@ -123,9 +183,18 @@ describe('Stripe emulator: billing portal', () => {
 
     it('rejects a missing customer, a missing configuration and a bad locale', async () => {
       const { customer } = await subscribed();
-      await expect(harness.stripe.billingPortal.sessions.create({ customer: 'cus_missing' })).rejects.toMatchObject({ code: 'resource_missing', param: 'customer' });
-      await expect(harness.stripe.billingPortal.sessions.create({ customer: customer.id, configuration: 'bpc_missing' })).rejects.toMatchObject({ code: 'resource_missing', param: 'configuration' });
-      await expect(harness.stripe.billingPortal.sessions.create({ customer: customer.id, locale: 'xx' as 'fr' })).rejects.toMatchObject({ statusCode: 400, param: 'locale' });
+      await expect(harness.stripe.billingPortal.sessions.create({ customer: 'cus_missing' })).rejects.toMatchObject({
+        code: 'resource_missing',
+        param: 'customer',
+      });
+      await expect(harness.stripe.billingPortal.sessions.create({ customer: customer.id, configuration: 'bpc_missing' })).rejects.toMatchObject({
+        code: 'resource_missing',
+        param: 'configuration',
+      });
+      await expect(harness.stripe.billingPortal.sessions.create({ customer: customer.id, locale: 'xx' as 'fr' })).rejects.toMatchObject({
+        statusCode: 400,
+        param: 'locale',
+      });
     });
 
     it('rejects a flow whose feature the configuration disables', async () => {
@@ -136,7 +205,9 @@ describe('Stripe emulator: billing portal', () => {
         { type: 'subscription_cancel' as const, subscription_cancel: { subscription: subscription.id } },
         { type: 'subscription_update' as const, subscription_update: { subscription: subscription.id } },
       ]) {
-        const error = await harness.stripe.billingPortal.sessions.create({ customer: customer.id, configuration: member.id, flow_data }).catch((caught: unknown) => caught);
+        const error = await harness.stripe.billingPortal.sessions
+          .create({ customer: customer.id, configuration: member.id, flow_data })
+          .catch((caught: unknown) => caught);
         expect(error).toBeInstanceOf(Stripe.errors.StripeInvalidRequestError);
         expect(error).toMatchObject({ statusCode: 400, param: 'flow_data[type]' });
       }
@@ -146,11 +217,22 @@ describe('Stripe emulator: billing portal', () => {
       const { customer, subscription } = await subscribed();
       const stranger = await subscribed();
       const owner = await harness.stripe.billingPortal.configurations.create({ features: ownerFeatures() });
-      const create = (flow_data: Stripe.BillingPortal.SessionCreateParams.FlowData) => harness.stripe.billingPortal.sessions.create({ customer: customer.id, configuration: owner.id, flow_data });
-      await expect(create({ type: 'subscription_cancel', subscription_cancel: { subscription: stranger.subscription.id } })).rejects.toMatchObject({ param: 'flow_data[subscription_cancel][subscription]' });
+      const create = (flow_data: Stripe.BillingPortal.SessionCreateParams.FlowData) =>
+        harness.stripe.billingPortal.sessions.create({ customer: customer.id, configuration: owner.id, flow_data });
+      await expect(create({ type: 'subscription_cancel', subscription_cancel: { subscription: stranger.subscription.id } })).rejects.toMatchObject({
+        param: 'flow_data[subscription_cancel][subscription]',
+      });
       await expect(create({ type: 'subscription_cancel' })).rejects.toMatchObject({ code: 'parameter_missing' });
-      await expect(create({ type: 'subscription_update_confirm', subscription_update_confirm: { subscription: subscription.id, items: [{ id: 'si_other', price: pro.id }] } })).rejects.toMatchObject({ param: 'flow_data[subscription_update_confirm][items][0][id]' });
-      await expect(create({ type: 'payment_method_update', after_completion: { type: 'redirect' } })).rejects.toMatchObject({ code: 'parameter_missing', param: 'flow_data[after_completion][redirect][return_url]' });
+      await expect(
+        create({
+          type: 'subscription_update_confirm',
+          subscription_update_confirm: { subscription: subscription.id, items: [{ id: 'si_other', price: pro.id }] },
+        }),
+      ).rejects.toMatchObject({ param: 'flow_data[subscription_update_confirm][items][0][id]' });
+      await expect(create({ type: 'payment_method_update', after_completion: { type: 'redirect' } })).rejects.toMatchObject({
+        code: 'parameter_missing',
+        param: 'flow_data[after_completion][redirect][return_url]',
+      });
 
       const confirm = await create({
         type: 'subscription_update_confirm',
@@ -171,8 +253,12 @@ describe('Stripe emulator: billing portal', () => {
       const { customer } = await subscribed();
       const owner = await harness.stripe.billingPortal.configurations.create({ features: ownerFeatures() });
       const member = await harness.stripe.billingPortal.configurations.create({ features: memberFeatures() });
-      const ownerPage = await (await fetch((await harness.stripe.billingPortal.sessions.create({ customer: customer.id, configuration: owner.id, return_url: RETURN_URL })).url)).text();
-      const memberPage = await (await fetch((await harness.stripe.billingPortal.sessions.create({ customer: customer.id, configuration: member.id, return_url: RETURN_URL })).url)).text();
+      const ownerPage = await (
+        await fetch((await harness.stripe.billingPortal.sessions.create({ customer: customer.id, configuration: owner.id, return_url: RETURN_URL })).url)
+      ).text();
+      const memberPage = await (
+        await fetch((await harness.stripe.billingPortal.sessions.create({ customer: customer.id, configuration: member.id, return_url: RETURN_URL })).url)
+      ).text();
       const actions = ['cancel-subscription', 'invoice-history', 'return-link', 'switch-price', 'update-payment-method'];
       expect(testIds(ownerPage).filter((id) => actions.includes(id))).toEqual(actions);
       expect(testIds(memberPage).filter((id) => actions.includes(id))).toEqual(['invoice-history', 'return-link']);
@@ -182,7 +268,7 @@ describe('Stripe emulator: billing portal', () => {
       expect(ownerPage).toContain('Return to Lumen Photos');
     });
 
-    it('cancels at period end through the form, emitting the API\'s event; a disabled action is refused', async () => {
+    it("cancels at period end through the form, emitting the API's event; a disabled action is refused", async () => {
       const { customer, subscription } = await subscribed();
       const owner = await harness.stripe.billingPortal.configurations.create({ features: ownerFeatures() });
       const member = await harness.stripe.billingPortal.configurations.create({ features: memberFeatures() });
@@ -197,7 +283,9 @@ describe('Stripe emulator: billing portal', () => {
       expect(testIds(html)).toEqual(expect.arrayContaining(['confirmation', 'return-link']));
       const canceled = await harness.stripe.subscriptions.retrieve(subscription.id);
       expect(canceled).toMatchObject({ status: 'active', cancel_at_period_end: true, cancellation_details: { feedback: 'too_expensive' } });
-      const update = harness.emulator.events().find((event) => event.type === 'customer.subscription.updated' && (event.data.object as Stripe.Subscription).id === subscription.id);
+      const update = harness.emulator
+        .events()
+        .find((event) => event.type === 'customer.subscription.updated' && (event.data.object as Stripe.Subscription).id === subscription.id);
       expect(update?.data.previous_attributes).toMatchObject({ cancel_at_period_end: false });
 
       const home = await (await fetch(session.url)).text();
@@ -232,7 +320,11 @@ describe('Stripe emulator: billing portal', () => {
         customer: customer.id,
         configuration: owner.id,
         return_url: RETURN_URL,
-        flow_data: { type: 'subscription_cancel', subscription_cancel: { subscription: subscription.id }, after_completion: { type: 'redirect', redirect: { return_url: redirectTo } } },
+        flow_data: {
+          type: 'subscription_cancel',
+          subscription_cancel: { subscription: subscription.id },
+          after_completion: { type: 'redirect', redirect: { return_url: redirectTo } },
+        },
       });
       const flowPage = await (await fetch(session.url)).text();
       expect(flowPage).toContain('Cancel your subscription');
@@ -253,7 +345,11 @@ describe('Stripe emulator: billing portal', () => {
       });
       const confirmPage = await (await fetch(confirmSession.url)).text();
       expect(testIds(confirmPage)).toContain('update-confirmation');
-      const confirmed = await postForm(`${confirmSession.url}/switch`, { subscription: subscription.id, item: subscription.items.data[0]!.id, price: yearly.id });
+      const confirmed = await postForm(`${confirmSession.url}/switch`, {
+        subscription: subscription.id,
+        item: subscription.items.data[0]!.id,
+        price: yearly.id,
+      });
       expect(await confirmed.text()).toContain('Enjoy the yearly plan');
       expect((await harness.stripe.subscriptions.retrieve(subscription.id)).items.data[0]!.price.id).toBe(yearly.id);
     });

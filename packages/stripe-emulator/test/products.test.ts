@@ -72,7 +72,13 @@ describe('Stripe emulator: products, prices and plans', () => {
         undefined,
       );
       const price = await harness.stripe.prices.retrieve(product.default_price as string);
-      expect(price).toMatchObject({ product: product.id, currency: 'usd', unit_amount: 299, type: 'recurring', recurring: { interval: 'month', interval_count: 1, usage_type: 'licensed' } });
+      expect(price).toMatchObject({
+        product: product.id,
+        currency: 'usd',
+        unit_amount: 299,
+        type: 'recurring',
+        recurring: { interval: 'month', interval_count: 1, usage_type: 'licensed' },
+      });
       const expanded = await harness.stripe.products.retrieve(product.id, { expand: ['default_price'] });
       expect((expanded.default_price as Stripe.Price).id).toBe(price.id);
       const types = harness.emulator
@@ -84,7 +90,12 @@ describe('Stripe emulator: products, prices and plans', () => {
 
     it('leaves nothing behind when default_price_data is refused', async () => {
       const before = (await harness.stripe.products.list({ limit: 100 })).data.length;
-      const error = await rejection(harness.stripe.products.create({ name: 'Broken', default_price_data: { currency: 'usd', unit_amount: 100, recurring: { interval: 'fortnight' as 'week' } } }));
+      const error = await rejection(
+        harness.stripe.products.create({
+          name: 'Broken',
+          default_price_data: { currency: 'usd', unit_amount: 100, recurring: { interval: 'fortnight' as 'week' } },
+        }),
+      );
       expect(error).toMatchObject({ statusCode: 400, param: 'default_price_data[recurring][interval]' });
       expect((await harness.stripe.products.list({ limit: 100 })).data).toHaveLength(before);
     });
@@ -101,7 +112,13 @@ describe('Stripe emulator: products, prices and plans', () => {
       expect(unchanged.name).toBe('Fine Prints');
       const events = eventsFor(product.id);
       expect(events.map((event) => event.type)).toEqual(['product.created', 'product.updated']);
-      expect(events[1]!.data.previous_attributes).toEqual({ name: 'Prints', description: 'Glossy', metadata: { a: '1', b: '2' }, active: true, updated: clock });
+      expect(events[1]!.data.previous_attributes).toEqual({
+        name: 'Prints',
+        description: 'Glossy',
+        metadata: { a: '1', b: '2' },
+        active: true,
+        updated: clock,
+      });
       expect((await harness.stripe.products.list({ active: false, ids: [product.id] })).data.map((listed) => listed.id)).toEqual([product.id]);
       expect((await harness.stripe.products.list({ active: true, ids: [product.id] })).data).toEqual([]);
     });
@@ -112,8 +129,15 @@ describe('Stripe emulator: products, prices and plans', () => {
       const own = await harness.stripe.prices.create({ product: product.id, currency: 'usd', unit_amount: 900 });
       const foreign = await harness.stripe.prices.create({ product: other.id, currency: 'usd', unit_amount: 900 });
 
-      expect((await rejection(harness.stripe.products.update(product.id, { default_price: foreign.id })))).toMatchObject({ statusCode: 400, param: 'default_price' });
-      expect((await rejection(harness.stripe.products.update(product.id, { default_price: 'price_missing' })))).toMatchObject({ statusCode: 400, code: 'resource_missing', param: 'default_price' });
+      expect(await rejection(harness.stripe.products.update(product.id, { default_price: foreign.id }))).toMatchObject({
+        statusCode: 400,
+        param: 'default_price',
+      });
+      expect(await rejection(harness.stripe.products.update(product.id, { default_price: 'price_missing' }))).toMatchObject({
+        statusCode: 400,
+        code: 'resource_missing',
+        param: 'default_price',
+      });
       expect((await harness.stripe.products.update(product.id, { default_price: own.id })).default_price).toBe(own.id);
     });
 
@@ -121,7 +145,11 @@ describe('Stripe emulator: products, prices and plans', () => {
       const withPrice = await harness.stripe.products.create({ name: 'Priced' });
       await harness.stripe.prices.create({ product: withPrice.id, currency: 'usd', unit_amount: 100 });
       const refused = await rejection(harness.stripe.products.del(withPrice.id));
-      expect(refused).toMatchObject({ statusCode: 400, type: 'StripeInvalidRequestError', message: 'This product cannot be deleted because it has one or more user-created prices.' });
+      expect(refused).toMatchObject({
+        statusCode: 400,
+        type: 'StripeInvalidRequestError',
+        message: 'This product cannot be deleted because it has one or more user-created prices.',
+      });
       expect((await harness.stripe.products.retrieve(withPrice.id)).id).toBe(withPrice.id);
 
       const bare = await harness.stripe.products.create({ name: 'Bare' });
@@ -190,7 +218,9 @@ describe('Stripe emulator: products, prices and plans', () => {
     });
 
     it('refuses product together with product_data', async () => {
-      const error = await rejection(harness.stripe.prices.create({ currency: 'usd', unit_amount: 1, product: 'prod_stock_photos', product_data: { name: 'x' } }));
+      const error = await rejection(
+        harness.stripe.prices.create({ currency: 'usd', unit_amount: 1, product: 'prod_stock_photos', product_data: { name: 'x' } }),
+      );
       expect(error.message).toBe('You may only specify one of these parameters: product, product_data.');
     });
 
@@ -237,7 +267,14 @@ describe('Stripe emulator: products, prices and plans', () => {
 
   describe('plans', () => {
     it('creates a plan with an inline product: a recurring price under the same id', async () => {
-      const plan = await harness.stripe.plans.create({ currency: 'usd', interval: 'month', amount: 2000, product: { name: 'Plan Product' }, trial_period_days: 7, nickname: 'Monthly' });
+      const plan = await harness.stripe.plans.create({
+        currency: 'usd',
+        interval: 'month',
+        amount: 2000,
+        product: { name: 'Plan Product' },
+        trial_period_days: 7,
+        nickname: 'Monthly',
+      });
       expect(plan).toEqual({
         id: expect.stringMatching(/^price_/),
         object: 'plan',
@@ -271,10 +308,15 @@ describe('Stripe emulator: products, prices and plans', () => {
     it('takes a caller-chosen id and an existing product', async () => {
       const plan = await harness.stripe.plans.create({ id: 'gold_yearly', currency: 'usd', interval: 'year', amount: 9900, product: 'prod_stock_photos_pro' });
       expect(plan).toMatchObject({ id: 'gold_yearly', product: 'prod_stock_photos_pro', interval: 'year' });
-      expect(await rejection(harness.stripe.plans.create({ id: 'gold_yearly', currency: 'usd', interval: 'year', amount: 1, product: 'prod_stock_photos_pro' }))).toMatchObject({
+      expect(
+        await rejection(harness.stripe.plans.create({ id: 'gold_yearly', currency: 'usd', interval: 'year', amount: 1, product: 'prod_stock_photos_pro' })),
+      ).toMatchObject({
         code: 'resource_already_exists',
       });
-      expect(await rejection(harness.stripe.plans.create({ currency: 'usd', interval: 'year', amount: 1, product: 'prod_nope' }))).toMatchObject({ code: 'resource_missing', param: 'product' });
+      expect(await rejection(harness.stripe.plans.create({ currency: 'usd', interval: 'year', amount: 1, product: 'prod_nope' }))).toMatchObject({
+        code: 'resource_missing',
+        param: 'product',
+      });
     });
 
     it('lists the seeded recurring prices as plans, and a one-time price is no plan', async () => {

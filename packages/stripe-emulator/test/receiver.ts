@@ -7,7 +7,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import Stripe from 'stripe';
 
-export interface ReceivedDelivery {
+interface ReceivedDelivery {
   event: Stripe.Event;
   signature: string;
   /** performance.now() when the delivery's request reached the receiver. */

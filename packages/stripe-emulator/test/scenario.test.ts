@@ -61,7 +61,7 @@ describe('Stripe emulator: subscribe, open the portal, cancel there, receive sig
     expect(delivered.map((event) => event.id)).toEqual(emitted.map((event) => event.id));
     const last = delivered.at(-1)!;
     expect(last.type).toBe('customer.subscription.deleted');
-    expect((last.data.object as Stripe.Subscription)).toMatchObject({ id: subscription.id, status: 'canceled', customer: customer.id });
+    expect(last.data.object as Stripe.Subscription).toMatchObject({ id: subscription.id, status: 'canceled', customer: customer.id });
     expect((await stripe.events.list({ type: 'customer.subscription.deleted' })).data.map((event) => event.id)).toEqual([last.id]);
   });
 });

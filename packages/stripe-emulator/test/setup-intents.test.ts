@@ -29,7 +29,13 @@ describe('Stripe emulator: setup intents', () => {
     const { stripe, emulator } = harness;
     const customer = await stripe.customers.create({ email: 'seti-card@example.com' });
     const before = emulator.events().length;
-    const intent = await stripe.setupIntents.create({ customer: customer.id, payment_method: 'pm_card_visa', confirm: true, usage: 'off_session', metadata: { plan: 'pro' } });
+    const intent = await stripe.setupIntents.create({
+      customer: customer.id,
+      payment_method: 'pm_card_visa',
+      confirm: true,
+      usage: 'off_session',
+      metadata: { plan: 'pro' },
+    });
     expect(intent.id).toMatch(/^seti_[A-Za-z0-9]{24}$/);
     expect(intent.client_secret).toMatch(new RegExp(`^${intent.id}_secret_[A-Za-z0-9]+$`));
     expect(intent).toMatchObject({
@@ -60,7 +66,10 @@ describe('Stripe emulator: setup intents', () => {
       payment_method_details: { type: 'card', card: { brand: 'visa', last4: '4242', three_d_secure: null } },
     });
     expect((await stripe.setupIntents.retrieve(intent.id, { client_secret: intent.client_secret! })).status).toBe('succeeded');
-    await expect(stripe.setupIntents.retrieve(intent.id, { client_secret: 'seti_wrong_secret_x' })).rejects.toMatchObject({ statusCode: 400, param: 'client_secret' });
+    await expect(stripe.setupIntents.retrieve(intent.id, { client_secret: 'seti_wrong_secret_x' })).rejects.toMatchObject({
+      statusCode: 400,
+      param: 'client_secret',
+    });
     await expect(stripe.setupIntents.confirm(intent.id)).rejects.toMatchObject({
       statusCode: 400,
       code: 'setup_intent_unexpected_state',
@@ -106,7 +115,9 @@ describe('Stripe emulator: setup intents', () => {
   it('fails setup with a declining card: 402 carrying the intent, last_setup_error, setup_intent.setup_failed', async () => {
     const { stripe, emulator } = harness;
     const before = emulator.events().length;
-    const error = await stripe.setupIntents.create({ payment_method: 'pm_card_chargeDeclined', allowed_payment_method_types: ['card'], confirm: true }).catch((caught: unknown) => caught);
+    const error = await stripe.setupIntents
+      .create({ payment_method: 'pm_card_chargeDeclined', allowed_payment_method_types: ['card'], confirm: true })
+      .catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(Stripe.errors.StripeCardError);
     const cardError = error as Stripe.errors.StripeCardError;
     expect(cardError).toMatchObject({ statusCode: 402, code: 'card_declined', decline_code: 'generic_decline', message: 'Your card was declined.' });
@@ -115,10 +126,17 @@ describe('Stripe emulator: setup intents', () => {
 
     const stored = await stripe.setupIntents.retrieve(failed.id);
     expect(stored.status).toBe('requires_payment_method');
-    expect(stored.last_setup_error).toMatchObject({ type: 'card_error', code: 'card_declined', decline_code: 'generic_decline', message: 'Your card was declined.' });
+    expect(stored.last_setup_error).toMatchObject({
+      type: 'card_error',
+      code: 'card_declined',
+      decline_code: 'generic_decline',
+      message: 'Your card was declined.',
+    });
     expect(stored.last_setup_error!.payment_method).toMatchObject({ object: 'payment_method', card: { last4: '0002' } });
     expect(eventTypes(emulator, [failed.id], before)).toEqual(['setup_intent.created', 'setup_intent.setup_failed']);
-    const setupFailed = emulator.events().find((event) => event.type === 'setup_intent.setup_failed' && (event.data.object as { id: string }).id === failed.id)!;
+    const setupFailed = emulator
+      .events()
+      .find((event) => event.type === 'setup_intent.setup_failed' && (event.data.object as { id: string }).id === failed.id)!;
     expect((setupFailed.data.object as Stripe.SetupIntent).last_setup_error).toMatchObject({ code: 'card_declined' });
     expect((await stripe.setupAttempts.list({ setup_intent: failed.id })).data[0]).toMatchObject({ status: 'failed', setup_error: { code: 'card_declined' } });
 
@@ -132,7 +150,10 @@ describe('Stripe emulator: setup intents', () => {
     const customer = await stripe.customers.create({ email: 'seti-3ds@example.com' });
     const inSdk = await stripe.setupIntents.create({ customer: customer.id, payment_method: 'pm_card_authenticationRequiredOnSetup', confirm: true });
     expect(inSdk.status).toBe('requires_action');
-    expect(inSdk.next_action).toEqual({ type: 'use_stripe_sdk', use_stripe_sdk: { type: 'three_d_secure_redirect', stripe_js: `${emulator.url}/r/setup_intent/${inSdk.client_secret}` } });
+    expect(inSdk.next_action).toEqual({
+      type: 'use_stripe_sdk',
+      use_stripe_sdk: { type: 'three_d_secure_redirect', stripe_js: `${emulator.url}/r/setup_intent/${inSdk.client_secret}` },
+    });
     const card = await stripe.paymentMethods.retrieve(inSdk.payment_method as string);
     expect(card.customer).toBeNull();
     expect(chargeOutcome(card as unknown as StripeObject)).toEqual({ kind: 'requires_authentication' });
@@ -169,19 +190,30 @@ describe('Stripe emulator: setup intents', () => {
     expect(eventTypes(emulator, [intent.id], before)).toEqual(['setup_intent.canceled']);
     await expect(stripe.setupIntents.cancel(intent.id)).rejects.toMatchObject({ statusCode: 400, code: 'setup_intent_unexpected_state' });
     await expect(stripe.setupIntents.confirm(intent.id, { payment_method: 'pm_card_visa' })).rejects.toMatchObject({ code: 'setup_intent_unexpected_state' });
-    await expect(stripe.setupIntents.cancel(intent.id, { cancellation_reason: 'bored' as 'abandoned' })).rejects.toMatchObject({ param: 'cancellation_reason' });
+    await expect(stripe.setupIntents.cancel(intent.id, { cancellation_reason: 'bored' as 'abandoned' })).rejects.toMatchObject({
+      param: 'cancellation_reason',
+    });
   });
 
   it('answers bad requests as Stripe does and creates nothing', async () => {
     const { stripe, emulator } = harness;
     const before = emulator.events().length;
-    await expect(stripe.setupIntents.create({ customer: 'cus_missing' })).rejects.toMatchObject({ statusCode: 400, code: 'resource_missing', param: 'customer' });
-    await expect(stripe.setupIntents.create({ payment_method: 'pm_card_visa', payment_method_data: { type: 'amazon_pay' } })).rejects.toMatchObject({ statusCode: 400 });
-    await expect(
-      stripe.setupIntents.create({ allowed_payment_method_types: ['card'], automatic_payment_methods: { enabled: true } }),
-    ).rejects.toMatchObject({ message: 'You may only specify one of these parameters: automatic_payment_methods, allowed_payment_method_types.' });
+    await expect(stripe.setupIntents.create({ customer: 'cus_missing' })).rejects.toMatchObject({
+      statusCode: 400,
+      code: 'resource_missing',
+      param: 'customer',
+    });
+    await expect(stripe.setupIntents.create({ payment_method: 'pm_card_visa', payment_method_data: { type: 'amazon_pay' } })).rejects.toMatchObject({
+      statusCode: 400,
+    });
+    await expect(stripe.setupIntents.create({ allowed_payment_method_types: ['card'], automatic_payment_methods: { enabled: true } })).rejects.toMatchObject({
+      message: 'You may only specify one of these parameters: automatic_payment_methods, allowed_payment_method_types.',
+    });
     await expect(stripe.setupIntents.create({ usage: 'sometimes' as 'on_session' })).rejects.toMatchObject({ param: 'usage' });
-    await expect(stripe.setupIntents.create({ bogus: 'x' } as Stripe.SetupIntentCreateParams)).rejects.toMatchObject({ code: 'parameter_unknown', param: 'bogus' });
+    await expect(stripe.setupIntents.create({ bogus: 'x' } as Stripe.SetupIntentCreateParams)).rejects.toMatchObject({
+      code: 'parameter_unknown',
+      param: 'bogus',
+    });
     // A redirect wallet needs a return_url to come back to.
     await expect(
       stripe.setupIntents.create({ allowed_payment_method_types: ['amazon_pay'], payment_method_data: { type: 'amazon_pay' }, confirm: true }),
@@ -189,7 +221,12 @@ describe('Stripe emulator: setup intents', () => {
     await expect(
       stripe.setupIntents.create({ automatic_payment_methods: { enabled: true, allow_redirects: 'never' }, payment_method_data: { type: 'amazon_pay' } }),
     ).rejects.toMatchObject({ statusCode: 400, param: 'payment_method' });
-    expect(emulator.events().slice(before).filter((event) => event.type.startsWith('setup_intent.'))).toEqual([]);
+    expect(
+      emulator
+        .events()
+        .slice(before)
+        .filter((event) => event.type.startsWith('setup_intent.')),
+    ).toEqual([]);
   });
 });
 
@@ -215,7 +252,13 @@ describe('Stripe emulator: Amazon Pay setup with the hosted approval page', () =
     const { stripe, emulator } = harness;
     const before = emulator.events().length;
     const { customer, intent } = await amazonPaySetup('amazon-approve@example.com');
-    expect(intent).toMatchObject({ status: 'requires_action', customer: customer.id, mandate: null, payment_method_types: ['amazon_pay'], payment_method_options: null });
+    expect(intent).toMatchObject({
+      status: 'requires_action',
+      customer: customer.id,
+      mandate: null,
+      payment_method_types: ['amazon_pay'],
+      payment_method_options: null,
+    });
     const approvalUrl = `${emulator.url}/r/setup_intent/${intent.client_secret}`;
     expect(intent.next_action).toEqual({ type: 'redirect_to_url', redirect_to_url: { url: approvalUrl, return_url: RETURN_URL } });
     const paymentMethodId = intent.payment_method as string;

@@ -1,4 +1,4 @@
-import Stripe from 'stripe';
+import type Stripe from 'stripe';
 import { useStripeEmulator } from './harness';
 
 const DAY = 86400;
@@ -119,11 +119,20 @@ describe('Stripe emulator: subscription schedules and trial notices', () => {
 
     it('end_behavior cancel ends the subscription with the last phase', async () => {
       const customer = await harness.stripe.customers.create({});
-      const schedule = await harness.stripe.subscriptionSchedules.create({ customer: customer.id, start_date: 'now', end_behavior: 'cancel', phases: [{ items: [{ price: await monthlyPrice() }] }] });
+      const schedule = await harness.stripe.subscriptionSchedules.create({
+        customer: customer.id,
+        start_date: 'now',
+        end_behavior: 'cancel',
+        phases: [{ items: [{ price: await monthlyPrice() }] }],
+      });
       const from = harness.emulator.events().length;
       const ended = await advancePeriod(schedule.subscription as string);
       expect(ended).toMatchObject({ status: 'canceled' });
-      expect(timeline(from, schedule.id, ended.id).map(([type]) => type)).toEqual(['subscription_schedule.expiring', 'customer.subscription.deleted', 'subscription_schedule.completed']);
+      expect(timeline(from, schedule.id, ended.id).map(([type]) => type)).toEqual([
+        'subscription_schedule.expiring',
+        'customer.subscription.deleted',
+        'subscription_schedule.completed',
+      ]);
       expect(await harness.stripe.subscriptionSchedules.retrieve(schedule.id)).toMatchObject({ status: 'completed', subscription: ended.id });
     });
 
@@ -131,13 +140,20 @@ describe('Stripe emulator: subscription schedules and trial notices', () => {
       const { stripe } = harness;
       const customer = await stripe.customers.create({});
       const start = clock + 30 * DAY;
-      const schedule = await stripe.subscriptionSchedules.create({ customer: customer.id, start_date: start, phases: [{ items: [{ price: await monthlyPrice(), quantity: 1 }] }] });
+      const schedule = await stripe.subscriptionSchedules.create({
+        customer: customer.id,
+        start_date: start,
+        phases: [{ items: [{ price: await monthlyPrice(), quantity: 1 }] }],
+      });
       expect(schedule).toMatchObject({ status: 'not_started', subscription: null, current_phase: null, phases: [{ start_date: start }] });
       expect((await stripe.subscriptions.list({ customer: customer.id, status: 'all' })).data).toEqual([]);
       expect((await stripe.subscriptionSchedules.list({ customer: customer.id, scheduled: true })).data.map((listed) => listed.id)).toEqual([schedule.id]);
 
       const from = harness.emulator.events().length;
-      expect(await stripe.subscriptionSchedules.cancel(schedule.id, { invoice_now: false, prorate: false })).toMatchObject({ status: 'canceled', canceled_at: clock });
+      expect(await stripe.subscriptionSchedules.cancel(schedule.id, { invoice_now: false, prorate: false })).toMatchObject({
+        status: 'canceled',
+        canceled_at: clock,
+      });
       expect(timeline(from, schedule.id).map(([type]) => type)).toEqual(['subscription_schedule.canceled']);
       await expect(stripe.subscriptionSchedules.cancel(schedule.id)).rejects.toMatchObject({ statusCode: 400 });
       expect((await stripe.subscriptionSchedules.list({ customer: customer.id, scheduled: true })).data).toEqual([]);
@@ -156,7 +172,13 @@ describe('Stripe emulator: subscription schedules and trial notices', () => {
       const { schedule, subscription } = await twoPhaseSchedule();
       const from = harness.emulator.events().length;
       const released = await stripe.subscriptionSchedules.release(schedule.id);
-      expect(released).toMatchObject({ status: 'released', released_at: clock, released_subscription: subscription.id, subscription: null, current_phase: null });
+      expect(released).toMatchObject({
+        status: 'released',
+        released_at: clock,
+        released_subscription: subscription.id,
+        subscription: null,
+        current_phase: null,
+      });
       expect(await stripe.subscriptions.retrieve(subscription.id)).toMatchObject({ status: 'active', schedule: null });
       expect(timeline(from, schedule.id, subscription.id).map(([type]) => type)).toEqual(['subscription_schedule.released', 'customer.subscription.updated']);
       expect(eventsSince(from)[1]!.data.previous_attributes).toEqual({ schedule: schedule.id });
@@ -177,7 +199,11 @@ describe('Stripe emulator: subscription schedules and trial notices', () => {
         phases: [{ start_date: schedule.phases[0]!.start_date, items: [{ price, quantity: 3 }], duration: { interval: 'month', interval_count: 2 } }],
         end_behavior: 'cancel',
       });
-      expect(reshaped).toMatchObject({ end_behavior: 'cancel', phases: [{ end_date: at(2027, 3, 15), items: [{ quantity: 3 }] }], current_phase: { end_date: at(2027, 3, 15) } });
+      expect(reshaped).toMatchObject({
+        end_behavior: 'cancel',
+        phases: [{ end_date: at(2027, 3, 15), items: [{ quantity: 3 }] }],
+        current_phase: { end_date: at(2027, 3, 15) },
+      });
       expect(reshaped.phases).toHaveLength(1);
       expect((await stripe.subscriptions.retrieve(subscription.id)).items.data[0]).toMatchObject({ quantity: 3 });
       expect(timeline(from, schedule.id, subscription.id).map(([type]) => type)).toEqual(['customer.subscription.updated', 'subscription_schedule.updated']);
@@ -213,7 +239,10 @@ describe('Stripe emulator: subscription schedules and trial notices', () => {
     it('refuses schedules without a customer or phases, and unknown prices', async () => {
       const { stripe } = harness;
       const customer = await stripe.customers.create({});
-      await expect(stripe.subscriptionSchedules.create({ phases: [{ items: [{ price: await monthlyPrice() }] }] })).rejects.toMatchObject({ code: 'parameter_missing', param: 'customer' });
+      await expect(stripe.subscriptionSchedules.create({ phases: [{ items: [{ price: await monthlyPrice() }] }] })).rejects.toMatchObject({
+        code: 'parameter_missing',
+        param: 'customer',
+      });
       await expect(stripe.subscriptionSchedules.create({ customer: customer.id })).rejects.toMatchObject({ code: 'parameter_missing', param: 'phases' });
       await expect(stripe.subscriptionSchedules.create({ customer: customer.id, phases: [{ items: [{ price: 'price_missing' }] }] })).rejects.toMatchObject({
         code: 'resource_missing',
@@ -236,24 +265,40 @@ describe('Stripe emulator: subscription schedules and trial notices', () => {
 
     it('is sent three days before a longer trial ends, when advance_period passes that point', async () => {
       const customer = await harness.stripe.customers.create({});
-      const subscription = await harness.stripe.subscriptions.create({ customer: customer.id, items: [{ price: await monthlyPrice() }], trial_period_days: 14 });
+      const subscription = await harness.stripe.subscriptions.create({
+        customer: customer.id,
+        items: [{ price: await monthlyPrice() }],
+        trial_period_days: 14,
+      });
       const from = harness.emulator.events().length;
       expect(timeline(0, subscription.id).map(([type]) => type)).not.toContain('customer.subscription.trial_will_end');
       const renewed = await advancePeriod(subscription.id);
       expect(renewed.status).toBe('active');
       const events = eventsSince(from).filter((event) => (event.data.object as { id: string }).id === subscription.id);
-      expect(events[0]).toMatchObject({ type: 'customer.subscription.trial_will_end', created: subscription.trial_end! - 3 * DAY, data: { object: { status: 'trialing' } } });
+      expect(events[0]).toMatchObject({
+        type: 'customer.subscription.trial_will_end',
+        created: subscription.trial_end! - 3 * DAY,
+        data: { object: { status: 'trialing' } },
+      });
       expect(events.at(-1)!.type).toBe('customer.subscription.updated');
     });
 
     it('is sent when an update moves the trial end to within three days', async () => {
       const customer = await harness.stripe.customers.create({});
-      const subscription = await harness.stripe.subscriptions.create({ customer: customer.id, items: [{ price: await monthlyPrice() }], trial_period_days: 30 });
+      const subscription = await harness.stripe.subscriptions.create({
+        customer: customer.id,
+        items: [{ price: await monthlyPrice() }],
+        trial_period_days: 30,
+      });
       const from = harness.emulator.events().length;
       await harness.stripe.subscriptions.update(subscription.id, { trial_end: harness.emulator.events().at(-1)!.created + 2 * DAY });
       expect(timeline(from, subscription.id).map(([type]) => type)).toEqual(['customer.subscription.updated', 'customer.subscription.trial_will_end']);
       await harness.stripe.subscriptions.update(subscription.id, { metadata: { note: 'x' } });
-      expect(timeline(from, subscription.id).map(([type]) => type)).toEqual(['customer.subscription.updated', 'customer.subscription.trial_will_end', 'customer.subscription.updated']);
+      expect(timeline(from, subscription.id).map(([type]) => type)).toEqual([
+        'customer.subscription.updated',
+        'customer.subscription.trial_will_end',
+        'customer.subscription.updated',
+      ]);
     });
   });
 });

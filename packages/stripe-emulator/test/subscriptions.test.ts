@@ -1,4 +1,4 @@
-import Stripe from 'stripe';
+import type Stripe from 'stripe';
 import { useStripeEmulator } from './harness';
 
 describe('Stripe emulator: catalog and subscriptions', () => {
@@ -32,7 +32,13 @@ describe('Stripe emulator: catalog and subscriptions', () => {
     const product = await stripe.products.retrieve('prod_stock_photos');
     expect(product).toMatchObject({ object: 'product', name: 'Stock Photos', active: true });
     const monthly = await stripe.prices.retrieve(await priceId('stock_photos_monthly'));
-    expect(monthly).toMatchObject({ product: 'prod_stock_photos', unit_amount: 1500, currency: 'usd', type: 'recurring', recurring: { interval: 'month', interval_count: 1 } });
+    expect(monthly).toMatchObject({
+      product: 'prod_stock_photos',
+      unit_amount: 1500,
+      currency: 'usd',
+      type: 'recurring',
+      recurring: { interval: 'month', interval_count: 1 },
+    });
     const ofProduct = await stripe.prices.list({ product: 'prod_stock_photos', active: true });
     expect(ofProduct.data.map((price) => price.lookup_key).sort()).toEqual(['stock_photos_monthly', 'stock_photos_yearly']);
   });
@@ -40,29 +46,60 @@ describe('Stripe emulator: catalog and subscriptions', () => {
   it('creates products and prices; a taken lookup key needs transfer_lookup_key', async () => {
     const { stripe } = harness;
     const product = await stripe.products.create({ name: 'Extra Storage' });
-    const price = await stripe.prices.create({ product: product.id, unit_amount: 500, currency: 'usd', recurring: { interval: 'month' }, lookup_key: 'storage_monthly' });
+    const price = await stripe.prices.create({
+      product: product.id,
+      unit_amount: 500,
+      currency: 'usd',
+      recurring: { interval: 'month' },
+      lookup_key: 'storage_monthly',
+    });
     expect(price).toMatchObject({ lookup_key: 'storage_monthly', unit_amount: 500, product: product.id });
     await expect(stripe.prices.create({ product: product.id, unit_amount: 600, currency: 'usd', lookup_key: 'storage_monthly' })).rejects.toMatchObject({
       type: 'StripeInvalidRequestError',
       param: 'lookup_key',
     });
-    const moved = await stripe.prices.create({ product: product.id, unit_amount: 600, currency: 'usd', recurring: { interval: 'month' }, lookup_key: 'storage_monthly', transfer_lookup_key: true });
+    const moved = await stripe.prices.create({
+      product: product.id,
+      unit_amount: 600,
+      currency: 'usd',
+      recurring: { interval: 'month' },
+      lookup_key: 'storage_monthly',
+      transfer_lookup_key: true,
+    });
     expect((await stripe.prices.list({ lookup_keys: ['storage_monthly'] })).data.map((p) => p.id)).toEqual([moved.id]);
   });
 
   it('creates an active subscription with periods on its items and a paid latest invoice', async () => {
     const { subscription, customer } = await subscribedCustomer('stock_photos_monthly', { metadata: { app_account_id: 'acct-1' } });
-    expect(subscription).toMatchObject({ object: 'subscription', status: 'active', customer: customer.id, cancel_at_period_end: false, pause_collection: null, metadata: { app_account_id: 'acct-1' } });
+    expect(subscription).toMatchObject({
+      object: 'subscription',
+      status: 'active',
+      customer: customer.id,
+      cancel_at_period_end: false,
+      pause_collection: null,
+      metadata: { app_account_id: 'acct-1' },
+    });
     expect(subscription.id).toMatch(/^sub_/);
     const [item] = subscription.items.data;
-    expect(item).toMatchObject({ object: 'subscription_item', quantity: 1, current_period_start: clock, price: { lookup_key: 'stock_photos_monthly', unit_amount: 1500 } });
+    expect(item).toMatchObject({
+      object: 'subscription_item',
+      quantity: 1,
+      current_period_start: clock,
+      price: { lookup_key: 'stock_photos_monthly', unit_amount: 1500 },
+    });
     expect(item!.id).toMatch(/^si_/);
     expect(new Date(item!.current_period_end * 1000).getUTCMonth()).toBe((new Date(clock * 1000).getUTCMonth() + 1) % 12);
 
     const expanded = await harness.stripe.subscriptions.retrieve(subscription.id, { expand: ['latest_invoice', 'customer'] });
     expect(expanded.latest_invoice).toMatchObject({ object: 'invoice', status: 'paid', amount_paid: 1500, billing_reason: 'subscription_create' });
     expect(expanded.customer).toMatchObject({ id: customer.id, object: 'customer' });
-    expect(eventTypesFor(subscription.id)).toEqual(['customer.subscription.created', 'invoice.created', 'invoice.finalized', 'invoice.paid', 'invoice.payment_succeeded']);
+    expect(eventTypesFor(subscription.id)).toEqual([
+      'customer.subscription.created',
+      'invoice.created',
+      'invoice.finalized',
+      'invoice.paid',
+      'invoice.payment_succeeded',
+    ]);
   });
 
   it('starts a trial with trial_period_days', async () => {
@@ -80,7 +117,10 @@ describe('Stripe emulator: catalog and subscriptions', () => {
       param: 'customer',
     });
     const customer = await stripe.customers.create({});
-    await expect(stripe.subscriptions.create({ customer: customer.id, items: [{ price: 'price_missing' }] })).rejects.toMatchObject({ code: 'resource_missing', param: 'items[0][price]' });
+    await expect(stripe.subscriptions.create({ customer: customer.id, items: [{ price: 'price_missing' }] })).rejects.toMatchObject({
+      code: 'resource_missing',
+      param: 'items[0][price]',
+    });
     expect((await stripe.subscriptions.list({ customer: customer.id })).data).toHaveLength(0);
   });
 
@@ -89,13 +129,23 @@ describe('Stripe emulator: catalog and subscriptions', () => {
     const monthly = await priceId('stock_photos_monthly');
     const customer = await stripe.customers.create({});
     const subscription = await stripe.subscriptions.create({ customer: customer.id, items: [{ plan: monthly, quantity: 2 }] });
-    expect(subscription.items.data[0]).toMatchObject({ quantity: 2, price: { id: monthly }, plan: { object: 'plan', id: monthly, amount: 1500, interval: 'month' } });
+    expect(subscription.items.data[0]).toMatchObject({
+      quantity: 2,
+      price: { id: monthly },
+      plan: { object: 'plan', id: monthly, amount: 1500, interval: 'month' },
+    });
 
     const pro = await priceId('stock_photos_pro_monthly');
     const added = await stripe.subscriptions.update(subscription.id, { items: [{ plan: pro }] });
     expect(added.items.data.map((item) => item.plan.id)).toEqual([monthly, pro]);
-    await expect(stripe.subscriptions.update(subscription.id, { items: [{ plan: 'price_missing' }] })).rejects.toMatchObject({ code: 'resource_missing', param: 'items[0][plan]' });
-    await expect(stripe.subscriptions.create({ customer: customer.id, items: [{ plan: monthly, price: monthly }] })).rejects.toMatchObject({ statusCode: 400, param: 'items[0]' });
+    await expect(stripe.subscriptions.update(subscription.id, { items: [{ plan: 'price_missing' }] })).rejects.toMatchObject({
+      code: 'resource_missing',
+      param: 'items[0][plan]',
+    });
+    await expect(stripe.subscriptions.create({ customer: customer.id, items: [{ plan: monthly, price: monthly }] })).rejects.toMatchObject({
+      statusCode: 400,
+      param: 'items[0]',
+    });
   });
 
   it('updates price, cancel_at_period_end, pause_collection and metadata with previous_attributes', async () => {
@@ -103,19 +153,27 @@ describe('Stripe emulator: catalog and subscriptions', () => {
     const { subscription } = await subscribedCustomer();
     const item = subscription.items.data[0]!;
 
-    const switched = await stripe.subscriptions.update(subscription.id, { items: [{ id: item.id, price: await priceId('stock_photos_pro_monthly') }], proration_behavior: 'create_prorations' });
+    const switched = await stripe.subscriptions.update(subscription.id, {
+      items: [{ id: item.id, price: await priceId('stock_photos_pro_monthly') }],
+      proration_behavior: 'create_prorations',
+    });
     expect(switched.items.data).toHaveLength(1);
     expect(switched.items.data[0]).toMatchObject({ id: item.id, price: { product: 'prod_stock_photos_pro', unit_amount: 3000 } });
 
     const ending = await stripe.subscriptions.update(subscription.id, { cancel_at_period_end: true });
     expect(ending).toMatchObject({ status: 'active', cancel_at_period_end: true, cancel_at: item.current_period_end, canceled_at: clock });
 
-    const paused = await stripe.subscriptions.update(subscription.id, { cancel_at_period_end: false, pause_collection: { behavior: 'void', resumes_at: clock + 86400 } });
+    const paused = await stripe.subscriptions.update(subscription.id, {
+      cancel_at_period_end: false,
+      pause_collection: { behavior: 'void', resumes_at: clock + 86400 },
+    });
     expect(paused).toMatchObject({ cancel_at_period_end: false, cancel_at: null, pause_collection: { behavior: 'void', resumes_at: clock + 86400 } });
     const resumed = await stripe.subscriptions.update(subscription.id, { pause_collection: '', metadata: { note: 'x' } });
     expect(resumed).toMatchObject({ pause_collection: null, metadata: { note: 'x' } });
 
-    const updates = harness.emulator.events().filter((event) => event.type === 'customer.subscription.updated' && (event.data.object as Stripe.Subscription).id === subscription.id);
+    const updates = harness.emulator
+      .events()
+      .filter((event) => event.type === 'customer.subscription.updated' && (event.data.object as Stripe.Subscription).id === subscription.id);
     expect(updates).toHaveLength(4);
     expect(updates[1]!.data.previous_attributes).toMatchObject({ cancel_at_period_end: false, cancel_at: null });
     expect(updates[3]!.data.previous_attributes).toMatchObject({ pause_collection: { behavior: 'void' }, metadata: {} });
@@ -123,7 +181,9 @@ describe('Stripe emulator: catalog and subscriptions', () => {
 
   it('invoices at once when an update changes the billing interval', async () => {
     const { subscription } = await subscribedCustomer();
-    const yearly = await harness.stripe.subscriptions.update(subscription.id, { items: [{ id: subscription.items.data[0]!.id, price: await priceId('stock_photos_yearly') }] });
+    const yearly = await harness.stripe.subscriptions.update(subscription.id, {
+      items: [{ id: subscription.items.data[0]!.id, price: await priceId('stock_photos_yearly') }],
+    });
     expect(yearly.latest_invoice).not.toBe(subscription.latest_invoice);
     const invoice = await harness.stripe.invoices.retrieve(yearly.latest_invoice as string);
     expect(invoice).toMatchObject({ billing_reason: 'subscription_update', status: 'paid', amount_paid: 15000 });
@@ -131,8 +191,16 @@ describe('Stripe emulator: catalog and subscriptions', () => {
 
   it('rejects an invalid update and changes nothing', async () => {
     const { subscription } = await subscribedCustomer();
-    await expect(harness.stripe.subscriptions.update(subscription.id, { pause_collection: { behavior: 'sometimes' as 'void' } })).rejects.toMatchObject({ statusCode: 400, param: 'pause_collection[behavior]' });
-    await expect(harness.stripe.subscriptions.update(subscription.id, { pause_collection: { behavior: 'void' }, subscription_pause: true } as Stripe.SubscriptionUpdateParams)).rejects.toMatchObject({ code: 'parameter_unknown', param: 'subscription_pause' });
+    await expect(harness.stripe.subscriptions.update(subscription.id, { pause_collection: { behavior: 'sometimes' as 'void' } })).rejects.toMatchObject({
+      statusCode: 400,
+      param: 'pause_collection[behavior]',
+    });
+    await expect(
+      harness.stripe.subscriptions.update(subscription.id, {
+        pause_collection: { behavior: 'void' },
+        subscription_pause: true,
+      } as Stripe.SubscriptionUpdateParams),
+    ).rejects.toMatchObject({ code: 'parameter_unknown', param: 'subscription_pause' });
     expect((await harness.stripe.subscriptions.retrieve(subscription.id)).pause_collection).toBeNull();
   });
 
@@ -140,7 +208,10 @@ describe('Stripe emulator: catalog and subscriptions', () => {
     const { stripe } = harness;
     const { customer, subscription } = await subscribedCustomer();
     const second = await stripe.subscriptions.create({ customer: customer.id, items: [{ price: await priceId('stock_photos_pro_monthly') }] });
-    await expect(stripe.subscriptions.cancel(subscription.id, { cancellation_details: { feedback: 'too_pricey' as 'too_expensive' } })).rejects.toMatchObject({ statusCode: 400, param: 'cancellation_details[feedback]' });
+    await expect(stripe.subscriptions.cancel(subscription.id, { cancellation_details: { feedback: 'too_pricey' as 'too_expensive' } })).rejects.toMatchObject({
+      statusCode: 400,
+      param: 'cancellation_details[feedback]',
+    });
     const canceled = await stripe.subscriptions.cancel(subscription.id, { cancellation_details: { feedback: 'too_expensive', feedback_option: 'fbo_price' } });
     expect(canceled).toMatchObject({ status: 'canceled', canceled_at: clock, ended_at: clock });
     expect(canceled.cancellation_details).toEqual({ comment: null, feedback: 'too_expensive', feedback_option: 'fbo_price', reason: 'cancellation_requested' });

@@ -31,7 +31,13 @@ describe('Stripe emulator: events and signed webhook delivery', () => {
     expect(receiver.rejected).toEqual([]);
     expect(idsOf(receiver.received.map((delivery) => delivery.event))).toEqual(idsOf(emitted));
     expect(receiver.received[0]!.signature).toMatch(/^t=\d+,v1=[0-9a-f]{64}$/);
-    expect(receiver.received[1]!.event).toMatchObject({ object: 'event', api_version: '2026-10-28.endive', livemode: false, pending_webhooks: 1, data: { previous_attributes: { name: null } } });
+    expect(receiver.received[1]!.event).toMatchObject({
+      object: 'event',
+      api_version: '2026-10-28.endive',
+      livemode: false,
+      pending_webhooks: 1,
+      data: { previous_attributes: { name: null } },
+    });
     expect(receiver.received[1]!.event.request?.id).toMatch(/^req_/);
   });
 

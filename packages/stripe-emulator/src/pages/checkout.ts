@@ -15,15 +15,22 @@
  * "cancel-checkout", "payment-error", "line-item", "total", "session-complete", "session-expired",
  * "complete-authentication", "fail-authentication".
  */
-import { NO_REQUEST, type EmulatorContext } from '../context';
+import { type EmulatorContext, NO_REQUEST } from '../context';
 import { StripeApiError } from '../errors';
 import type { Params } from '../params';
-import { completeAuthenticatedCheckout, findSessionBySecret, lineItemsOf, payCheckoutSession, settleAsyncPayment, type CheckoutRecord } from '../resources/checkout-sessions';
+import {
+  type CheckoutRecord,
+  completeAuthenticatedCheckout,
+  findSessionBySecret,
+  lineItemsOf,
+  payCheckoutSession,
+  settleAsyncPayment,
+} from '../resources/checkout-sessions';
 import { formatAmount } from '../resources/invoices';
 import { finishAuthentication } from '../resources/payment-intents';
 import { createAmazonPayPaymentMethod, createCardPaymentMethod } from '../resources/payment-methods';
 import type { StripeObject } from '../store';
-import { escape, htmlResponse, redirectResponse, type PageResponse } from './html';
+import { escapeHtml, htmlResponse, type PageResponse, redirectResponse } from './html';
 
 const DEFAULT_TEST_CARD = '4242 4242 4242 4242';
 const AUTHENTICATION_FAILED = 'We are unable to authenticate your payment method. Please choose a different payment method and try again.';
@@ -58,7 +65,7 @@ function renderSession(checkout: Checkout, problem?: { status: number; message: 
   if (session.status === 'expired') {
     return page(410, 'Checkout expired', '<p data-testid="session-expired">This Checkout Session has expired. Return to the app to start again.</p>', checkout);
   }
-  const error = problem ? `<p class="error" role="alert" data-testid="payment-error">${escape(problem.message)}</p>` : '';
+  const error = problem ? `<p class="error" role="alert" data-testid="payment-error">${escapeHtml(problem.message)}</p>` : '';
   return page(problem?.status ?? 200, title(checkout), `${summary(checkout)}${error}${paymentForm(checkout)}${cancelForm(checkout)}`, checkout);
 }
 
@@ -69,11 +76,14 @@ function title(checkout: Checkout): string {
 function summary(checkout: Checkout): string {
   const { session } = checkout;
   const rows = lineItemsOf(checkout.context, session)
-    .map((item) => `<tr data-testid="line-item"><td>${escape(item.description ?? item.price.id)}</td><td>× ${item.quantity}</td><td>${escape(priceLabel(item))}</td></tr>`)
+    .map(
+      (item) =>
+        `<tr data-testid="line-item"><td>${escapeHtml(item.description ?? item.price.id)}</td><td>× ${item.quantity}</td><td>${escapeHtml(priceLabel(item))}</td></tr>`,
+    )
     .join('\n');
   const trial = session.mode === 'subscription' && session.amount_total === 0 ? '<p class="notice">Free trial: nothing is charged today.</p>' : '';
   return `<section data-testid="order-summary"><table><tbody>${rows}</tbody></table>
-<p>Total due today: <strong data-testid="total">${escape(formatAmount(session.amount_total, session.currency))}</strong></p>${trial}</section>`;
+<p>Total due today: <strong data-testid="total">${escapeHtml(formatAmount(session.amount_total, session.currency))}</strong></p>${trial}</section>`;
 }
 
 function priceLabel(item: StripeObject): string {
@@ -98,7 +108,8 @@ function paymentForm(checkout: Checkout): string {
   const amazonPay = types.includes('amazon_pay')
     ? `<button type="submit" formaction="${checkout.base}/amazon_pay" formnovalidate data-testid="pay-amazon-pay">Pay with Amazon Pay</button>`
     : '';
-  if (!card && !amazonPay) return `<p class="error">None of this session's payment method types (${escape(types.join(', '))}) can be paid on this page.</p>`;
+  if (!card && !amazonPay)
+    return `<p class="error">None of this session's payment method types (${escapeHtml(types.join(', '))}) can be paid on this page.</p>`;
   // The card button comes first: it is the form's default (Enter) button.
   return `<form method="post" action="${checkout.base}/card" data-testid="payment-form">${emailField(checkout)}${card}${amazonPay}</form>`;
 }
@@ -107,21 +118,31 @@ function emailField(checkout: Checkout): string {
   const { session, context } = checkout;
   if (session.customer) {
     const customer = context.store.get(session.customer, 'customer');
-    return `<p class="customer">Paying as <span data-testid="customer-email">${escape(customer?.email ?? session.customer)}</span></p>`;
+    return `<p class="customer">Paying as <span data-testid="customer-email">${escapeHtml(customer?.email ?? session.customer)}</span></p>`;
   }
   const fixed = session.customer_email as string | null;
-  return `<label>Email <input type="email" name="email" data-testid="email" required value="${escape(fixed ?? '')}"${fixed ? ' readonly' : ''}></label>`;
+  return `<label>Email <input type="email" name="email" data-testid="email" required value="${escapeHtml(fixed ?? '')}"${fixed ? ' readonly' : ''}></label>`;
 }
 
 function cancelForm(checkout: Checkout): string {
   if (!checkout.session.cancel_url) return '';
-  return `<form method="post" action="${checkout.base}/cancel"><button type="submit" data-testid="cancel-checkout">← Back to ${escape(checkout.context.accountName)}</button></form>`;
+  return `<form method="post" action="${checkout.base}/cancel"><button type="submit" data-testid="cancel-checkout">← Back to ${escapeHtml(checkout.context.accountName)}</button></form>`;
 }
 
 function completed(checkout: Checkout): PageResponse {
   const { session } = checkout;
-  const message = session.payment_status === 'unpaid' ? 'Thanks! Your payment is being processed.' : session.mode === 'subscription' ? 'Thanks for subscribing!' : 'Thanks for your payment!';
-  return page(200, 'Checkout complete', `<p class="notice" data-testid="session-complete">${escape(message)}</p><p>This Checkout Session is complete.</p>`, checkout);
+  const message =
+    session.payment_status === 'unpaid'
+      ? 'Thanks! Your payment is being processed.'
+      : session.mode === 'subscription'
+        ? 'Thanks for subscribing!'
+        : 'Thanks for your payment!';
+  return page(
+    200,
+    'Checkout complete',
+    `<p class="notice" data-testid="session-complete">${escapeHtml(message)}</p><p>This Checkout Session is complete.</p>`,
+    checkout,
+  );
 }
 
 // ---------- actions ----------
@@ -142,7 +163,9 @@ function pay(checkout: Checkout, type: 'card' | 'amazon_pay', form: Params): Pag
     paymentMethod = createAmazonPayPaymentMethod(context, billing);
   }
   try {
-    const result = payCheckoutSession(context, session, paymentMethod, { email, name }, NO_REQUEST, { returnUrl: `${context.baseUrl()}${checkout.base}/return` });
+    const result = payCheckoutSession(context, session, paymentMethod, { email, name }, NO_REQUEST, {
+      returnUrl: `${context.baseUrl()}${checkout.base}/return`,
+    });
     if (result.outcome === 'declined') return renderSession(checkout, { status: 402, message: result.decline.message });
     if (result.outcome === 'requires_action') return redirectResponse(result.intent.next_action.redirect_to_url.url);
     const response = finish(checkout);
@@ -163,7 +186,8 @@ function readCard(form: Params, now: number): { number: string; expMonth: number
   const expYear = rawYear < 100 ? 2000 + rawYear : rawYear;
   if (!Number.isInteger(expMonth) || expMonth < 1 || expMonth > 12 || !Number.isInteger(expYear)) return "Your card's expiration date is incomplete.";
   const today = new Date(now * 1000);
-  if (expYear < today.getUTCFullYear() || (expYear === today.getUTCFullYear() && expMonth < today.getUTCMonth() + 1)) return "Your card's expiration year is in the past.";
+  if (expYear < today.getUTCFullYear() || (expYear === today.getUTCFullYear() && expMonth < today.getUTCMonth() + 1))
+    return "Your card's expiration year is in the past.";
   return { number, expMonth, expYear };
 }
 
@@ -193,12 +217,18 @@ function handleAuthentication(context: EmulatorContext, method: string, clientSe
   if (!intent) return page(404, 'Page not found', '<p>This authentication link is invalid.</p>');
   if (method === 'GET' && !action) return renderAuthentication(intent, clientSecret);
   if (method !== 'POST' || !action) return page(405, 'Not allowed', '<p>Use the authentication page.</p>');
-  if (intent.status !== 'requires_action') return page(409, 'Already authenticated', `<p>This payment no longer needs authentication (status ${escape(intent.status)}).</p>`);
+  if (intent.status !== 'requires_action')
+    return page(409, 'Already authenticated', `<p>This payment no longer needs authentication (status ${escapeHtml(intent.status)}).</p>`);
   const returnUrl = intent.next_action?.redirect_to_url?.return_url as string | undefined;
   const passed = action === 'complete';
   finishAuthentication(context, intent, passed, NO_REQUEST);
   if (passed) completeAuthenticatedCheckout(context, intent, NO_REQUEST);
-  if (!returnUrl) return page(200, passed ? 'Authentication complete' : 'Authentication failed', `<p class="notice" data-testid="authentication-result">${passed ? 'You can close this page.' : escape(AUTHENTICATION_FAILED)}</p>`);
+  if (!returnUrl)
+    return page(
+      200,
+      passed ? 'Authentication complete' : 'Authentication failed',
+      `<p class="notice" data-testid="authentication-result">${passed ? 'You can close this page.' : escapeHtml(AUTHENTICATION_FAILED)}</p>`,
+    );
   const target = new URL(returnUrl);
   target.searchParams.set('payment_intent', intent.id);
   target.searchParams.set('payment_intent_client_secret', clientSecret);
@@ -208,7 +238,7 @@ function handleAuthentication(context: EmulatorContext, method: string, clientSe
 
 function renderAuthentication(intent: StripeObject, clientSecret: string): PageResponse {
   const base = `/c/authenticate/${clientSecret}`;
-  const body = `<p>3D Secure 2 test payment of <strong>${escape(formatAmount(intent.amount, intent.currency))}</strong>. Complete or fail the authentication.</p>
+  const body = `<p>3D Secure 2 test payment of <strong>${escapeHtml(formatAmount(intent.amount, intent.currency))}</strong>. Complete or fail the authentication.</p>
 <form method="post" action="${base}/complete"><button type="submit" data-testid="complete-authentication">Complete authentication</button></form>
 <form method="post" action="${base}/fail"><button type="submit" data-testid="fail-authentication">Fail authentication</button></form>`;
   return page(200, 'Authenticate your payment', body);
@@ -219,5 +249,5 @@ function renderAuthentication(intent: StripeObject, clientSecret: string): PageR
 function page(status: number, heading: string, body: string, checkout?: Checkout): PageResponse {
   const name = checkout?.context.accountName ?? 'Stripe';
   const locale = checkout?.session.locale && checkout.session.locale !== 'auto' ? checkout.session.locale : 'en';
-  return htmlResponse(status, { title: `${heading} — ${name}`, lang: locale, header: `<h1>${escape(heading)}</h1>`, body });
+  return htmlResponse(status, { title: `${heading} — ${name}`, lang: locale, header: `<h1>${escapeHtml(heading)}</h1>`, body });
 }

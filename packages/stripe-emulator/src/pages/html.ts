@@ -18,9 +18,9 @@ export interface PageParts {
 /** A complete, uncacheable HTML page with the emulator's plain style; no JavaScript. */
 export function htmlResponse(status: number, parts: PageParts): PageResponse {
   const html = `<!doctype html>
-<html lang="${escape(parts.lang ?? 'en')}">
+<html lang="${escapeHtml(parts.lang ?? 'en')}">
 <head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${escape(parts.title)}</title>
+<title>${escapeHtml(parts.title)}</title>
 <style>body{font-family:system-ui,sans-serif;max-width:40rem;margin:2rem auto;padding:0 1rem;color:#1a1f36}
 section{border:1px solid #e3e8ee;border-radius:8px;padding:1rem;margin:1rem 0}.error{color:#b3093c}.notice{color:#0a7e48}
 button{padding:.5rem 1rem;margin-top:.5rem}table{width:100%;border-collapse:collapse}td,th{text-align:left;padding:.25rem}</style></head>
@@ -39,6 +39,6 @@ export function redirectResponse(location: string): PageResponse {
   return { status: 303, headers: { location, 'cache-control': 'no-store' }, body: '' };
 }
 
-export function escape(value: string): string {
+export function escapeHtml(value: string): string {
   return value.replace(/[&<>"']/g, (char) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[char]!);
 }

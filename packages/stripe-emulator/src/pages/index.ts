@@ -16,4 +16,8 @@ export interface HostedPage {
   handle(context: EmulatorContext, method: string, url: URL, form: Params): PageResponse;
 }
 
-export const PAGES: readonly HostedPage[] = [{ prefix: '/p/', handle: handlePortalPage }, { prefix: '/c/', handle: handleCheckoutPage }, { prefix: SETUP_INTENT_APPROVAL_PREFIX, handle: handleRedirectApprovalPage }];
+export const PAGES: readonly HostedPage[] = [
+  { prefix: '/p/', handle: handlePortalPage },
+  { prefix: '/c/', handle: handleCheckoutPage },
+  { prefix: SETUP_INTENT_APPROVAL_PREFIX, handle: handleRedirectApprovalPage },
+];

@@ -17,18 +17,26 @@
  * "update-customer" (the submit buttons), "pause-duration" (the duration choice), "invoice-history"
  * (the section), "return-link".
  */
-import { NO_REQUEST, type EmulatorContext } from '../context';
+import { type EmulatorContext, NO_REQUEST } from '../context';
 import { StripeApiError } from '../errors';
 import type { Params } from '../params';
 import { updateCustomer } from '../resources/customers';
 import { formatAmount } from '../resources/invoices';
 import { attachPaymentMethod, createCardPaymentMethod } from '../resources/payment-methods';
 import { findPortalLink, offeredPrices, type PortalLink } from '../resources/portal-sessions';
-import { CANCELLATION_FEEDBACK, addInterval, cancelSubscription, isPausable, pauseSubscription, resumeSubscription, scheduledResumeAt, updateSubscription } from '../resources/subscriptions';
+import {
+  addInterval,
+  CANCELLATION_FEEDBACK,
+  cancelSubscription,
+  isPausable,
+  pauseSubscription,
+  resumeSubscription,
+  scheduledResumeAt,
+  updateSubscription,
+} from '../resources/subscriptions';
 import type { StripeObject } from '../store';
 import { newestFirst } from '../wire';
-import { escape, htmlResponse, redirectResponse, type PageResponse } from './html';
-
+import { escapeHtml, htmlResponse, type PageResponse, redirectResponse } from './html';
 
 interface Portal {
   context: EmulatorContext;
@@ -56,7 +64,8 @@ export function handlePortalPage(context: EmulatorContext, method: string, url: 
     if (method === 'POST' && action) return performAction(portal, action, form);
     return page(405, 'Not allowed', '<p>Use the portal page.</p>');
   } catch (error) {
-    if (error instanceof StripeApiError) return page(error.status === 404 ? 404 : 400, 'Something went wrong', `<p class="error">${escape(error.message)}</p>${homeLink(portal)}`);
+    if (error instanceof StripeApiError)
+      return page(error.status === 404 ? 404 : 400, 'Something went wrong', `<p class="error">${escapeHtml(error.message)}</p>${homeLink(portal)}`);
     throw error;
   }
 }
@@ -76,7 +85,7 @@ function renderHome(portal: Portal, notice: string | null): PageResponse {
   const { features } = portal.configuration;
   const subscriptions = newestFirst(portal.context.store.all('subscription').filter((subscription) => subscription.customer === portal.customer.id));
   const sections = [
-    notice ? `<p class="notice" data-testid="notice">${escape(notice)}</p>` : '',
+    notice ? `<p class="notice" data-testid="notice">${escapeHtml(notice)}</p>` : '',
     '<h2>Current subscriptions</h2>',
     subscriptions.length === 0 ? '<p>No subscriptions.</p>' : subscriptions.map((subscription) => subscriptionCard(portal, subscription, true)).join('\n'),
     features.payment_method_update.enabled ? paymentMethodSection(portal) : '',
@@ -106,7 +115,7 @@ function renderFlow(portal: Portal, flow: StripeObject): PageResponse {
   const price = item.price ? portal.context.store.get(item.price, 'price') : current?.price;
   const body = `${subscriptionCard(portal, subscription, false)}
 <section data-testid="update-confirmation"><h2>Confirm your update</h2>
-<p>New plan: <strong>${escape(productName(portal, price))}</strong> — ${escape(priceLabel(price))}${item.quantity ? ` × ${item.quantity}` : ''}</p>
+<p>New plan: <strong>${escapeHtml(productName(portal, price))}</strong> — ${escapeHtml(priceLabel(price))}${item.quantity ? ` × ${item.quantity}` : ''}</p>
 <form method="post" action="${portal.base}/switch">
 ${hidden('subscription', subscription.id)}${hidden('item', item.id)}${item.price ? hidden('price', item.price) : ''}${item.quantity ? hidden('quantity', String(item.quantity)) : ''}
 <button type="submit" data-testid="switch-price">Confirm</button>
@@ -123,7 +132,9 @@ function subscriptionCard(portal: Portal, subscription: StripeObject, withAction
     subscription.status === 'canceled'
       ? `Canceled on ${date(subscription.ended_at ?? subscription.canceled_at)}`
       : subscription.status === 'paused'
-        ? resumesAt ? `Paused until ${date(resumesAt)}` : 'Paused until you resume it'
+        ? resumesAt
+          ? `Paused until ${date(resumesAt)}`
+          : 'Paused until you resume it'
         : subscription.cancel_at
           ? `Cancels on ${date(subscription.cancel_at)}`
           : `Renews on ${date(periodEnd)}`;
@@ -131,20 +142,21 @@ function subscriptionCard(portal: Portal, subscription: StripeObject, withAction
     ? `<p data-testid="paused">Payment collection paused${subscription.pause_collection.resumes_at ? ` until ${date(subscription.pause_collection.resumes_at)}` : ''}</p>`
     : '';
   const open = subscription.status !== 'canceled';
-  const actions = withActions && open
-    ? [
-        features.subscription_cancel.enabled && !subscription.cancel_at_period_end ? cancelForm(portal, subscription) : '',
-        features.subscription_cancel.enabled && subscription.cancel_at_period_end ? renewForm(portal, subscription) : '',
-        features.subscription_update.enabled ? switchForm(portal, subscription) : '',
-        features.subscription_pause.enabled && isPausable(subscription) && !subscription.cancel_at_period_end ? pauseForm(portal, subscription) : '',
-        features.subscription_pause.enabled && subscription.status === 'paused' ? resumeForm(portal, subscription) : '',
-      ].join('\n')
-    : '';
-  return `<section class="subscription" data-testid="subscription" data-subscription-id="${escape(subscription.id)}">
-<h3>${escape(productName(portal, item?.price))}</h3>
-<p class="price">${escape(priceLabel(item?.price))}${item && item.quantity > 1 ? ` × ${item.quantity}` : ''}</p>
-<p class="status">Status: <span data-testid="status">${escape(subscription.status)}</span></p>
-<p class="period" data-testid="period">${escape(state)}</p>
+  const actions =
+    withActions && open
+      ? [
+          features.subscription_cancel.enabled && !subscription.cancel_at_period_end ? cancelForm(portal, subscription) : '',
+          features.subscription_cancel.enabled && subscription.cancel_at_period_end ? renewForm(portal, subscription) : '',
+          features.subscription_update.enabled ? switchForm(portal, subscription) : '',
+          features.subscription_pause.enabled && isPausable(subscription) && !subscription.cancel_at_period_end ? pauseForm(portal, subscription) : '',
+          features.subscription_pause.enabled && subscription.status === 'paused' ? resumeForm(portal, subscription) : '',
+        ].join('\n')
+      : '';
+  return `<section class="subscription" data-testid="subscription" data-subscription-id="${escapeHtml(subscription.id)}">
+<h3>${escapeHtml(productName(portal, item?.price))}</h3>
+<p class="price">${escapeHtml(priceLabel(item?.price))}${item && item.quantity > 1 ? ` × ${item.quantity}` : ''}</p>
+<p class="status">Status: <span data-testid="status">${escapeHtml(subscription.status)}</span></p>
+<p class="period" data-testid="period">${escapeHtml(state)}</p>
 ${paused}
 ${actions}
 </section>`;
@@ -155,7 +167,7 @@ function cancelForm(portal: Portal, subscription: StripeObject): string {
   const reasonField = reasons.enabled
     ? `<label>Why are you cancelling? <select name="reason">${(reasons.options as string[])
         .filter((option) => CANCELLATION_FEEDBACK.includes(option))
-        .map((option) => `<option value="${option}">${escape(option.replace(/_/g, ' '))}</option>`)
+        .map((option) => `<option value="${option}">${escapeHtml(option.replace(/_/g, ' '))}</option>`)
         .join('')}</select></label>`
     : '';
   const when = mode === 'immediately' ? 'Your subscription will end now.' : 'Your subscription will stay active until the end of the billing period.';
@@ -186,7 +198,7 @@ function pauseChoices(portal: Portal): Array<{ value: string; label: string; int
 
 function pauseForm(portal: Portal, subscription: StripeObject): string {
   const choices = pauseChoices(portal)
-    .map((choice) => `<option value="${escape(choice.value)}">${escape(choice.label)}</option>`)
+    .map((choice) => `<option value="${escapeHtml(choice.value)}">${escapeHtml(choice.label)}</option>`)
     .join('');
   return `<form method="post" action="${portal.base}/pause" class="pause">
 ${hidden('subscription', subscription.id)}<p>No invoices are created while your subscription is paused.</p>
@@ -207,7 +219,7 @@ function switchForm(portal: Portal, subscription: StripeObject): string {
   const options = offeredPrices(portal.configuration)
     .map((id) => portal.context.store.get(id, 'price'))
     .filter((price): price is StripeObject => Boolean(price) && price!.id !== current?.price.id && price!.currency === subscription.currency)
-    .map((price) => `<option value="${escape(price.id)}">${escape(productName(portal, price))} — ${escape(priceLabel(price))}</option>`);
+    .map((price) => `<option value="${escapeHtml(price.id)}">${escapeHtml(productName(portal, price))} — ${escapeHtml(priceLabel(price))}</option>`);
   if (options.length === 0) return '';
   return `<form method="post" action="${portal.base}/switch" class="switch">
 ${hidden('subscription', subscription.id)}${current ? hidden('item', current.id) : ''}
@@ -219,9 +231,9 @@ ${hidden('subscription', subscription.id)}${current ? hidden('item', current.id)
 function paymentMethodSection(portal: Portal): string {
   const defaultMethod = portal.customer.invoice_settings?.default_payment_method as string | null;
   const method = defaultMethod ? portal.context.store.get(defaultMethod, 'payment_method') : undefined;
-  const current = method?.card ? `${method.card.brand} •••• ${method.card.last4}` : defaultMethod ?? 'none';
+  const current = method?.card ? `${method.card.brand} •••• ${method.card.last4}` : (defaultMethod ?? 'none');
   return `<section data-testid="payment-method"><h2>Payment method</h2>
-<p>Default: <span data-testid="default-payment-method">${escape(current)}</span></p>
+<p>Default: <span data-testid="default-payment-method">${escapeHtml(current)}</span></p>
 <form method="post" action="${portal.base}/payment_method">
 <label>Card number <input name="card_number" data-testid="card-number" inputmode="numeric" value="4242424242424242"></label>
 <label>Expiry <input name="exp_month" size="2" value="12"> / <input name="exp_year" size="4" value="${new Date().getUTCFullYear() + 3}"></label>
@@ -232,13 +244,17 @@ function paymentMethodSection(portal: Portal): string {
 function customerSection(portal: Portal): string {
   const allowed = editableCustomerFields(portal);
   const fields = allowed
-    .map((field) => `<label>${field[0]!.toUpperCase()}${field.slice(1)} <input name="${field}" value="${escape(portal.customer[field] ?? '')}"></label>`)
+    .map((field) => `<label>${field[0]!.toUpperCase()}${field.slice(1)} <input name="${field}" value="${escapeHtml(portal.customer[field] ?? '')}"></label>`)
     .join('\n');
   return `<section data-testid="customer-details"><h2>Your details</h2>
-${allowed.length === 0 ? '<p>These details can be changed with the app.</p>' : `<form method="post" action="${portal.base}/customer">
+${
+  allowed.length === 0
+    ? '<p>These details can be changed with the app.</p>'
+    : `<form method="post" action="${portal.base}/customer">
 ${fields}
 <button type="submit" data-testid="update-customer">Save details</button>
-</form>`}</section>`;
+</form>`
+}</section>`;
 }
 
 function editableCustomerFields(portal: Portal): (typeof EDITABLE_CUSTOMER_FIELDS)[number][] {
@@ -249,7 +265,10 @@ function editableCustomerFields(portal: Portal): (typeof EDITABLE_CUSTOMER_FIELD
 function invoiceHistory(portal: Portal): string {
   const invoices = newestFirst(portal.context.store.all('invoice').filter((invoice) => invoice.customer === portal.customer.id && invoice.status !== 'draft'));
   const rows = invoices
-    .map((invoice) => `<tr data-invoice-id="${escape(invoice.id)}"><td>${date(invoice.created)}</td><td>${escape(invoice.number ?? invoice.id)}</td><td>${escape(formatAmount(invoice.total, invoice.currency))}</td><td>${escape(invoice.status)}</td></tr>`)
+    .map(
+      (invoice) =>
+        `<tr data-invoice-id="${escapeHtml(invoice.id)}"><td>${date(invoice.created)}</td><td>${escapeHtml(invoice.number ?? invoice.id)}</td><td>${escapeHtml(formatAmount(invoice.total, invoice.currency))}</td><td>${escapeHtml(invoice.status)}</td></tr>`,
+    )
     .join('\n');
   return `<section data-testid="invoice-history"><h2>Invoice history</h2>
 ${invoices.length === 0 ? '<p>No invoices yet.</p>' : `<table><thead><tr><th>Date</th><th>Number</th><th>Amount</th><th>Status</th></tr></thead><tbody>${rows}</tbody></table>`}
@@ -273,12 +292,12 @@ function performAction(portal: Portal, action: string, form: Params): PageRespon
   if (!enabled) return page(403, 'Not available', `<p class="error">This action is not available in this portal.</p>${homeLink(portal)}`, portal);
   if (action === 'payment_method') {
     const problem = updatePaymentMethod(portal, form);
-    if (problem) return page(400, 'Update payment method', `<p class="error">${escape(problem)}</p>${paymentMethodSection(portal)}`, portal);
+    if (problem) return page(400, 'Update payment method', `<p class="error">${escapeHtml(problem)}</p>${paymentMethodSection(portal)}`, portal);
     return completed(portal, 'payment_method_update', 'Your payment method has been updated.');
   }
   if (action === 'customer') {
     const problem = updateCustomerDetails(portal, form);
-    if (problem) return page(400, 'Update your details', `<p class="error">${escape(problem)}</p>${customerSection(portal)}`, portal);
+    if (problem) return page(400, 'Update your details', `<p class="error">${escapeHtml(problem)}</p>${customerSection(portal)}`, portal);
     return completed(portal, 'customer_update', 'Your details have been updated.');
   }
   const subscription = ownSubscription(portal, String(form.subscription ?? ''));
@@ -301,7 +320,11 @@ function performAction(portal: Portal, action: string, form: Params): PageRespon
     if (!choice) return page(400, 'Pause your subscription', `<p class="error">Choose one of the offered pause durations.</p>${homeLink(portal)}`, portal);
     const resumesAt = choice.interval ? addInterval(portal.context.now(), choice.interval, choice.count!) : undefined;
     pauseSubscription(portal.context, subscription, {}, NO_REQUEST, resumesAt);
-    return completed(portal, 'subscription_pause', resumesAt ? `Your subscription is paused until ${date(resumesAt)}.` : 'Your subscription is paused until you resume it.');
+    return completed(
+      portal,
+      'subscription_pause',
+      resumesAt ? `Your subscription is paused until ${date(resumesAt)}.` : 'Your subscription is paused until you resume it.',
+    );
   }
   if (action === 'resume') {
     resumeSubscription(portal.context, subscription, {}, NO_REQUEST);
@@ -321,7 +344,11 @@ function performAction(portal: Portal, action: string, form: Params): PageRespon
     },
     NO_REQUEST,
   );
-  return completed(portal, portal.session.flow?.type === 'subscription_update_confirm' ? 'subscription_update_confirm' : 'subscription_update', 'Your plan has been updated.');
+  return completed(
+    portal,
+    portal.session.flow?.type === 'subscription_update_confirm' ? 'subscription_update_confirm' : 'subscription_update',
+    'Your plan has been updated.',
+  );
 }
 
 function ownSubscription(portal: Portal, id: string): StripeObject | undefined {
@@ -334,7 +361,11 @@ function updatePaymentMethod(portal: Portal, form: Params): string | undefined {
   const number = String(form.card_number ?? '').replace(/\s+/g, '');
   if (!/^\d{12,19}$/.test(number)) return 'Your card number is invalid.';
   const { context, customer } = portal;
-  const card = createCardPaymentMethod(context, { number, expMonth: Number(form.exp_month) || undefined, expYear: Number(form.exp_year) || undefined }, { email: customer.email, name: customer.name });
+  const card = createCardPaymentMethod(
+    context,
+    { number, expMonth: Number(form.exp_month) || undefined, expYear: Number(form.exp_year) || undefined },
+    { email: customer.email, name: customer.name },
+  );
   card.allow_redisplay = 'always';
   const paymentMethod = attachPaymentMethod(context, card, customer.id, NO_REQUEST);
   updateCustomer(context, customer, { invoice_settings: { default_payment_method: paymentMethod.id } }, NO_REQUEST);
@@ -366,7 +397,7 @@ function completed(portal: Portal, action: string, message: string): PageRespons
 }
 
 function confirmation(portal: Portal, message: string): PageResponse {
-  return page(200, 'Done', `<p class="notice" data-testid="confirmation">${escape(message)}</p>${homeLink(portal)}`, portal);
+  return page(200, 'Done', `<p class="notice" data-testid="confirmation">${escapeHtml(message)}</p>${homeLink(portal)}`, portal);
 }
 
 // ---------- HTML helpers ----------
@@ -376,12 +407,12 @@ function page(status: number, title: string, body: string, portal?: Portal): Pag
   const profile = portal?.configuration.business_profile ?? {};
   const returnUrl = portal?.session.return_url as string | null | undefined;
   const legal = [
-    profile.privacy_policy_url ? `<a href="${escape(profile.privacy_policy_url)}">Privacy</a>` : '',
-    profile.terms_of_service_url ? `<a href="${escape(profile.terms_of_service_url)}">Terms</a>` : '',
+    profile.privacy_policy_url ? `<a href="${escapeHtml(profile.privacy_policy_url)}">Privacy</a>` : '',
+    profile.terms_of_service_url ? `<a href="${escapeHtml(profile.terms_of_service_url)}">Terms</a>` : '',
   ].join(' ');
-  const header = `${returnUrl ? `<a href="${escape(returnUrl)}" data-testid="return-link">← Return to ${escape(name)}</a>` : ''}
-<h1>${escape(title)}</h1>${profile.headline ? `<p class="headline">${escape(profile.headline)}</p>` : ''}
-${portal ? `<p class="customer">${escape(portal.customer.email ?? portal.customer.name ?? portal.customer.id)}</p>` : ''}`;
+  const header = `${returnUrl ? `<a href="${escapeHtml(returnUrl)}" data-testid="return-link">← Return to ${escapeHtml(name)}</a>` : ''}
+<h1>${escapeHtml(title)}</h1>${profile.headline ? `<p class="headline">${escapeHtml(profile.headline)}</p>` : ''}
+${portal ? `<p class="customer">${escapeHtml(portal.customer.email ?? portal.customer.name ?? portal.customer.id)}</p>` : ''}`;
   const locale = portal?.session.locale && portal.session.locale !== 'auto' ? portal.session.locale : 'en';
   return htmlResponse(status, { title: `${title} — ${name}`, lang: locale, header, body, footer: legal });
 }
@@ -391,7 +422,7 @@ function homeLink(portal: Portal): string {
 }
 
 function hidden(name: string, value: string): string {
-  return `<input type="hidden" name="${escape(name)}" value="${escape(value)}">`;
+  return `<input type="hidden" name="${escapeHtml(name)}" value="${escapeHtml(value)}">`;
 }
 
 function productName(portal: Portal, price: StripeObject | undefined): string {

@@ -11,12 +11,18 @@
  * Once the intent has left `requires_action`, the page says so and accepts no second answer (409).
  * Hooks for browser tests: data-testid="approve-redirect", "decline-redirect" (buttons), "redirect-result".
  */
-import { NO_REQUEST, type EmulatorContext } from '../context';
+import { type EmulatorContext, NO_REQUEST } from '../context';
 import { StripeApiError } from '../errors';
 import type { Params } from '../params';
-import { SETUP_INTENT_APPROVAL_PREFIX, approveSetupIntentAction, declineSetupIntentAction, findSetupIntentBySecret, returnUrlAfterAction } from '../resources/setup-intents';
+import {
+  approveSetupIntentAction,
+  declineSetupIntentAction,
+  findSetupIntentBySecret,
+  returnUrlAfterAction,
+  SETUP_INTENT_APPROVAL_PREFIX,
+} from '../resources/setup-intents';
 import type { StripeObject } from '../store';
-import { escape, htmlResponse, redirectResponse, type PageResponse } from './html';
+import { escapeHtml, htmlResponse, type PageResponse, redirectResponse } from './html';
 
 const WALLET_NAMES: Record<string, string> = { amazon_pay: 'Amazon Pay', paypal: 'PayPal', revolut_pay: 'Revolut Pay' };
 
@@ -41,7 +47,7 @@ export function handleRedirectApprovalPage(context: EmulatorContext, method: str
     if (action === 'approve') approveSetupIntentAction(context, intent, NO_REQUEST);
     else declineSetupIntentAction(context, intent, NO_REQUEST);
   } catch (error) {
-    if (error instanceof StripeApiError) return page(context, 400, 'Something went wrong', `<p class="error">${escape(error.message)}</p>`);
+    if (error instanceof StripeApiError) return page(context, 400, 'Something went wrong', `<p class="error">${escapeHtml(error.message)}</p>`);
     throw error;
   }
   const back = returnUrlAfterAction(intent);
@@ -53,32 +59,44 @@ function renderRequest(context: EmulatorContext, intent: StripeObject, base: str
   const paymentMethod = context.store.get(intent.payment_method, 'payment_method');
   const customer = intent.customer ? context.store.get(intent.customer, 'customer') : undefined;
   const isCard = paymentMethod?.type === 'card';
-  const what = isCard ? `${paymentMethod.card.brand} •••• ${paymentMethod.card.last4}` : (WALLET_NAMES[paymentMethod?.type] ?? paymentMethod?.type ?? 'payment method');
+  const what = isCard
+    ? `${paymentMethod.card.brand} •••• ${paymentMethod.card.last4}`
+    : (WALLET_NAMES[paymentMethod?.type] ?? paymentMethod?.type ?? 'payment method');
   const purpose = isCard
-    ? `<p>Your bank asks you to confirm that you are saving this card with <strong>${escape(context.accountName)}</strong>.</p>`
-    : `<p><strong>${escape(context.accountName)}</strong> asks to charge your ${escape(what)} account for future payments${intent.usage === 'off_session' ? ', also when you are not present' : ''}.</p>`;
-  const body = `<section data-testid="redirect-request" data-setup-intent-id="${escape(intent.id)}">
-<p>Payment method: <strong data-testid="payment-method">${escape(what)}</strong></p>
-${customer?.email ? `<p>Account: ${escape(customer.email)}</p>` : ''}
+    ? `<p>Your bank asks you to confirm that you are saving this card with <strong>${escapeHtml(context.accountName)}</strong>.</p>`
+    : `<p><strong>${escapeHtml(context.accountName)}</strong> asks to charge your ${escapeHtml(what)} account for future payments${intent.usage === 'off_session' ? ', also when you are not present' : ''}.</p>`;
+  const body = `<section data-testid="redirect-request" data-setup-intent-id="${escapeHtml(intent.id)}">
+<p>Payment method: <strong data-testid="payment-method">${escapeHtml(what)}</strong></p>
+${customer?.email ? `<p>Account: ${escapeHtml(customer.email)}</p>` : ''}
 ${purpose}
-${intent.description ? `<p>${escape(intent.description)}</p>` : ''}
-<form method="post" action="${escape(base)}/approve"><button type="submit" data-testid="approve-redirect">${isCard ? 'Complete authentication' : 'Approve'}</button></form>
-<form method="post" action="${escape(base)}/decline"><button type="submit" data-testid="decline-redirect">${isCard ? 'Fail authentication' : 'Decline'}</button></form>
+${intent.description ? `<p>${escapeHtml(intent.description)}</p>` : ''}
+<form method="post" action="${escapeHtml(base)}/approve"><button type="submit" data-testid="approve-redirect">${isCard ? 'Complete authentication' : 'Approve'}</button></form>
+<form method="post" action="${escapeHtml(base)}/decline"><button type="submit" data-testid="decline-redirect">${isCard ? 'Fail authentication' : 'Decline'}</button></form>
 </section>`;
   return page(context, 200, isCard ? '3D Secure authentication' : `Authorise ${what}`, body);
 }
 
 function stateNotice(context: EmulatorContext, status: number, intent: StripeObject): PageResponse {
   const message = STATE_MESSAGES[intent.status] ?? `This authorisation has status ${intent.status}.`;
-  return page(context, status, 'Authorisation closed', `<p class="notice" data-testid="redirect-result" data-status="${escape(intent.status)}">${escape(message)}</p>`);
+  return page(
+    context,
+    status,
+    'Authorisation closed',
+    `<p class="notice" data-testid="redirect-result" data-status="${escapeHtml(intent.status)}">${escapeHtml(message)}</p>`,
+  );
 }
 
 function result(context: EmulatorContext, intent: StripeObject): PageResponse {
   const approved = intent.status === 'succeeded';
   const message = approved ? 'Authentication complete. You can close this window.' : 'Authentication failed. You can close this window.';
-  return page(context, 200, approved ? 'Approved' : 'Declined', `<p class="${approved ? 'notice' : 'error'}" data-testid="redirect-result" data-status="${escape(intent.status)}">${message}</p>`);
+  return page(
+    context,
+    200,
+    approved ? 'Approved' : 'Declined',
+    `<p class="${approved ? 'notice' : 'error'}" data-testid="redirect-result" data-status="${escapeHtml(intent.status)}">${message}</p>`,
+  );
 }
 
 function page(context: EmulatorContext, status: number, title: string, body: string): PageResponse {
-  return htmlResponse(status, { title: `${title} — ${context.accountName}`, header: `<h1>${escape(title)}</h1>`, body });
+  return htmlResponse(status, { title: `${title} — ${context.accountName}`, header: `<h1>${escapeHtml(title)}</h1>`, body });
 }

@@ -8,37 +8,149 @@
  * An open session whose `expires_at` has passed on the emulator clock expires the next time anything
  * reads sessions (checkout.session.expired, once), since the emulator runs no background timers.
  */
-import { NO_REQUEST, type EmulatorContext, type RequestMeta, type ResourceModule } from '../context';
+import { type EmulatorContext, NO_REQUEST, type RequestMeta, type ResourceModule } from '../context';
 import { invalidParameter, invalidRequest, missingParameter, type StripeApiError } from '../errors';
 import { requireObject } from '../lookup';
-import { arrayOf, checkParams, expandPaths, mergeMetadata, optionalBoolean, optionalEnum, optionalInteger, optionalString, required, type ParamSpec, type Params } from '../params';
+import {
+  arrayOf,
+  checkParams,
+  expandPaths,
+  mergeMetadata,
+  optionalBoolean,
+  optionalEnum,
+  optionalInteger,
+  optionalString,
+  type ParamSpec,
+  type Params,
+  required,
+} from '../params';
 import { newId, type StripeObject } from '../store';
 import { expand, matchesCreated, newestFirst, paginate } from '../wire';
 import { customers } from './customers';
-import { DELAYED_PAYMENT_METHOD_TYPES, DYNAMIC_PAYMENT_METHOD_TYPES, SHIPPING, chargeBehaviour, confirmPaymentIntent, createPaymentIntent, declineError, settleProcessingPayment } from './payment-intents';
-import { attachPaymentMethod, cardError, resolvePaymentMethod, type CardDecline } from './payment-methods';
+import {
+  chargeBehaviour,
+  confirmPaymentIntent,
+  createPaymentIntent,
+  DELAYED_PAYMENT_METHOD_TYPES,
+  DYNAMIC_PAYMENT_METHOD_TYPES,
+  declineError,
+  SHIPPING,
+  settleProcessingPayment,
+} from './payment-intents';
+import { attachPaymentMethod, type CardDecline, cardError, resolvePaymentMethod } from './payment-methods';
 import { products } from './products';
 import { createSubscription } from './subscriptions';
 
 const MODES = ['payment', 'subscription', 'setup'] as const;
 const UI_MODES = ['hosted_page', 'embedded_page', 'elements', 'form'] as const;
 const LOCALES = [
-  'auto', 'bg', 'cs', 'da', 'de', 'el', 'en', 'en-GB', 'es', 'es-419', 'et', 'fi', 'fil', 'fr', 'fr-CA', 'hi-IN', 'hr', 'hu', 'id', 'it', 'ja', 'ko',
-  'lt', 'lv', 'ms', 'mt', 'nb', 'nl', 'pl', 'pt', 'pt-BR', 'ro', 'ru', 'sk', 'sl', 'sv', 'th', 'tr', 'vi', 'zh', 'zh-HK', 'zh-TW',
+  'auto',
+  'bg',
+  'cs',
+  'da',
+  'de',
+  'el',
+  'en',
+  'en-GB',
+  'es',
+  'es-419',
+  'et',
+  'fi',
+  'fil',
+  'fr',
+  'fr-CA',
+  'hi-IN',
+  'hr',
+  'hu',
+  'id',
+  'it',
+  'ja',
+  'ko',
+  'lt',
+  'lv',
+  'ms',
+  'mt',
+  'nb',
+  'nl',
+  'pl',
+  'pt',
+  'pt-BR',
+  'ro',
+  'ru',
+  'sk',
+  'sl',
+  'sv',
+  'th',
+  'tr',
+  'vi',
+  'zh',
+  'zh-HK',
+  'zh-TW',
 ] as const;
 /** Payment method types a Checkout Session may list (stripe-node's AllowedPaymentMethodType). */
 const SESSION_PAYMENT_METHOD_TYPES: readonly string[] = [
-  'acss_debit', 'affirm', 'afterpay_clearpay', 'alipay', 'alma', 'amazon_pay', 'au_becs_debit', 'bacs_debit', 'bancontact', 'billie', 'bizum', 'blik',
-  'boleto', 'card', 'cashapp', 'crypto', 'customer_balance', 'eps', 'fpx', 'giropay', 'grabpay', 'ideal', 'kakao_pay', 'klarna', 'konbini', 'kr_card',
-  'link', 'mb_way', 'mobilepay', 'multibanco', 'naver_pay', 'nz_bank_account', 'oxxo', 'p24', 'pay_by_bank', 'payco', 'paynow', 'paypal', 'paypay',
-  'payto', 'pix', 'promptpay', 'revolut_pay', 'samsung_pay', 'satispay', 'scalapay', 'sepa_debit', 'sequra', 'sofort', 'sunbit', 'swish', 'twint',
-  'upi', 'us_bank_account', 'wechat_pay', 'zip',
+  'acss_debit',
+  'affirm',
+  'afterpay_clearpay',
+  'alipay',
+  'alma',
+  'amazon_pay',
+  'au_becs_debit',
+  'bacs_debit',
+  'bancontact',
+  'billie',
+  'bizum',
+  'blik',
+  'boleto',
+  'card',
+  'cashapp',
+  'crypto',
+  'customer_balance',
+  'eps',
+  'fpx',
+  'giropay',
+  'grabpay',
+  'ideal',
+  'kakao_pay',
+  'klarna',
+  'konbini',
+  'kr_card',
+  'link',
+  'mb_way',
+  'mobilepay',
+  'multibanco',
+  'naver_pay',
+  'nz_bank_account',
+  'oxxo',
+  'p24',
+  'pay_by_bank',
+  'payco',
+  'paynow',
+  'paypal',
+  'paypay',
+  'payto',
+  'pix',
+  'promptpay',
+  'revolut_pay',
+  'samsung_pay',
+  'satispay',
+  'scalapay',
+  'sepa_debit',
+  'sequra',
+  'sofort',
+  'sunbit',
+  'swish',
+  'twint',
+  'upi',
+  'us_bank_account',
+  'wechat_pay',
+  'zip',
 ];
 /** Bank debits pay in one currency only. */
 const ONLY_CURRENCY: Record<string, string> = { sepa_debit: 'eur', us_bank_account: 'usd', bacs_debit: 'gbp', au_becs_debit: 'aud', acss_debit: 'cad' };
 
 /** By default a session stays open 24 hours; it may be set between 30 minutes and 24 hours ahead. */
-export const DEFAULT_LIFETIME_SECONDS = 24 * 3600;
+const DEFAULT_LIFETIME_SECONDS = 24 * 3600;
 const MINIMUM_LIFETIME_SECONDS = 30 * 60;
 
 const LINE_ITEM: ParamSpec = {
@@ -92,7 +204,12 @@ const CREATE: Record<string, ParamSpec> = {
   client_reference_id: 'value',
   consent_collection: { payment_method_reuse_agreement: { position: 'value' }, promotions: 'value', terms_of_service: 'value' },
   currency: 'value',
-  custom_text: { after_submit: CUSTOM_TEXT_MESSAGE, shipping_address: CUSTOM_TEXT_MESSAGE, submit: CUSTOM_TEXT_MESSAGE, terms_of_service_acceptance: CUSTOM_TEXT_MESSAGE },
+  custom_text: {
+    after_submit: CUSTOM_TEXT_MESSAGE,
+    shipping_address: CUSTOM_TEXT_MESSAGE,
+    submit: CUSTOM_TEXT_MESSAGE,
+    terms_of_service_acceptance: CUSTOM_TEXT_MESSAGE,
+  },
   customer: 'value',
   customer_creation: 'value',
   customer_email: 'value',
@@ -196,7 +313,11 @@ function checkPriceData(context: EmulatorContext, data: Params, param: string): 
   const product = optionalString(data.product, `${param}[product]`);
   if (product) requireObject(context.store, 'product', product, `${param}[product]`);
   else required(optionalString((data.product_data as Params | undefined)?.name, `${param}[product_data][name]`), `${param}[product_data][name]`);
-  if (data.recurring) required(optionalEnum(data.recurring.interval, `${param}[recurring][interval]`, ['day', 'week', 'month', 'year'] as const), `${param}[recurring][interval]`);
+  if (data.recurring)
+    required(
+      optionalEnum(data.recurring.interval, `${param}[recurring][interval]`, ['day', 'week', 'month', 'year'] as const),
+      `${param}[recurring][interval]`,
+    );
   return { currency, recurring: Boolean(data.recurring), unitAmount };
 }
 
@@ -225,14 +346,20 @@ function requestedItems(context: EmulatorContext, params: Params): RequestedItem
 function checkItemsForMode(items: RequestedItem[], mode: string): void {
   const recurring = items.filter((item) => item.recurring);
   if (mode === 'payment' && recurring.length > 0) {
-    throw invalidParameter('line_items', 'You specified `payment` mode but passed a recurring price. Either switch to `subscription` mode or use only one-time prices.');
+    throw invalidParameter(
+      'line_items',
+      'You specified `payment` mode but passed a recurring price. Either switch to `subscription` mode or use only one-time prices.',
+    );
   }
   if (mode === 'subscription' && recurring.length === 0) {
     throw invalidParameter('line_items', 'You must provide at least one recurring price in `subscription` mode when using prices.');
   }
   // The subscription is created with createSubscription, which bills recurring prices only.
   if (mode === 'subscription' && recurring.length < items.length) {
-    throw invalidParameter('line_items', 'One-time prices in `subscription` mode are not supported by the Stripe emulator; use `payment` mode for one-time purchases.');
+    throw invalidParameter(
+      'line_items',
+      'One-time prices in `subscription` mode are not supported by the Stripe emulator; use `payment` mode for one-time purchases.',
+    );
   }
 }
 
@@ -253,10 +380,14 @@ function paymentMethodTypesOf(params: Params, currency: string | null, mode: str
   const types = arrayOf<string>(given).map(String);
   if (types.length === 0) throw invalidParameter(param, `Invalid ${param}: must contain at least one payment method type.`);
   types.forEach((type, index) => {
-    if (!SESSION_PAYMENT_METHOD_TYPES.includes(type)) throw invalidParameter(`${param}[${index}]`, `Invalid ${param}[${index}]: must be one of ${SESSION_PAYMENT_METHOD_TYPES.join(', ')}`);
+    if (!SESSION_PAYMENT_METHOD_TYPES.includes(type))
+      throw invalidParameter(`${param}[${index}]`, `Invalid ${param}[${index}]: must be one of ${SESSION_PAYMENT_METHOD_TYPES.join(', ')}`);
     const only = ONLY_CURRENCY[type];
     if (only && currency && currency !== only) {
-      throw invalidParameter(param, `The currency provided (${currency}) is invalid for one or more payment method types on this Checkout Session. The payment method type ${type} supports: ${only}.`);
+      throw invalidParameter(
+        param,
+        `The currency provided (${currency}) is invalid for one or more payment method types on this Checkout Session. The payment method type ${type} supports: ${only}.`,
+      );
     }
     // Subscriptions are billed by createSubscription, which collects at once; a bank debit settles later.
     if (mode === 'subscription' && (DELAYED_PAYMENT_METHOD_TYPES as readonly string[]).includes(type)) {
@@ -353,7 +484,7 @@ function customerDetailsOf(customer: StripeObject): StripeObject['customer_detai
   };
 }
 
-export function createCheckoutSession(context: EmulatorContext, params: Params, meta: RequestMeta): StripeObject {
+function createCheckoutSession(context: EmulatorContext, params: Params, meta: RequestMeta): StripeObject {
   checkParams(params, CREATE);
   const mode = required(optionalEnum(params.mode, 'mode', MODES), 'mode');
   // Setup mode needs SetupIntents, which Checkout in the emulator does not create.
@@ -362,7 +493,10 @@ export function createCheckoutSession(context: EmulatorContext, params: Params, 
   checkUrls(params, uiMode);
   const customer = checkCustomer(context, params, mode);
   if (optionalBoolean(params.automatic_tax?.enabled, 'automatic_tax[enabled]')) {
-    throw invalidParameter('automatic_tax[enabled]', 'Stripe Tax has not been activated on your account. Please visit https://stripe.com/docs/tax/set-up to get started.');
+    throw invalidParameter(
+      'automatic_tax[enabled]',
+      'Stripe Tax has not been activated on your account. Please visit https://stripe.com/docs/tax/set-up to get started.',
+    );
   }
   if (params.line_items === undefined || params.line_items === '') throw missingParameter('line_items');
   const expiresAt = expiresAtOf(params.expires_at, context.now());
@@ -399,14 +533,21 @@ export function createCheckoutSession(context: EmulatorContext, params: Params, 
     custom_text: customTextOf(params.custom_text),
     customer: customer?.id ?? null,
     customer_account: null,
-    customer_creation: mode === 'payment' ? (optionalEnum(params.customer_creation, 'customer_creation', ['always', 'if_required'] as const) ?? 'if_required') : null,
+    customer_creation:
+      mode === 'payment' ? (optionalEnum(params.customer_creation, 'customer_creation', ['always', 'if_required'] as const) ?? 'if_required') : null,
     customer_details: customer ? customerDetailsOf(customer) : null,
     customer_email: optionalString(params.customer_email, 'customer_email') ?? null,
     discounts: [],
     expires_at: expiresAt,
     integration_identifier: null,
     invoice: null,
-    invoice_creation: mode === 'payment' ? { enabled: false, invoice_data: { account_tax_ids: null, custom_fields: null, description: null, footer: null, issuer: null, metadata: {}, rendering_options: null } } : null,
+    invoice_creation:
+      mode === 'payment'
+        ? {
+            enabled: false,
+            invoice_data: { account_tax_ids: null, custom_fields: null, description: null, footer: null, issuer: null, metadata: {}, rendering_options: null },
+          }
+        : null,
     livemode: false,
     locale: optionalEnum(params.locale, 'locale', LOCALES) ?? null,
     managed_payments: null,
@@ -415,7 +556,10 @@ export function createCheckoutSession(context: EmulatorContext, params: Params, 
     origin_context: optionalEnum(params.origin_context, 'origin_context', ['mobile_app', 'web'] as const) ?? null,
     payment_intent: null,
     payment_link: null,
-    payment_method_collection: mode === 'subscription' ? (optionalEnum(params.payment_method_collection, 'payment_method_collection', ['always', 'if_required'] as const) ?? 'always') : 'if_required',
+    payment_method_collection:
+      mode === 'subscription'
+        ? (optionalEnum(params.payment_method_collection, 'payment_method_collection', ['always', 'if_required'] as const) ?? 'always')
+        : 'if_required',
     payment_method_configuration_details: null,
     payment_method_options: {},
     payment_method_types: types,
@@ -432,13 +576,18 @@ export function createCheckoutSession(context: EmulatorContext, params: Params, 
     submit_type: optionalEnum(params.submit_type, 'submit_type', ['auto', 'book', 'donate', 'pay', 'subscribe'] as const) ?? null,
     subscription: null,
     success_url: optionalString(params.success_url, 'success_url') ?? null,
-    tax_id_collection: { enabled: optionalBoolean(params.tax_id_collection?.enabled, 'tax_id_collection[enabled]') ?? false, required: params.tax_id_collection?.required ?? 'never' },
+    tax_id_collection: {
+      enabled: optionalBoolean(params.tax_id_collection?.enabled, 'tax_id_collection[enabled]') ?? false,
+      required: params.tax_id_collection?.required ?? 'never',
+    },
     total_details: { amount_discount: 0, amount_shipping: 0, amount_tax: 0 },
     ui_mode: uiMode,
     url: hosted ? `${context.baseUrl()}/c/pay/${secret}` : null,
     wallet_options: null,
     ...(params.excluded_payment_method_types && { excluded_payment_method_types: arrayOf<string>(params.excluded_payment_method_types).map(String) }),
-    ...(!hosted && { redirect_on_completion: optionalEnum(params.redirect_on_completion, 'redirect_on_completion', ['always', 'if_required', 'never'] as const) ?? 'always' }),
+    ...(!hosted && {
+      redirect_on_completion: optionalEnum(params.redirect_on_completion, 'redirect_on_completion', ['always', 'if_required', 'never'] as const) ?? 'always',
+    }),
     ...(params.return_url !== undefined && { return_url: String(params.return_url) }),
   };
   // Inline prices are created only now that every parameter is known to be valid.
@@ -459,7 +608,8 @@ export function createCheckoutSession(context: EmulatorContext, params: Params, 
 
 function clientReferenceOf(value: unknown): string | null {
   const reference = optionalString(value, 'client_reference_id');
-  if (reference !== undefined && reference.length > 200) throw invalidParameter('client_reference_id', 'Invalid client_reference_id: must be at most 200 characters.');
+  if (reference !== undefined && reference.length > 200)
+    throw invalidParameter('client_reference_id', 'Invalid client_reference_id: must be at most 200 characters.');
   return reference ?? null;
 }
 
@@ -486,7 +636,7 @@ function consentCollectionOf(value: unknown): StripeObject['consent_collection']
 
 // ---------- reading ----------
 
-export function checkoutRecord(context: EmulatorContext, session: StripeObject): CheckoutRecord {
+function checkoutRecord(context: EmulatorContext, session: StripeObject): CheckoutRecord {
   return context.store.get(`${session.id}_record`, 'emulator.checkout_session') as CheckoutRecord;
 }
 
@@ -506,7 +656,11 @@ export function lineItemsOf(context: EmulatorContext, session: StripeObject): St
 function present(context: EmulatorContext, session: StripeObject, paths: string[]): StripeObject {
   const wantsItems = paths.some((path) => path === 'line_items' || path.startsWith('line_items.'));
   const shown = wantsItems ? { ...session, line_items: lineItemList(context, session, {}) } : session;
-  return expand(shown, paths.filter((path) => path !== 'line_items'), context.store);
+  return expand(
+    shown,
+    paths.filter((path) => path !== 'line_items'),
+    context.store,
+  );
 }
 
 function lineItemList(context: EmulatorContext, session: StripeObject, params: Params) {
@@ -516,7 +670,7 @@ function lineItemList(context: EmulatorContext, session: StripeObject, params: P
 // ---------- expiry ----------
 
 /** Expires an open session: status expired, no URL; emits checkout.session.expired. */
-export function expireCheckoutSession(context: EmulatorContext, session: StripeObject, meta: RequestMeta): StripeObject {
+function expireCheckoutSession(context: EmulatorContext, session: StripeObject, meta: RequestMeta): StripeObject {
   if (session.status !== 'open') {
     throw invalidRequest(`Only Checkout Sessions with a status in ["open"] can be expired. This session has status "${session.status}".`);
   }
@@ -527,7 +681,7 @@ export function expireCheckoutSession(context: EmulatorContext, session: StripeO
 }
 
 /** Expires every open session whose expires_at has passed, oldest deadline first. */
-export function expireDueSessions(context: EmulatorContext): void {
+function expireDueSessions(context: EmulatorContext): void {
   const due = context.store
     .all('checkout.session')
     .filter((session) => session.status === 'open' && session.expires_at <= context.now())
@@ -567,13 +721,18 @@ export function payCheckoutSession(
 ): PaymentResult {
   requireOpen(context, session);
   if (!session.payment_method_types.includes(paymentMethod.type)) {
-    throw invalidParameter('payment_method', `This Checkout Session does not accept payment method type \`${paymentMethod.type}\`. It accepts: ${session.payment_method_types.join(', ')}.`);
+    throw invalidParameter(
+      'payment_method',
+      `This Checkout Session does not accept payment method type \`${paymentMethod.type}\`. It accepts: ${session.payment_method_types.join(', ')}.`,
+    );
   }
   const email = buyer.email || paymentMethod.billing_details?.email || session.customer_email || session.customer_details?.email;
   if (!email) throw missingParameter('email');
   const details = { email, name: buyer.name || paymentMethod.billing_details?.name || null };
   if (!paymentMethod.billing_details.email) paymentMethod.billing_details = { ...paymentMethod.billing_details, email };
-  return session.mode === 'subscription' ? paySubscription(context, session, paymentMethod, details, meta) : payPayment(context, session, paymentMethod, details, meta, options.returnUrl);
+  return session.mode === 'subscription'
+    ? paySubscription(context, session, paymentMethod, details, meta)
+    : payPayment(context, session, paymentMethod, details, meta, options.returnUrl);
 }
 
 function requireOpen(context: EmulatorContext, session: StripeObject): void {
@@ -582,11 +741,18 @@ function requireOpen(context: EmulatorContext, session: StripeObject): void {
   if (session.status === 'expired') throw invalidRequest('This Checkout Session has expired.');
 }
 
-function paySubscription(context: EmulatorContext, session: StripeObject, paymentMethod: StripeObject, buyer: { email: string; name: string | null }, meta: RequestMeta): PaymentResult {
+function paySubscription(
+  context: EmulatorContext,
+  session: StripeObject,
+  paymentMethod: StripeObject,
+  buyer: { email: string; name: string | null },
+  meta: RequestMeta,
+): PaymentResult {
   const behaviour = chargeBehaviour(paymentMethod);
   // Checkout checks the card before it creates anything; a declined card changes nothing. A card asking
   // for 3D Secure is authenticated on Checkout's own page, so it goes on like any other card.
-  if (behaviour.kind === 'declines') return { outcome: 'declined', session, decline: behaviour.decline, error: cardError(behaviour.decline, { payment_method: paymentMethod }) };
+  if (behaviour.kind === 'declines')
+    return { outcome: 'declined', session, decline: behaviour.decline, error: cardError(behaviour.decline, { payment_method: paymentMethod }) };
   const customer = session.customer ? requireObject(context.store, 'customer', session.customer) : createCustomer(context, buyer, meta);
   attachPaymentMethod(context, paymentMethod, customer.id, meta);
   const record = checkoutRecord(context, session);
@@ -625,7 +791,11 @@ function payPayment(
   const intent = sessionIntent(context, session, customer, buyer, meta);
   confirmPaymentIntent(context, intent, { payment_method: paymentMethod.id, ...(returnUrl && { return_url: returnUrl }) }, meta);
   if (intent.status === 'requires_payment_method') {
-    const decline: CardDecline = { code: intent.last_payment_error.code, decline_code: intent.last_payment_error.decline_code, message: intent.last_payment_error.message };
+    const decline: CardDecline = {
+      code: intent.last_payment_error.code,
+      decline_code: intent.last_payment_error.decline_code,
+      message: intent.last_payment_error.message,
+    };
     return { outcome: 'declined', session, decline, error: declineError(intent) };
   }
   if (intent.status === 'requires_action') return { outcome: 'requires_action', session, intent };
@@ -636,7 +806,12 @@ function payPayment(
  * Who pays in payment mode: the session's customer, the one an earlier (declined) attempt created, or a
  * new one when `customer_creation` is `always` or the payment method is saved for later (setup_future_usage).
  */
-function paymentCustomer(context: EmulatorContext, session: StripeObject, buyer: { email: string; name: string | null }, meta: RequestMeta): StripeObject | undefined {
+function paymentCustomer(
+  context: EmulatorContext,
+  session: StripeObject,
+  buyer: { email: string; name: string | null },
+  meta: RequestMeta,
+): StripeObject | undefined {
   if (session.customer) return requireObject(context.store, 'customer', session.customer);
   const earlier = session.payment_intent ? context.store.get(session.payment_intent, 'payment_intent')?.customer : undefined;
   if (earlier) return requireObject(context.store, 'customer', earlier);
@@ -645,7 +820,13 @@ function paymentCustomer(context: EmulatorContext, session: StripeObject, buyer:
 }
 
 /** The session's payment intent: made on the first attempt, reused by the next ones (as Checkout does). */
-function sessionIntent(context: EmulatorContext, session: StripeObject, customer: StripeObject | undefined, buyer: { email: string }, meta: RequestMeta): StripeObject {
+function sessionIntent(
+  context: EmulatorContext,
+  session: StripeObject,
+  customer: StripeObject | undefined,
+  buyer: { email: string },
+  meta: RequestMeta,
+): StripeObject {
   const existing = session.payment_intent ? context.store.get(session.payment_intent, 'payment_intent') : undefined;
   if (existing && existing.status === 'requires_payment_method') {
     if (customer && !existing.customer) existing.customer = customer.id;
@@ -676,7 +857,14 @@ function sessionIntent(context: EmulatorContext, session: StripeObject, customer
 }
 
 /** After the payment intent went through (or started processing): the session is complete. */
-function completePayment(context: EmulatorContext, session: StripeObject, intent: StripeObject, customer: StripeObject | undefined, buyer: { email: string; name: string | null }, meta: RequestMeta): PaymentResult {
+function completePayment(
+  context: EmulatorContext,
+  session: StripeObject,
+  intent: StripeObject,
+  customer: StripeObject | undefined,
+  buyer: { email: string; name: string | null },
+  meta: RequestMeta,
+): PaymentResult {
   complete(context, session, customer, buyer, intent.status === 'succeeded' ? 'paid' : 'unpaid', meta);
   return intent.status === 'processing' ? { outcome: 'completed', session, processing: intent } : { outcome: 'completed', session };
 }
@@ -697,7 +885,7 @@ export function settleAsyncPayment(context: EmulatorContext, session: StripeObje
 /** Completes the session of an intent whose 3D Secure authentication just passed, if it belongs to one. */
 export function completeAuthenticatedCheckout(context: EmulatorContext, intent: StripeObject, meta: RequestMeta): StripeObject | undefined {
   const session = context.store.all('checkout.session').find((candidate) => candidate.payment_intent === intent.id);
-  if (!session || session.status !== 'open' || !['succeeded', 'requires_capture'].includes(intent.status)) return session;
+  if (session?.status !== 'open' || !['succeeded', 'requires_capture'].includes(intent.status)) return session;
   const customer = intent.customer ? context.store.get(intent.customer, 'customer') : undefined;
   const paymentMethod = context.store.get(intent.payment_method, 'payment_method');
   const buyer = { email: paymentMethod?.billing_details?.email ?? session.customer_email, name: paymentMethod?.billing_details?.name ?? null };
@@ -705,7 +893,14 @@ export function completeAuthenticatedCheckout(context: EmulatorContext, intent: 
   return session;
 }
 
-function complete(context: EmulatorContext, session: StripeObject, customer: StripeObject | undefined, buyer: { email: string; name: string | null }, paymentStatus: string, meta: RequestMeta): void {
+function complete(
+  context: EmulatorContext,
+  session: StripeObject,
+  customer: StripeObject | undefined,
+  buyer: { email: string; name: string | null },
+  paymentStatus: string,
+  meta: RequestMeta,
+): void {
   session.status = 'complete';
   session.payment_status = paymentStatus;
   session.url = null;
@@ -804,10 +999,19 @@ export const checkoutSessions: ResourceModule = (context) => {
         requireOpen(context, session);
         const expected = optionalInteger(params.expected_amount, 'expected_amount');
         if (expected !== undefined && expected !== session.amount_total) {
-          throw invalidParameter('expected_amount', `The expected amount (${expected}) does not match the amount due for this Checkout Session (${session.amount_total}).`);
+          throw invalidParameter(
+            'expected_amount',
+            `The expected amount (${expected}) does not match the amount due for this Checkout Session (${session.amount_total}).`,
+          );
         }
-        const paymentMethod = resolvePaymentMethod(context, required(optionalString(params.payment_method, 'payment_method'), 'payment_method'), 'payment_method');
-        const result = payCheckoutSession(context, session, paymentMethod, { email: optionalString(params.email, 'email') }, meta, { returnUrl: optionalString(params.return_url, 'return_url') });
+        const paymentMethod = resolvePaymentMethod(
+          context,
+          required(optionalString(params.payment_method, 'payment_method'), 'payment_method'),
+          'payment_method',
+        );
+        const result = payCheckoutSession(context, session, paymentMethod, { email: optionalString(params.email, 'email') }, meta, {
+          returnUrl: optionalString(params.return_url, 'return_url'),
+        });
         if (result.outcome === 'declined') throw result.error;
         const answer = present(context, result.session, ['line_items']);
         if (result.outcome === 'completed' && result.processing) settleAsyncPayment(context, result.session, result.processing, meta);
@@ -819,7 +1023,9 @@ export const checkoutSessions: ResourceModule = (context) => {
 
 function listFilter(params: Params): (session: StripeObject) => boolean {
   const status = optionalEnum(params.status, 'status', ['open', 'complete', 'expired'] as const);
-  const fields = ['customer', 'payment_intent', 'payment_link', 'subscription', 'customer_account'].map((name) => [name, optionalString(params[name], name)] as const);
+  const fields = ['customer', 'payment_intent', 'payment_link', 'subscription', 'customer_account'].map(
+    (name) => [name, optionalString(params[name], name)] as const,
+  );
   const email = optionalString(params.customer_details?.email, 'customer_details[email]');
   return (session) =>
     (status === undefined || session.status === status) &&

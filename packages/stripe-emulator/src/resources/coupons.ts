@@ -4,9 +4,21 @@
  * coupons to show the discounted total; nothing else is prorated or discounted.
  */
 import type { EmulatorContext, RequestMeta, ResourceModule } from '../context';
-import { StripeApiError, invalidParameter, invalidRequest } from '../errors';
+import { invalidParameter, invalidRequest, StripeApiError } from '../errors';
 import { requireObject } from '../lookup';
-import { arrayOf, checkParams, expandPaths, mergeMetadata, optionalBoolean, optionalEnum, optionalInteger, optionalString, required, type ParamSpec, type Params } from '../params';
+import {
+  arrayOf,
+  checkParams,
+  expandPaths,
+  mergeMetadata,
+  optionalBoolean,
+  optionalEnum,
+  optionalInteger,
+  optionalString,
+  type ParamSpec,
+  type Params,
+  required,
+} from '../params';
 import { listRoute, retrieveRoute } from '../routes';
 import { newId, type StripeObject } from '../store';
 import { emitIfChanged, expand, previousAttributes } from '../wire';
@@ -101,7 +113,7 @@ export interface DiscountSource {
 }
 
 /** Redeems a coupon or promotion code into a stored discount; `param` names the parameter in errors. */
-export function redeemDiscount(context: EmulatorContext, source: DiscountSource, target: DiscountTarget, param: string): StripeObject {
+function redeemDiscount(context: EmulatorContext, source: DiscountSource, target: DiscountTarget, param: string): StripeObject {
   if (source.coupon && source.promotion_code) throw invalidRequest(`You may only specify one of these parameters: ${param}[coupon], ${param}[promotion_code].`);
   const promotionCode = source.promotion_code ? redeemablePromotionCode(context, source.promotion_code, paramName(param, 'promotion_code')) : null;
   const couponId = promotionCode ? promotionCode.promotion.coupon : required(source.coupon, paramName(param, 'coupon'));
@@ -155,7 +167,12 @@ export function redeemDiscounts(context: EmulatorContext, value: unknown, target
     const param = `discounts[${index}]`;
     const existing = optionalString(element.discount, `${param}[discount]`);
     if (existing) return requireObject(context.store, 'discount', existing, `${param}[discount]`).id;
-    return redeemDiscount(context, { coupon: optionalString(element.coupon, `${param}[coupon]`), promotion_code: optionalString(element.promotion_code, `${param}[promotion_code]`) }, target, param).id;
+    return redeemDiscount(
+      context,
+      { coupon: optionalString(element.coupon, `${param}[coupon]`), promotion_code: optionalString(element.promotion_code, `${param}[promotion_code]`) },
+      target,
+      param,
+    ).id;
   });
 }
 
@@ -164,7 +181,7 @@ export function redeemDiscounts(context: EmulatorContext, value: unknown, target
  * parameters: customer.discount.created, .updated (a different coupon, same discount) or .deleted.
  */
 export function setCustomerDiscount(context: EmulatorContext, customer: StripeObject, source: DiscountSource | null, meta: RequestMeta): void {
-  const current: StripeObject | null = customer.discount ? context.store.get(customer.discount.id, 'discount') ?? null : null;
+  const current: StripeObject | null = customer.discount ? (context.store.get(customer.discount.id, 'discount') ?? null) : null;
   if (!source) {
     if (!current) return;
     customer.discount = null;
@@ -196,7 +213,9 @@ export function attachCustomerDiscount(context: EmulatorContext, customer: Strip
 export function assertRedeemable(context: EmulatorContext, source: DiscountSource, prefix = ''): void {
   const [couponParam, codeParam] = [paramName(prefix, 'coupon'), paramName(prefix, 'promotion_code')];
   if (source.coupon && source.promotion_code) throw invalidRequest(`You may only specify one of these parameters: ${couponParam}, ${codeParam}.`);
-  const couponId = source.promotion_code ? redeemablePromotionCode(context, source.promotion_code, codeParam).promotion.coupon : required(source.coupon, couponParam);
+  const couponId = source.promotion_code
+    ? redeemablePromotionCode(context, source.promotion_code, codeParam).promotion.coupon
+    : required(source.coupon, couponParam);
   redeemableCoupon(context, couponId, source.promotion_code ? codeParam : couponParam);
 }
 
@@ -205,7 +224,12 @@ export function assertDiscountsRedeemable(context: EmulatorContext, value: unkno
   arrayOf<Params>(value).forEach((element, index) => {
     const param = `discounts[${index}]`;
     if (element.discount) requireObject(context.store, 'discount', String(element.discount), `${param}[discount]`);
-    else assertRedeemable(context, { coupon: optionalString(element.coupon, `${param}[coupon]`), promotion_code: optionalString(element.promotion_code, `${param}[promotion_code]`) }, param);
+    else
+      assertRedeemable(
+        context,
+        { coupon: optionalString(element.coupon, `${param}[coupon]`), promotion_code: optionalString(element.promotion_code, `${param}[promotion_code]`) },
+        param,
+      );
   });
 }
 

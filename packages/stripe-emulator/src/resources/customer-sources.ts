@@ -7,7 +7,7 @@
 import type { EmulatorContext, RequestMeta, ResourceModule } from '../context';
 import { noSuch } from '../errors';
 import { requireObject } from '../lookup';
-import { checkParams, expandPaths, mergeMetadata, optionalInteger, optionalString, required, type ParamSpec, type Params } from '../params';
+import { checkParams, expandPaths, mergeMetadata, optionalInteger, optionalString, type ParamSpec, type Params, required } from '../params';
 import { listRoute } from '../routes';
 import { clone, newId, type StripeObject } from '../store';
 import { emitIfChanged, expand } from '../wire';
@@ -84,7 +84,7 @@ function cardSource(context: EmulatorContext, customerId: string, number: string
 }
 
 /** The customer's saved cards, oldest first. */
-export function customerSources(context: EmulatorContext, customerId: string): StripeObject[] {
+function customerSources(context: EmulatorContext, customerId: string): StripeObject[] {
   return context.store.all('card').filter((card) => card.customer === customerId);
 }
 
@@ -96,7 +96,13 @@ export function saveCardSource(context: EmulatorContext, customer: StripeObject,
 }
 
 /** Saves a card on the customer and emits customer.source.created; the caller reports a changed default. */
-export function addCardSource(context: EmulatorContext, customer: StripeObject, number: string, meta: RequestMeta, metadata: Record<string, string> = {}): StripeObject {
+function addCardSource(
+  context: EmulatorContext,
+  customer: StripeObject,
+  number: string,
+  meta: RequestMeta,
+  metadata: Record<string, string> = {},
+): StripeObject {
   const card = saveCardSource(context, customer, number, metadata);
   context.emit('customer.source.created', card, meta);
   return card;
@@ -119,7 +125,7 @@ export function requireCustomerSource(context: EmulatorContext, customer: Stripe
 }
 
 /** Removes a source (customer.source.deleted); a default that named it passes to the next card, if any. */
-export function deleteSource(context: EmulatorContext, customer: StripeObject, card: StripeObject, meta: RequestMeta): void {
+function deleteSource(context: EmulatorContext, customer: StripeObject, card: StripeObject, meta: RequestMeta): void {
   context.store.markDeleted(card.id);
   context.emit('customer.source.deleted', card, meta);
   if (customer.default_source === card.id) customer.default_source = customerSources(context, customer.id)[0]?.id ?? null;
@@ -157,7 +163,9 @@ export const customerSourceRoutes: ResourceModule = (context) => {
         checkParams(params, { source: 'value', metadata: 'map', validate: 'value' });
         const customer = requireObject(store, 'customer', pathParams.id!);
         const number = sourceTokenNumber(params.source);
-        const card = withDefaultSourceTracking(context, customer, meta, () => addCardSource(context, customer, number, meta, mergeMetadata({}, params.metadata)));
+        const card = withDefaultSourceTracking(context, customer, meta, () =>
+          addCardSource(context, customer, number, meta, mergeMetadata({}, params.metadata)),
+        );
         return expand(card, expandPaths(params), store);
       },
     },

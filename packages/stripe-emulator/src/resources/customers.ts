@@ -1,15 +1,15 @@
 /** Customers: create, retrieve, update, delete, list (email filter) and search (Stripe's query language, the common subset). */
-import { requireObject } from '../lookup';
+
 import type { EmulatorContext, RequestMeta, ResourceModule } from '../context';
-import { StripeApiError, invalidParameter } from '../errors';
-import { ADDRESS, checkParams, expandPaths, mergeMetadata, optionalEnum, optionalString, required, type ParamSpec, type Params } from '../params';
+import { invalidParameter, type StripeApiError } from '../errors';
+import { requireObject } from '../lookup';
+import { ADDRESS, checkParams, expandPaths, mergeMetadata, optionalEnum, optionalString, type ParamSpec, type Params, required } from '../params';
 import { newId, type StripeObject } from '../store';
 import { emitIfChanged, expand, matchesCreated, newestFirst, paginate, searchPage } from '../wire';
 import { assertRedeemable, attachCustomerDiscount, customerDiscountSource, setCustomerDiscount } from './coupons';
 import { replaceDefaultSource, requireCustomerSource, saveCardSource, sourceTokenNumber } from './customer-sources';
 import { assertAttachable, attachPaymentMethod, notAttachedError, requireAttachedPaymentMethod, resolvePaymentMethod } from './payment-methods';
 import { cancelSubscription } from './subscriptions';
-
 
 const WRITABLE: Record<string, ParamSpec> = {
   address: ADDRESS,
@@ -29,7 +29,14 @@ const WRITABLE: Record<string, ParamSpec> = {
 
 const TAX_EXEMPT = ['exempt', 'none', 'reverse'] as const;
 
-const LIST: Record<string, ParamSpec> = { email: 'value', created: 'map', limit: 'value', starting_after: 'value', ending_before: 'value', test_clock: 'value' };
+const LIST: Record<string, ParamSpec> = {
+  email: 'value',
+  created: 'map',
+  limit: 'value',
+  starting_after: 'value',
+  ending_before: 'value',
+  test_clock: 'value',
+};
 
 export function updateCustomer(context: EmulatorContext, customer: StripeObject, params: Params, meta: RequestMeta): StripeObject {
   // Payment references are checked first, so a refused request leaves the customer as it was.
@@ -202,7 +209,7 @@ function shippingOf(shipping: Params) {
  * `field~'value'` (substring), `-field:'value'` (negation), `metadata['key']:'value'`, joined by AND or
  * by OR (not both, as in Stripe), over email, name, phone, description and metadata.
  */
-export function compileSearch(query: string): (customer: StripeObject) => boolean {
+function compileSearch(query: string): (customer: StripeObject) => boolean {
   const clause = /^\s*(-)?(metadata\[['"]([^'"]+)['"]\]|[a-z_]+)\s*(:|~)\s*(?:'((?:[^'\\]|\\.)*)'|"((?:[^"\\]|\\.)*)")\s*/i;
   const tests: Array<(customer: StripeObject) => boolean> = [];
   const joiners = new Set<string>();
@@ -218,7 +225,9 @@ export function compileSearch(query: string): (customer: StripeObject) => boolea
     const read = (customer: StripeObject): unknown => (metadataKey ? customer.metadata?.[metadataKey] : customer[field!]);
     tests.push((customer) => {
       const actual = read(customer);
-      const hit = typeof actual === 'string' && (operator === ':' ? actual.toLowerCase() === expected.toLowerCase() : actual.toLowerCase().includes(expected.toLowerCase()));
+      const hit =
+        typeof actual === 'string' &&
+        (operator === ':' ? actual.toLowerCase() === expected.toLowerCase() : actual.toLowerCase().includes(expected.toLowerCase()));
       return negate ? !hit : hit;
     });
     rest = rest.slice(whole!.length);

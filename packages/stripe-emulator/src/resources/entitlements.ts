@@ -9,10 +9,10 @@
  * in previous_attributes. Attaching or removing a product feature changes nothing at once: Stripe
  * applies it to existing subscriptions at their next period, whose renewal is a subscription change.
  */
-import { NO_REQUEST, type EmulatorContext, type ResourceModule } from '../context';
+import { type EmulatorContext, NO_REQUEST, type ResourceModule } from '../context';
 import { invalidParameter, invalidRequest, noSuch } from '../errors';
 import { requireObject } from '../lookup';
-import { checkParams, expandPaths, mergeMetadata, optionalBoolean, optionalString, required, requireMaxLength, type Params } from '../params';
+import { checkParams, expandPaths, mergeMetadata, optionalBoolean, optionalString, type Params, required, requireMaxLength } from '../params';
 import { listRoute, retrieveRoute } from '../routes';
 import { newId, type StripeObject } from '../store';
 import { expand, previousAttributes } from '../wire';
@@ -38,7 +38,7 @@ interface EntitlementRecord extends StripeObject {
 
 // ---------- features ----------
 
-export function createFeature(context: EmulatorContext, params: Params): StripeObject {
+function createFeature(context: EmulatorContext, params: Params): StripeObject {
   checkParams(params, { lookup_key: 'value', name: 'value', metadata: 'map' });
   const lookupKey = required(optionalString(params.lookup_key, 'lookup_key'), 'lookup_key');
   const name = required(optionalString(params.name, 'name'), 'name');
@@ -58,7 +58,7 @@ export function createFeature(context: EmulatorContext, params: Params): StripeO
 }
 
 /** Renames, re-tags or permanently deactivates a feature; product features show the new state. */
-export function updateFeature(context: EmulatorContext, feature: StripeObject, params: Params): StripeObject {
+function updateFeature(context: EmulatorContext, feature: StripeObject, params: Params): StripeObject {
   checkParams(params, { active: 'value', metadata: 'map', name: 'value' });
   const active = optionalBoolean(params.active, 'active');
   if (active === true && !feature.active) throw invalidRequest(`The feature '${feature.id}' was deactivated and cannot be reactivated.`, 'active');
@@ -79,7 +79,7 @@ function links(context: EmulatorContext): ProductFeatureLink[] {
   return context.store.all('emulator.product_feature_link') as ProductFeatureLink[];
 }
 
-export function attachFeature(context: EmulatorContext, product: StripeObject, params: Params): StripeObject {
+function attachFeature(context: EmulatorContext, product: StripeObject, params: Params): StripeObject {
   checkParams(params, { entitlement_feature: 'value' });
   const featureId = required(optionalString(params.entitlement_feature, 'entitlement_feature'), 'entitlement_feature');
   const feature = requireObject(context.store, 'entitlements.feature', featureId, 'entitlement_feature');
@@ -88,7 +88,13 @@ export function attachFeature(context: EmulatorContext, product: StripeObject, p
     throw invalidParameter('entitlement_feature', `The feature '${feature.id}' is already attached to the product '${product.id}'.`);
   }
   const productFeature = context.store.put({ id: newId('prodft'), object: 'product_feature', entitlement_feature: structuredClone(feature), livemode: false });
-  context.store.put({ id: newId('pfl'), object: 'emulator.product_feature_link', product: product.id, productFeature: productFeature.id, feature: feature.id } satisfies ProductFeatureLink);
+  context.store.put({
+    id: newId('pfl'),
+    object: 'emulator.product_feature_link',
+    product: product.id,
+    productFeature: productFeature.id,
+    feature: feature.id,
+  } satisfies ProductFeatureLink);
   return productFeature;
 }
 
@@ -107,7 +113,11 @@ function grantedFeatures(context: EmulatorContext, customer: string): StripeObje
     .all('subscription')
     .filter((subscription) => subscription.customer === customer && GRANTING_STATUSES.includes(subscription.status))
     .flatMap((subscription) => subscription.items.data.map((item: StripeObject) => item.price.product as string));
-  const featureIds = products.flatMap((product) => links(context).filter((link) => link.product === product).map((link) => link.feature));
+  const featureIds = products.flatMap((product) =>
+    links(context)
+      .filter((link) => link.product === product)
+      .map((link) => link.feature),
+  );
   return [...new Set(featureIds)].map((id) => context.store.get(id, 'entitlements.feature')).filter((feature): feature is StripeObject => Boolean(feature));
 }
 
@@ -134,7 +144,7 @@ function summaryOf(customer: string, entitlements: StripeObject[]): StripeObject
  * Brings a customer's active entitlements in line with their subscriptions; emits the summary event
  * only when the set of features changed. Entitlements that stay keep their ids.
  */
-export function refreshEntitlements(context: EmulatorContext, customer: string): void {
+function refreshEntitlements(context: EmulatorContext, customer: string): void {
   const granted = grantedFeatures(context, customer);
   const current = activeEntitlements(context, customer);
   const currentByFeature = new Map(current.map((entitlement) => [entitlement.feature as string, entitlement]));
@@ -146,7 +156,9 @@ export function refreshEntitlements(context: EmulatorContext, customer: string):
       context.store.put({ id: newId('ent'), object: 'entitlements.active_entitlement', feature: feature.id, livemode: false, lookup_key: feature.lookup_key }),
   );
   for (const entitlement of current) if (!next.includes(entitlement)) context.store.markDeleted(entitlement.id);
-  const record = findRecord(context, customer) ?? context.store.put({ id: newId('entrec'), object: 'emulator.entitlement_record', customer, entitlements: [] } satisfies EntitlementRecord);
+  const record =
+    findRecord(context, customer) ??
+    context.store.put({ id: newId('entrec'), object: 'emulator.entitlement_record', customer, entitlements: [] } satisfies EntitlementRecord);
   record.entitlements = next.map((entitlement) => entitlement.id);
   const before = summaryOf(customer, current);
   const after = summaryOf(customer, next);

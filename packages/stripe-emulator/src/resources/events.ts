@@ -5,7 +5,12 @@ import { arrayOf, optionalString } from '../params';
 import { listRoute, retrieveRoute } from '../routes';
 
 function typeMatcher(pattern: string): (type: string) => boolean {
-  const regex = new RegExp(`^${pattern.split('*').map((part) => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`);
+  const regex = new RegExp(
+    `^${pattern
+      .split('*')
+      .map((part) => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&'))
+      .join('.*')}$`,
+  );
   return (type) => regex.test(type);
 }
 

@@ -3,9 +3,9 @@
  * payment methods) is a new module in this list; nothing else changes.
  */
 import type { ResourceModule } from '../context';
+import { checkoutSessions } from './checkout-sessions';
 import { coupons } from './coupons';
 import { customerSourceRoutes } from './customer-sources';
-import { checkoutSessions } from './checkout-sessions';
 import { customers } from './customers';
 import { entitlements } from './entitlements';
 import { events } from './events';

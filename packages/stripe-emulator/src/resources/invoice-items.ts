@@ -5,7 +5,18 @@
 import type { EmulatorContext, RequestMeta, ResourceModule } from '../context';
 import { invalidParameter, invalidRequest } from '../errors';
 import { requireObject } from '../lookup';
-import { checkParams, expandPaths, mergeMetadata, optionalBoolean, optionalDecimal, optionalInteger, optionalString, required, type ParamSpec, type Params } from '../params';
+import {
+  checkParams,
+  expandPaths,
+  mergeMetadata,
+  optionalBoolean,
+  optionalDecimal,
+  optionalInteger,
+  optionalString,
+  type ParamSpec,
+  type Params,
+  required,
+} from '../params';
 import { listRoute, retrieveRoute } from '../routes';
 import { newId, type StripeObject } from '../store';
 import { emitIfChanged, expand } from '../wire';
@@ -43,7 +54,8 @@ interface Priced {
 function pricingOf(context: EmulatorContext, params: Params, currencyParam: string | undefined): Priced {
   const given = PRICING_PARAMS.filter((name) => params[name] !== undefined && params[name] !== '');
   if (given.length > 1) throw invalidRequest(`You may only specify one of these parameters: ${given.join(', ')}.`);
-  if (given.length === 0) throw invalidRequest('You must specify either `amount`, `pricing[price]`, `price_data` or `unit_amount_decimal` for an invoice item.');
+  if (given.length === 0)
+    throw invalidRequest('You must specify either `amount`, `pricing[price]`, `price_data` or `unit_amount_decimal` for an invoice item.');
   if (params.pricing !== undefined) return pricedByPrice(context, required(optionalString(params.pricing.price, 'pricing[price]'), 'pricing[price]'));
   if (params.price_data !== undefined) return pricedByData(context, params.price_data as Params);
   const currency = required(currencyParam, 'currency');
@@ -66,7 +78,8 @@ function pricedByPrice(context: EmulatorContext, id: string): Priced {
 function pricedByData(context: EmulatorContext, data: Params): Priced {
   requireObject(context.store, 'product', required(optionalString(data.product, 'price_data[product]'), 'price_data[product]'), 'price_data[product]');
   const currency = required(optionalString(data.currency, 'price_data[currency]'), 'price_data[currency]').toLowerCase();
-  const unitAmount = optionalInteger(data.unit_amount, 'price_data[unit_amount]') ?? optionalDecimal(data.unit_amount_decimal, 'price_data[unit_amount_decimal]');
+  const unitAmount =
+    optionalInteger(data.unit_amount, 'price_data[unit_amount]') ?? optionalDecimal(data.unit_amount_decimal, 'price_data[unit_amount_decimal]');
   return { currency, unitAmount: required(unitAmount, 'price_data[unit_amount]') };
 }
 
@@ -102,20 +115,21 @@ function draftFor(context: EmulatorContext, id: string, customer: string, curren
   const invoice = requireObject(context.store, 'invoice', id, 'invoice');
   if (invoice.customer !== customer) throw invalidParameter('invoice', `The invoice '${id}' belongs to a different customer.`);
   if (invoice.status !== 'draft') throw invalidParameter('invoice', `Invoice items can only be added to draft invoices; '${id}' is ${invoice.status}.`);
-  if (invoice.currency !== currency) throw invalidParameter('currency', `The currency '${currency}' does not match the invoice's currency '${invoice.currency}'.`);
+  if (invoice.currency !== currency)
+    throw invalidParameter('currency', `The currency '${currency}' does not match the invoice's currency '${invoice.currency}'.`);
   return invoice;
 }
 
 /** Re-reads the lines of the draft an item sits on and announces the change (invoice.updated). */
 function refreshDraft(context: EmulatorContext, invoiceId: string | null, meta: RequestMeta): void {
   const invoice = invoiceId ? context.store.get(invoiceId, 'invoice') : undefined;
-  if (!invoice || invoice.status !== 'draft') return;
+  if (invoice?.status !== 'draft') return;
   const before = structuredClone(invoice);
   syncInvoiceLines(context, invoice);
   emitIfChanged(context, 'invoice.updated', before, invoice, meta);
 }
 
-export function createInvoiceItem(context: EmulatorContext, params: Params, meta: RequestMeta): StripeObject {
+function createInvoiceItem(context: EmulatorContext, params: Params, meta: RequestMeta): StripeObject {
   checkParams(params, CREATE);
   const customer = requireObject(context.store, 'customer', required(optionalString(params.customer, 'customer'), 'customer'), 'customer');
   const priced = pricingOf(context, params, optionalString(params.currency, 'currency')?.toLowerCase());
@@ -123,7 +137,8 @@ export function createInvoiceItem(context: EmulatorContext, params: Params, meta
   const invoice = invoiceId ? draftFor(context, invoiceId, customer.id, priced.currency) : undefined;
   const subscriptionId = optionalString(params.subscription, 'subscription');
   const subscription = subscriptionId ? requireObject(context.store, 'subscription', subscriptionId, 'subscription') : undefined;
-  if (subscription && subscription.customer !== customer.id) throw invalidParameter('subscription', `The subscription '${subscription.id}' belongs to a different customer.`);
+  if (subscription && subscription.customer !== customer.id)
+    throw invalidParameter('subscription', `The subscription '${subscription.id}' belongs to a different customer.`);
   const now = context.now();
   const item: StripeObject = {
     id: newId('ii'),
@@ -167,7 +182,7 @@ function requireEditable(context: EmulatorContext, item: StripeObject): void {
   }
 }
 
-export function updateInvoiceItem(context: EmulatorContext, item: StripeObject, params: Params, meta: RequestMeta): StripeObject {
+function updateInvoiceItem(context: EmulatorContext, item: StripeObject, params: Params, meta: RequestMeta): StripeObject {
   checkParams(params, WRITABLE);
   requireEditable(context, item);
   const repriced = PRICING_PARAMS.some((name) => params[name] !== undefined);
@@ -192,7 +207,7 @@ function currentPricing(context: EmulatorContext, item: StripeObject): Priced {
   return { currency: item.currency, unitAmount: Number(item.pricing?.unit_amount_decimal ?? item.amount), ...(price && { price }) };
 }
 
-export function deleteInvoiceItem(context: EmulatorContext, item: StripeObject, meta: RequestMeta): { id: string; object: 'invoiceitem'; deleted: true } {
+function deleteInvoiceItem(context: EmulatorContext, item: StripeObject, meta: RequestMeta): { id: string; object: 'invoiceitem'; deleted: true } {
   requireEditable(context, item);
   context.store.markDeleted(item.id);
   context.emit('invoiceitem.deleted', item, meta);

@@ -8,9 +8,21 @@
  * `previous_attributes` comes first, as Stripe sends for every status change.
  */
 import type { EmulatorContext, RequestMeta, ResourceModule, Route } from '../context';
-import { StripeApiError, invalidParameter, invalidRequest, type StripeErrorBody } from '../errors';
+import { invalidParameter, invalidRequest, StripeApiError, type StripeErrorBody } from '../errors';
 import { requireObject } from '../lookup';
-import { ADDRESS, checkParams, expandPaths, mergeMetadata, optionalBoolean, optionalEnum, optionalInteger, optionalString, required, type ParamSpec, type Params } from '../params';
+import {
+  ADDRESS,
+  checkParams,
+  expandPaths,
+  mergeMetadata,
+  optionalBoolean,
+  optionalEnum,
+  optionalInteger,
+  optionalString,
+  type ParamSpec,
+  type Params,
+  required,
+} from '../params';
 import { listRoute, retrieveRoute } from '../routes';
 import { newId, type StripeObject } from '../store';
 import { emitIfChanged, expand, matchesCreated, paginate, previousAttributes } from '../wire';
@@ -143,12 +155,22 @@ function subscriptionLine(context: EmulatorContext, invoiceId: string, subscript
     metadata: {},
     parent: {
       invoice_item_details: null,
-      subscription_item_details: { invoice_item: null, proration: false, proration_details: { credited_items: null }, subscription: subscription.id, subscription_item: item.id },
+      subscription_item_details: {
+        invoice_item: null,
+        proration: false,
+        proration_details: { credited_items: null },
+        subscription: subscription.id,
+        subscription_item: item.id,
+      },
       type: 'subscription_item_details',
     },
     period: { end: item.current_period_end, start: item.current_period_start },
     pretax_credit_amounts: [],
-    pricing: { price_details: { price: item.price.id, product: item.price.product }, type: 'price_details', unit_amount_decimal: String(item.price.unit_amount) },
+    pricing: {
+      price_details: { price: item.price.id, product: item.price.product },
+      type: 'price_details',
+      unit_amount_decimal: String(item.price.unit_amount),
+    },
     quantity: item.quantity,
     quantity_decimal: String(item.quantity),
     subscription: subscription.id,
@@ -193,7 +215,9 @@ function invoiceItemLine(invoiceId: string, item: StripeObject, id: string): Str
  */
 export function syncInvoiceLines(context: EmulatorContext, invoice: StripeObject): void {
   const lines: StripeObject[] = invoice.lines.data;
-  const lineOfItem = new Map(lines.filter((line) => line.parent?.invoice_item_details).map((line) => [line.parent.invoice_item_details.invoice_item as string, line.id as string]));
+  const lineOfItem = new Map(
+    lines.filter((line) => line.parent?.invoice_item_details).map((line) => [line.parent.invoice_item_details.invoice_item as string, line.id as string]),
+  );
   const items = context.store.all('invoiceitem').filter((item) => item.invoice === invoice.id);
   invoice.lines.data = [
     ...lines.filter((line) => !line.parent?.invoice_item_details),
@@ -240,7 +264,8 @@ function spreadOverLines(lines: StripeObject[], total: { amount: number; discoun
 function claimPendingItems(context: EmulatorContext, invoice: StripeObject, belongs: (itemSubscription: string | null) => boolean): void {
   for (const item of context.store.all('invoiceitem')) {
     const itemSubscription: string | null = item.parent?.subscription_details?.subscription ?? null;
-    if (item.invoice === null && item.customer === invoice.customer && item.currency === invoice.currency && belongs(itemSubscription)) item.invoice = invoice.id;
+    if (item.invoice === null && item.customer === invoice.customer && item.currency === invoice.currency && belongs(itemSubscription))
+      item.invoice = invoice.id;
   }
 }
 
@@ -327,13 +352,13 @@ function markPaid(context: EmulatorContext, invoice: StripeObject): void {
 }
 
 /** Nothing to charge: an invoice finalized with nothing due is paid at once, without an attempt. */
-export function settleNothingDue(context: EmulatorContext, invoice: StripeObject, meta: RequestMeta, options: LifecycleOptions = {}): void {
+function settleNothingDue(context: EmulatorContext, invoice: StripeObject, meta: RequestMeta, options: LifecycleOptions = {}): void {
   if (invoice.status !== 'open' || invoice.amount_due !== 0) return;
   transition(context, invoice, meta, options, ['invoice.paid', 'invoice.payment_succeeded'], () => markPaid(context, invoice));
 }
 
 /** Paid outside Stripe: invoice.paid only, since no payment was attempted. */
-export function payOutOfBand(context: EmulatorContext, invoice: StripeObject, meta: RequestMeta, options: LifecycleOptions = {}): void {
+function payOutOfBand(context: EmulatorContext, invoice: StripeObject, meta: RequestMeta, options: LifecycleOptions = {}): void {
   transition(context, invoice, meta, options, ['invoice.paid'], () => markPaid(context, invoice));
 }
 
@@ -352,14 +377,14 @@ export function failInvoicePayment(context: EmulatorContext, invoice: StripeObje
 }
 
 /** A charge that needs the customer's authentication (3D Secure): invoice.payment_action_required. */
-export function requirePaymentAction(context: EmulatorContext, invoice: StripeObject, meta: RequestMeta, options: LifecycleOptions = {}): void {
+function requirePaymentAction(context: EmulatorContext, invoice: StripeObject, meta: RequestMeta, options: LifecycleOptions = {}): void {
   transition(context, invoice, meta, options, ['invoice.payment_action_required'], () => {
     invoice.attempted = true;
     invoice.attempt_count += 1;
   });
 }
 
-export function voidInvoice(context: EmulatorContext, invoice: StripeObject, meta: RequestMeta, options: LifecycleOptions = {}): void {
+function voidInvoice(context: EmulatorContext, invoice: StripeObject, meta: RequestMeta, options: LifecycleOptions = {}): void {
   if (invoice.status !== 'open' && invoice.status !== 'uncollectible') throw notInStatus(invoice, 'void', ['open', 'uncollectible']);
   transition(context, invoice, meta, options, ['invoice.voided'], () => {
     invoice.status = 'void';
@@ -368,7 +393,7 @@ export function voidInvoice(context: EmulatorContext, invoice: StripeObject, met
   });
 }
 
-export function markUncollectible(context: EmulatorContext, invoice: StripeObject, meta: RequestMeta, options: LifecycleOptions = {}): void {
+function markUncollectible(context: EmulatorContext, invoice: StripeObject, meta: RequestMeta, options: LifecycleOptions = {}): void {
   if (invoice.status !== 'open') throw notInStatus(invoice, 'mark uncollectible', ['open']);
   transition(context, invoice, meta, options, ['invoice.marked_uncollectible'], () => {
     invoice.status = 'uncollectible';
@@ -419,15 +444,27 @@ const WRITABLE: Record<string, ParamSpec> = {
 const CREATE: Record<string, ParamSpec> = { ...WRITABLE, currency: 'value', customer: 'value', pending_invoice_items_behavior: 'value', subscription: 'value' };
 
 /** What can still change once an invoice is finalized: nothing that moves money or collection. */
-const EDITABLE_WHEN_FINALIZED = new Set(['auto_advance', 'custom_fields', 'default_payment_method', 'default_source', 'description', 'footer', 'metadata', 'statement_descriptor', 'expand']);
+const EDITABLE_WHEN_FINALIZED = new Set([
+  'auto_advance',
+  'custom_fields',
+  'default_payment_method',
+  'default_source',
+  'description',
+  'footer',
+  'metadata',
+  'statement_descriptor',
+  'expand',
+]);
 
-export function createInvoice(context: EmulatorContext, params: Params, meta: RequestMeta): StripeObject {
+function createInvoice(context: EmulatorContext, params: Params, meta: RequestMeta): StripeObject {
   checkParams(params, CREATE);
   const customer = requireObject(context.store, 'customer', required(optionalString(params.customer, 'customer'), 'customer'), 'customer');
   const subscriptionId = optionalString(params.subscription, 'subscription');
   const subscription = subscriptionId ? requireObject(context.store, 'subscription', subscriptionId, 'subscription') : undefined;
-  if (subscription && subscription.customer !== customer.id) throw invalidParameter('subscription', `The subscription '${subscription.id}' does not belong to the customer '${customer.id}'.`);
-  const includePending = (optionalEnum(params.pending_invoice_items_behavior, 'pending_invoice_items_behavior', ['exclude', 'include'] as const) ?? 'exclude') === 'include';
+  if (subscription && subscription.customer !== customer.id)
+    throw invalidParameter('subscription', `The subscription '${subscription.id}' does not belong to the customer '${customer.id}'.`);
+  const includePending =
+    (optionalEnum(params.pending_invoice_items_behavior, 'pending_invoice_items_behavior', ['exclude', 'include'] as const) ?? 'exclude') === 'include';
   const collectionMethod = optionalEnum(params.collection_method, 'collection_method', COLLECTION_METHODS) ?? 'charge_automatically';
   const now = context.now();
   const id = newId('in');
@@ -446,7 +483,8 @@ export function createInvoice(context: EmulatorContext, params: Params, meta: Re
     dueDate: dueDateOf(params, collectionMethod, now),
   });
   applyWritable(context, invoice, params);
-  invoice.discounts = params.discounts === undefined ? customerDiscounts(customer) : redeemDiscounts(context, params.discounts, { customer: customer.id, invoice: id });
+  invoice.discounts =
+    params.discounts === undefined ? customerDiscounts(customer) : redeemDiscounts(context, params.discounts, { customer: customer.id, invoice: id });
   context.store.put(invoice);
   if (includePending) claimPendingItems(context, invoice, (itemSubscription) => itemSubscription === (subscription?.id ?? null));
   syncInvoiceLines(context, invoice);
@@ -464,7 +502,10 @@ function dueDateOf(params: Params, collectionMethod: string, from: number): numb
   const days = optionalInteger(params.days_until_due, 'days_until_due');
   const dueDate = optionalInteger(params.due_date, 'due_date');
   if (collectionMethod !== 'send_invoice') {
-    for (const [param, value] of [['days_until_due', days], ['due_date', dueDate]] as const) {
+    for (const [param, value] of [
+      ['days_until_due', days],
+      ['due_date', dueDate],
+    ] as const) {
       if (value !== undefined) throw invalidParameter(param, `The \`${param}\` parameter can only be set when \`collection_method\` is \`send_invoice\`.`);
     }
     return null;
@@ -483,13 +524,15 @@ function applyWritable(context: EmulatorContext, invoice: StripeObject, params: 
   for (const field of ['default_payment_method', 'default_source'] as const) {
     if (params[field] !== undefined) invoice[field] = params[field] ? ownedPaymentMethod(context, invoice, String(params[field]), field).id : null;
   }
-  if (params.custom_fields !== undefined) invoice.custom_fields = params.custom_fields === '' ? null : Object.values(params.custom_fields as Params).map((field: Params) => ({ name: field.name, value: field.value }));
+  if (params.custom_fields !== undefined)
+    invoice.custom_fields =
+      params.custom_fields === '' ? null : Object.values(params.custom_fields as Params).map((field: Params) => ({ name: field.name, value: field.value }));
   if (params.shipping_details !== undefined) invoice.shipping_details = params.shipping_details || null;
   if (params.effective_at !== undefined) invoice.effective_at = optionalInteger(params.effective_at, 'effective_at') ?? null;
   invoice.metadata = mergeMetadata(invoice.metadata, params.metadata);
 }
 
-export function updateInvoice(context: EmulatorContext, invoice: StripeObject, params: Params, meta: RequestMeta): StripeObject {
+function updateInvoice(context: EmulatorContext, invoice: StripeObject, params: Params, meta: RequestMeta): StripeObject {
   checkParams(params, WRITABLE);
   if (invoice.status !== 'draft') {
     const locked = Object.keys(params).find((key) => !EDITABLE_WHEN_FINALIZED.has(key));
@@ -499,7 +542,8 @@ export function updateInvoice(context: EmulatorContext, invoice: StripeObject, p
   const collectionMethod = optionalEnum(params.collection_method, 'collection_method', COLLECTION_METHODS);
   if (collectionMethod) invoice.collection_method = collectionMethod;
   if (params.days_until_due !== undefined || params.due_date !== undefined) invoice.due_date = dueDateOf(params, invoice.collection_method, invoice.created);
-  else if (collectionMethod) invoice.due_date = collectionMethod === 'send_invoice' ? invoice.due_date ?? dueDateOf({}, collectionMethod, invoice.created) : null;
+  else if (collectionMethod)
+    invoice.due_date = collectionMethod === 'send_invoice' ? (invoice.due_date ?? dueDateOf({}, collectionMethod, invoice.created)) : null;
   applyWritable(context, invoice, params);
   if (params.discounts !== undefined) invoice.discounts = redeemDiscounts(context, params.discounts, { customer: invoice.customer, invoice: invoice.id });
   if (invoice.status === 'draft') refreshTotals(context, invoice);
@@ -508,7 +552,7 @@ export function updateInvoice(context: EmulatorContext, invoice: StripeObject, p
 }
 
 /** Deletes a one-off draft: its invoice items become pending again; invoice.deleted. */
-export function deleteInvoice(context: EmulatorContext, invoice: StripeObject, meta: RequestMeta): { id: string; object: 'invoice'; deleted: true } {
+function deleteInvoice(context: EmulatorContext, invoice: StripeObject, meta: RequestMeta): { id: string; object: 'invoice'; deleted: true } {
   if (invoice.status !== 'draft') throw invalidRequest('You can only delete draft invoices. Finalized invoices can be voided instead.');
   if (invoice.parent?.subscription_details) throw invalidRequest(`You can't delete an invoice created by a subscription; void it once it is finalized.`);
   for (const item of context.store.all('invoiceitem')) if (item.invoice === invoice.id) item.invoice = null;
@@ -518,7 +562,7 @@ export function deleteInvoice(context: EmulatorContext, invoice: StripeObject, m
 }
 
 /** Sends an invoice to its customer (finalizing a draft first): invoice.sent. */
-export function sendInvoice(context: EmulatorContext, invoice: StripeObject, meta: RequestMeta): StripeObject {
+function sendInvoice(context: EmulatorContext, invoice: StripeObject, meta: RequestMeta): StripeObject {
   if (invoice.status === 'draft') finalizeInvoice(context, invoice, meta, { announceUpdate: true });
   if (invoice.status !== 'open') throw notInStatus(invoice, 'send', ['open']);
   context.emit('invoice.sent', invoice, meta);
@@ -530,7 +574,8 @@ export function sendInvoice(context: EmulatorContext, invoice: StripeObject, met
 const ACTION_REQUIRED: StripeErrorBody = {
   type: 'card_error',
   code: 'invoice_payment_intent_requires_action',
-  message: 'This payment requires additional user action before it can be completed successfully. Payment can be completed using the PaymentIntent associated with the invoice. For more information see https://docs.stripe.com/billing/subscriptions/overview#requires-action',
+  message:
+    'This payment requires additional user action before it can be completed successfully. Payment can be completed using the PaymentIntent associated with the invoice. For more information see https://docs.stripe.com/billing/subscriptions/overview#requires-action',
 };
 
 /** A payment method (test ids such as pm_card_visa included) or card source the invoice's customer owns. */
@@ -549,7 +594,14 @@ function paymentMethodToCharge(context: EmulatorContext, invoice: StripeObject, 
   const subscriptionId = invoice.parent?.subscription_details?.subscription;
   const subscription = subscriptionId ? context.store.get(subscriptionId, 'subscription') : undefined;
   const customer = context.store.get(invoice.customer, 'customer');
-  const candidates = [invoice.default_payment_method, invoice.default_source, subscription?.default_payment_method, subscription?.default_source, customer?.invoice_settings?.default_payment_method, customer?.default_source];
+  const candidates = [
+    invoice.default_payment_method,
+    invoice.default_source,
+    subscription?.default_payment_method,
+    subscription?.default_source,
+    customer?.invoice_settings?.default_payment_method,
+    customer?.default_source,
+  ];
   const chosen = candidates.map((id) => (id ? context.store.get(id) : undefined)).find((found) => found !== undefined);
   if (!chosen) {
     throw invalidRequest(
@@ -563,7 +615,7 @@ function paymentMethodToCharge(context: EmulatorContext, invoice: StripeObject, 
  * POST /v1/invoices/:id/pay: finalizes a draft, then charges the payment method (or records an
  * out-of-band payment). A declined or unauthenticated charge answers 402 like Stripe, after its events.
  */
-export function chargeInvoice(context: EmulatorContext, invoice: StripeObject, params: Params, meta: RequestMeta): StripeObject {
+function chargeInvoice(context: EmulatorContext, invoice: StripeObject, params: Params, meta: RequestMeta): StripeObject {
   if (invoice.status === 'paid') throw invalidRequest('Invoice is already paid');
   if (invoice.status === 'void') throw invalidRequest('This invoice has been voided and can no longer be paid.');
   const announce = { announceUpdate: true };

@@ -8,13 +8,36 @@
  * charge object.
  */
 import type { EmulatorContext, RequestMeta, ResourceModule } from '../context';
-import { StripeApiError, docUrl, invalidParameter, invalidRequest, type StripeErrorBody } from '../errors';
+import { docUrl, invalidParameter, invalidRequest, StripeApiError, type StripeErrorBody } from '../errors';
 import { requireObject } from '../lookup';
-import { ADDRESS, arrayOf, checkParams, expandPaths, mergeMetadata, optionalBoolean, optionalEnum, optionalInteger, optionalString, required, type ParamSpec, type Params } from '../params';
+import {
+  ADDRESS,
+  arrayOf,
+  checkParams,
+  expandPaths,
+  mergeMetadata,
+  optionalBoolean,
+  optionalEnum,
+  optionalInteger,
+  optionalString,
+  type ParamSpec,
+  type Params,
+  required,
+} from '../params';
 import { listRoute, retrieveRoute } from '../routes';
 import { clone, newId, type StripeObject } from '../store';
 import { expand } from '../wire';
-import { BILLING_DETAILS, attachPaymentMethod, chargeOutcome, createPaymentMethod, fingerprintOf, resolvePaymentMethod, type CardDecline, type CardErrorBody, type ChargeOutcome } from './payment-methods';
+import {
+  attachPaymentMethod,
+  BILLING_DETAILS,
+  type CardDecline,
+  type CardErrorBody,
+  type ChargeOutcome,
+  chargeOutcome,
+  createPaymentMethod,
+  fingerprintOf,
+  resolvePaymentMethod,
+} from './payment-methods';
 
 /** What the emulated account accepts when the caller lets Stripe choose (automatic payment methods, Checkout). */
 export const DYNAMIC_PAYMENT_METHOD_TYPES = ['card', 'amazon_pay'] as const;
@@ -28,11 +51,19 @@ const CANCELABLE = ['requires_payment_method', 'requires_capture', 'requires_con
 const CONFIRMABLE = ['requires_payment_method', 'requires_confirmation', 'requires_action'];
 
 /** Smallest chargeable amounts (Stripe's minimums) for the common currencies. */
-const MINIMUM_AMOUNTS: Record<string, [number, string]> = { usd: [50, '$0.50'], eur: [50, '€0.50'], gbp: [30, '£0.30'], cad: [50, '$0.50'], aud: [50, '$0.50'] };
+const MINIMUM_AMOUNTS: Record<string, [number, string]> = {
+  usd: [50, '$0.50'],
+  eur: [50, '€0.50'],
+  gbp: [30, '£0.30'],
+  cad: [50, '$0.50'],
+  aud: [50, '$0.50'],
+};
 
 export const SHIPPING: ParamSpec = { address: ADDRESS, carrier: 'value', name: 'value', phone: 'value', tracking_number: 'value' };
 /** A customer's acceptance of a mandate, as payment and setup intents take it. */
-export const MANDATE_DATA: ParamSpec = { customer_acceptance: { accepted_at: 'value', offline: {}, online: { ip_address: 'value', user_agent: 'value' }, type: 'value' } };
+export const MANDATE_DATA: ParamSpec = {
+  customer_acceptance: { accepted_at: 'value', offline: {}, online: { ip_address: 'value', user_agent: 'value' }, type: 'value' },
+};
 const TYPE_OPTIONS: ParamSpec = {
   capture_method: 'value',
   setup_future_usage: 'value',
@@ -43,7 +74,13 @@ const TYPE_OPTIONS: ParamSpec = {
   verification_method: 'value',
   financial_connections: { permissions: ['value'], prefetch: ['value'], return_url: 'value' },
 };
-const PAYMENT_METHOD_OPTIONS: ParamSpec = { card: TYPE_OPTIONS, amazon_pay: TYPE_OPTIONS, sepa_debit: TYPE_OPTIONS, us_bank_account: TYPE_OPTIONS, link: TYPE_OPTIONS };
+const PAYMENT_METHOD_OPTIONS: ParamSpec = {
+  card: TYPE_OPTIONS,
+  amazon_pay: TYPE_OPTIONS,
+  sepa_debit: TYPE_OPTIONS,
+  us_bank_account: TYPE_OPTIONS,
+  link: TYPE_OPTIONS,
+};
 
 const WRITABLE: Record<string, ParamSpec> = {
   amount: 'value',
@@ -180,7 +217,10 @@ function typesOf(params: Params): { listed: string[] | undefined; automatic: Par
   if (automaticEnabled === false) return { listed: ['card'], automatic: undefined };
   return {
     listed: undefined,
-    automatic: { allow_redirects: optionalEnum(automaticParam?.allow_redirects, 'automatic_payment_methods[allow_redirects]', ['always', 'never'] as const) ?? 'always', enabled: true },
+    automatic: {
+      allow_redirects: optionalEnum(automaticParam?.allow_redirects, 'automatic_payment_methods[allow_redirects]', ['always', 'never'] as const) ?? 'always',
+      enabled: true,
+    },
   };
 }
 
@@ -281,14 +321,18 @@ function usePaymentMethod(context: EmulatorContext, intent: StripeObject, id: st
     );
   }
   if (paymentMethod.customer && intent.customer && paymentMethod.customer !== intent.customer) {
-    throw invalidParameter(param, `The provided PaymentMethod belongs to a different Customer than the one on this PaymentIntent.`, 'payment_intent_invalid_parameter');
+    throw invalidParameter(
+      param,
+      `The provided PaymentMethod belongs to a different Customer than the one on this PaymentIntent.`,
+      'payment_intent_invalid_parameter',
+    );
   }
   intent.payment_method = paymentMethod.id;
   intent.status = 'requires_confirmation';
   return paymentMethod;
 }
 
-export function updatePaymentIntent(context: EmulatorContext, intent: StripeObject, params: Params): StripeObject {
+function updatePaymentIntent(context: EmulatorContext, intent: StripeObject, params: Params): StripeObject {
   checkParams(params, WRITABLE);
   const settled = ['succeeded', 'canceled', 'processing', 'requires_capture'].includes(intent.status);
   const alwaysWritable = new Set(['metadata', 'description', 'receipt_email', 'shipping', 'expand']);
@@ -303,7 +347,8 @@ export function updatePaymentIntent(context: EmulatorContext, intent: StripeObje
   if (params.customer !== undefined) intent.customer = requireObject(context.store, 'customer', String(params.customer), 'customer').id;
   if (params.description !== undefined) intent.description = params.description || null;
   if (params.receipt_email !== undefined) intent.receipt_email = params.receipt_email || null;
-  if (params.setup_future_usage !== undefined) intent.setup_future_usage = optionalEnum(params.setup_future_usage, 'setup_future_usage', SETUP_FUTURE_USAGES) ?? null;
+  if (params.setup_future_usage !== undefined)
+    intent.setup_future_usage = optionalEnum(params.setup_future_usage, 'setup_future_usage', SETUP_FUTURE_USAGES) ?? null;
   if (params.shipping !== undefined) intent.shipping = shippingOf(params.shipping);
   if (params.statement_descriptor !== undefined) intent.statement_descriptor = params.statement_descriptor || null;
   if (params.capture_method !== undefined) intent.capture_method = optionalEnum(params.capture_method, 'capture_method', CAPTURE_METHODS);
@@ -320,11 +365,6 @@ export function updatePaymentIntent(context: EmulatorContext, intent: StripeObje
 
 // ---------- confirmation and its outcomes ----------
 
-export interface ConfirmOptions {
-  /** Where the test authentication page sends the buyer back (3D Secure). */
-  returnUrl?: string;
-}
-
 /**
  * Confirms with the intent's (or the given) payment method and applies the outcome. A decline leaves
  * the intent in requires_payment_method with `last_payment_error` (callers answering an API request
@@ -338,7 +378,7 @@ export function confirmPaymentIntent(context: EmulatorContext, intent: StripeObj
   applyPaymentMethod(context, intent, params);
   if (!intent.payment_method) {
     throw invalidRequest(
-      'You cannot confirm this PaymentIntent because it\'s missing a payment method. To confirm the PaymentIntent with ' +
+      "You cannot confirm this PaymentIntent because it's missing a payment method. To confirm the PaymentIntent with " +
         `${intent.customer ?? 'a customer'}, specify a payment method attached to this customer along with the customer ID.`,
     );
   }
@@ -357,7 +397,13 @@ export function confirmPaymentIntent(context: EmulatorContext, intent: StripeObj
   if (behaviour.kind === 'requires_authentication' && intent.status !== 'requires_action') {
     if (offSession || optionalBoolean(params.error_on_requires_action, 'error_on_requires_action')) {
       const code = 'authentication_required';
-      return decline(context, intent, paymentMethod, { code, decline_code: code, message: 'Your card was declined. This transaction requires authentication.' }, meta);
+      return decline(
+        context,
+        intent,
+        paymentMethod,
+        { code, decline_code: code, message: 'Your card was declined. This transaction requires authentication.' },
+        meta,
+      );
     }
     return requireAuthentication(context, intent, returnUrl, meta);
   }
@@ -386,7 +432,8 @@ export function finishAuthentication(context: EmulatorContext, intent: StripeObj
   intent.last_payment_error = {
     code: 'payment_intent_authentication_failure',
     doc_url: docUrl('payment_intent_authentication_failure'),
-    message: 'The provided PaymentMethod has failed authentication. You can provide payment_method_data or a new PaymentMethod to attempt to fulfill this PaymentIntent again.',
+    message:
+      'The provided PaymentMethod has failed authentication. You can provide payment_method_data or a new PaymentMethod to attempt to fulfill this PaymentIntent again.',
     payment_method: clone(paymentMethod),
     type: 'invalid_request_error',
   };
@@ -417,7 +464,14 @@ function decline(context: EmulatorContext, intent: StripeObject, paymentMethod: 
 }
 
 /** The intent goes back to requires_payment_method with the failed charge's error: charge.failed, payment_intent.payment_failed. */
-function recordPaymentFailure(context: EmulatorContext, intent: StripeObject, charge: StripeObject, paymentMethod: StripeObject, failure: CardDecline, meta: RequestMeta): StripeObject {
+function recordPaymentFailure(
+  context: EmulatorContext,
+  intent: StripeObject,
+  charge: StripeObject,
+  paymentMethod: StripeObject,
+  failure: CardDecline,
+  meta: RequestMeta,
+): StripeObject {
   intent.latest_charge = charge.id;
   intent.status = 'requires_payment_method';
   intent.payment_method = null;
@@ -454,7 +508,11 @@ export function settleProcessingPayment(context: EmulatorContext, intent: Stripe
   const charge = requireObject(context.store, 'charge', intent.latest_charge);
   const behaviour = chargeBehaviour(paymentMethod);
   if (behaviour.kind === 'delayed' && behaviour.settles === 'fails') {
-    const failure: CardDecline = { code: 'insufficient_funds', decline_code: 'insufficient_funds', message: "The customer's account has insufficient funds to cover this payment." };
+    const failure: CardDecline = {
+      code: 'insufficient_funds',
+      decline_code: 'insufficient_funds',
+      message: "The customer's account has insufficient funds to cover this payment.",
+    };
     Object.assign(charge, { status: 'failed', failure_code: failure.code, failure_message: failure.message, outcome: outcomeOf('failed', failure) });
     recordPaymentFailure(context, intent, charge, paymentMethod, failure, meta);
     return false;
@@ -473,14 +531,28 @@ function saveForFutureUse(context: EmulatorContext, intent: StripeObject, paymen
   if (intent.setup_future_usage && intent.customer && !paymentMethod.customer) attachPaymentMethod(context, paymentMethod, intent.customer, meta);
 }
 
-export function capturePaymentIntent(context: EmulatorContext, intent: StripeObject, params: Params, meta: RequestMeta): StripeObject {
-  checkParams(params, { amount_to_capture: 'value', application_fee_amount: 'value', final_capture: 'value', metadata: 'map', statement_descriptor: 'value', statement_descriptor_suffix: 'value' });
+function capturePaymentIntent(context: EmulatorContext, intent: StripeObject, params: Params, meta: RequestMeta): StripeObject {
+  checkParams(params, {
+    amount_to_capture: 'value',
+    application_fee_amount: 'value',
+    final_capture: 'value',
+    metadata: 'map',
+    statement_descriptor: 'value',
+    statement_descriptor_suffix: 'value',
+  });
   if (intent.status !== 'requires_capture') {
-    throw unexpectedState(intent, `This PaymentIntent could not be captured because it has a status of ${intent.status}. Only a PaymentIntent with one of the following statuses may be captured: requires_capture.`);
+    throw unexpectedState(
+      intent,
+      `This PaymentIntent could not be captured because it has a status of ${intent.status}. Only a PaymentIntent with one of the following statuses may be captured: requires_capture.`,
+    );
   }
   const amount = optionalInteger(params.amount_to_capture, 'amount_to_capture') ?? intent.amount_capturable;
   if (amount > intent.amount_capturable || amount < 1) {
-    throw invalidParameter('amount_to_capture', `The amount to capture must be between 1 and the capturable amount (${intent.amount_capturable}).`, 'amount_too_large');
+    throw invalidParameter(
+      'amount_to_capture',
+      `The amount to capture must be between 1 and the capturable amount (${intent.amount_capturable}).`,
+      'amount_too_large',
+    );
   }
   const charge = requireObject(context.store, 'charge', intent.latest_charge);
   Object.assign(charge, { captured: true, amount_captured: amount, amount_refunded: intent.amount - amount, balance_transaction: null });
@@ -493,7 +565,7 @@ export function capturePaymentIntent(context: EmulatorContext, intent: StripeObj
   return intent;
 }
 
-export function cancelPaymentIntent(context: EmulatorContext, intent: StripeObject, reason: string | undefined, meta: RequestMeta): StripeObject {
+function cancelPaymentIntent(context: EmulatorContext, intent: StripeObject, reason: string | undefined, meta: RequestMeta): StripeObject {
   if (!CANCELABLE.includes(intent.status)) {
     throw unexpectedState(
       intent,
@@ -588,7 +660,15 @@ function paymentMethodDetails(intent: StripeObject, paymentMethod: StripeObject,
         network_transaction_id: null,
         regulated_status: own.regulated_status ?? 'unregulated',
         three_d_secure: authenticated
-          ? { authentication_flow: 'challenge', electronic_commerce_indicator: '05', exemption_indicator: null, result: 'authenticated', result_reason: null, transaction_id: null, version: '2.2.0' }
+          ? {
+              authentication_flow: 'challenge',
+              electronic_commerce_indicator: '05',
+              exemption_indicator: null,
+              result: 'authenticated',
+              result_reason: null,
+              transaction_id: null,
+              version: '2.2.0',
+            }
           : null,
         transaction_link_id: null,
         wallet: null,
@@ -596,7 +676,17 @@ function paymentMethodDetails(intent: StripeObject, paymentMethod: StripeObject,
     };
   }
   if (type === 'sepa_debit') {
-    return { type, sepa_debit: { bank_code: own.bank_code ?? null, branch_code: own.branch_code ?? null, country: own.country ?? null, fingerprint: own.fingerprint ?? null, last4: own.last4 ?? null, mandate: null } };
+    return {
+      type,
+      sepa_debit: {
+        bank_code: own.bank_code ?? null,
+        branch_code: own.branch_code ?? null,
+        country: own.country ?? null,
+        fingerprint: own.fingerprint ?? null,
+        last4: own.last4 ?? null,
+        mandate: null,
+      },
+    };
   }
   if (type === 'us_bank_account') {
     return {

@@ -10,7 +10,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { EmulatorContext, RequestMeta, ResourceModule } from '../context';
-import { StripeApiError, docUrl, invalidParameter, invalidRequest, missingParameter, noSuch, type StripeErrorBody } from '../errors';
+import { docUrl, invalidParameter, invalidRequest, missingParameter, noSuch, StripeApiError, type StripeErrorBody } from '../errors';
 import { requireObject } from '../lookup';
 import { ADDRESS, checkParams, expandPaths, mergeMetadata, optionalEnum, optionalInteger, optionalString, type ParamSpec, type Params } from '../params';
 import { listRoute, retrieveRoute } from '../routes';
@@ -106,7 +106,7 @@ const WALLET_DETAILS: Record<string, () => Record<string, unknown>> = {
 export const REDIRECT_TYPES: readonly string[] = Object.keys(WALLET_DETAILS);
 /** Bank debits made from account details (their outcome is the payment intents' business). */
 const BANK_DEBIT_TYPES = ['sepa_debit', 'us_bank_account'];
-export const PAYMENT_METHOD_TYPES: readonly string[] = ['card', ...REDIRECT_TYPES, ...BANK_DEBIT_TYPES];
+const PAYMENT_METHOD_TYPES: readonly string[] = ['card', ...REDIRECT_TYPES, ...BANK_DEBIT_TYPES];
 
 // Not on the wire: ids of cards set up for future payments by a SetupIntent (ids are unique, so the set
 // needs no reset), and the test id a card came from (`pm_card_visa` keeps naming the card made from it
@@ -127,7 +127,13 @@ const CREATE: Record<string, ParamSpec> = {
   payment_method: 'value',
   radar_options: { session: 'value' },
   sepa_debit: { iban: 'value' },
-  us_bank_account: { account_holder_type: 'value', account_number: 'value', account_type: 'value', financial_connections_account: 'value', routing_number: 'value' },
+  us_bank_account: {
+    account_holder_type: 'value',
+    account_number: 'value',
+    account_type: 'value',
+    financial_connections_account: 'value',
+    routing_number: 'value',
+  },
   ...Object.fromEntries(REDIRECT_TYPES.map((type) => [type, {}])),
 };
 
@@ -205,7 +211,8 @@ export function chargeOutcome(method: StripeObject): ChargeOutcome {
   const decline = cardDecline(method);
   if (decline) return { kind: 'declines', decline };
   const last4 = specialLast4(method);
-  const authenticates = last4 !== undefined && (ALWAYS_AUTHENTICATES.includes(last4) || (last4 === AUTHENTICATES_UNTIL_SET_UP && !setUpForFuturePayments.has(method.id)));
+  const authenticates =
+    last4 !== undefined && (ALWAYS_AUTHENTICATES.includes(last4) || (last4 === AUTHENTICATES_UNTIL_SET_UP && !setUpForFuturePayments.has(method.id)));
   return { kind: authenticates ? 'requires_authentication' : 'succeeds' };
 }
 
@@ -285,7 +292,11 @@ export function createCardPaymentMethod(context: EmulatorContext, card: CardDeta
 
 /** The same number always has the same fingerprint, as in Stripe (apps use it to spot duplicate cards). */
 export function fingerprintOf(number: string): string {
-  return createHash('sha256').update(number).digest('base64').replace(/[^A-Za-z0-9]/g, '').slice(0, 16);
+  return createHash('sha256')
+    .update(number)
+    .digest('base64')
+    .replace(/[^A-Za-z0-9]/g, '')
+    .slice(0, 16);
 }
 
 /** Stores a new, unattached Amazon Pay payment method. */
@@ -294,7 +305,7 @@ export function createAmazonPayPaymentMethod(context: EmulatorContext, billing: 
 }
 
 /** Stores a new, unattached redirect-wallet payment method (amazon_pay, paypal, revolut_pay). */
-export function createWalletPaymentMethod(context: EmulatorContext, type: string, billing: BillingDetails = {}): StripeObject {
+function createWalletPaymentMethod(context: EmulatorContext, type: string, billing: BillingDetails = {}): StripeObject {
   const details = WALLET_DETAILS[type];
   if (!details) throw invalidParameter('type', `Invalid type: must be one of ${PAYMENT_METHOD_TYPES.join(', ')}`);
   return context.store.put(paymentMethodObject(context, type, details(), billing));
@@ -314,7 +325,8 @@ const IBAN_CODES: Record<string, { bank: [number, number]; branch?: [number, num
 function sepaDebitDetails(params: Params | undefined): Record<string, unknown> {
   const iban = optionalString(params?.iban, 'sepa_debit[iban]')?.replace(/\s+/g, '').toUpperCase();
   if (!iban) throw missingParameter('sepa_debit[iban]');
-  if (!/^[A-Z]{2}\d{2}[A-Z0-9]{10,30}$/.test(iban)) throw invalidParameter('sepa_debit[iban]', 'The IBAN you provided appears to be invalid.', 'invalid_bank_account_iban');
+  if (!/^[A-Z]{2}\d{2}[A-Z0-9]{10,30}$/.test(iban))
+    throw invalidParameter('sepa_debit[iban]', 'The IBAN you provided appears to be invalid.', 'invalid_bank_account_iban');
   const country = iban.slice(0, 2);
   const codes = IBAN_CODES[country];
   return {
@@ -337,7 +349,8 @@ function usBankAccountDetails(params: Params | undefined): Record<string, unknow
   if (!accountNumber) throw missingParameter(param('account_number'));
   if (!routingNumber) throw missingParameter(param('routing_number'));
   if (!/^\d{9}$/.test(routingNumber)) throw invalidParameter(param('routing_number'), 'Routing number must have 9 digits.', 'routing_number_invalid');
-  if (!/^\d{4,17}$/.test(accountNumber)) throw invalidParameter(param('account_number'), 'Your account number must be between 4 and 17 digits.', 'account_number_invalid');
+  if (!/^\d{4,17}$/.test(accountNumber))
+    throw invalidParameter(param('account_number'), 'Your account number must be between 4 and 17 digits.', 'account_number_invalid');
   return {
     account_holder_type: optionalEnum(params?.account_holder_type, param('account_holder_type'), ACCOUNT_HOLDER_TYPES) ?? null,
     account_type: optionalEnum(params?.account_type, param('account_type'), ACCOUNT_TYPES) ?? 'checking',
@@ -439,7 +452,8 @@ function copyOf(context: EmulatorContext, id: string, owner: string | undefined)
   const original = requireObject(context.store, 'payment_method', id, 'payment_method');
   if (owner) requireObject(context.store, 'customer', owner, 'customer');
   if (owner && original.customer !== owner) throw invalidParameter('customer', `The PaymentMethod ${id} is not attached to the customer ${owner}.`);
-  if (!owner && original.customer) throw invalidParameter('customer', 'To clone a PaymentMethod attached to a customer, pass that customer as `customer`.', 'parameter_missing');
+  if (!owner && original.customer)
+    throw invalidParameter('customer', 'To clone a PaymentMethod attached to a customer, pass that customer as `customer`.', 'parameter_missing');
   return context.store.put({ ...clone(original), id: newId('pm'), created: context.now(), customer: null, metadata: {} });
 }
 
@@ -467,7 +481,7 @@ export function assertAttachable(paymentMethod: StripeObject, customerId: string
 }
 
 /** Detaches a payment method (payment_method.detached); a customer default that named it is cleared (customer.updated). */
-export function detachPaymentMethod(context: EmulatorContext, paymentMethod: StripeObject, meta: RequestMeta): StripeObject {
+function detachPaymentMethod(context: EmulatorContext, paymentMethod: StripeObject, meta: RequestMeta): StripeObject {
   if (!paymentMethod.customer) {
     throw invalidRequest('The payment method you provided is not attached to a customer so detachment is impossible.');
   }
@@ -483,7 +497,7 @@ export function detachPaymentMethod(context: EmulatorContext, paymentMethod: Str
 }
 
 /** POST /v1/payment_methods/:id: billing details, metadata, card expiry; Stripe only updates saved ones. */
-export function updatePaymentMethod(context: EmulatorContext, paymentMethod: StripeObject, params: Params, meta: RequestMeta): StripeObject {
+function updatePaymentMethod(context: EmulatorContext, paymentMethod: StripeObject, params: Params, meta: RequestMeta): StripeObject {
   if (!paymentMethod.customer) throw invalidRequest('You must save this PaymentMethod to a customer before you can update it.');
   if (params.card !== undefined && paymentMethod.type !== 'card') throw invalidParameter('card', 'You can only update card details on a card PaymentMethod.');
   if (params.us_bank_account !== undefined && paymentMethod.type !== 'us_bank_account') {
@@ -495,7 +509,12 @@ export function updatePaymentMethod(context: EmulatorContext, paymentMethod: Str
   const expMonth = optionalInteger(params.card?.exp_month, 'card[exp_month]');
   const expYear = optionalInteger(params.card?.exp_year, 'card[exp_year]');
   if (expMonth !== undefined && (expMonth < 1 || expMonth > 12)) {
-    throw new StripeApiError(402, { type: 'card_error', code: 'invalid_expiry_month', message: "Your card's expiration month is invalid.", param: 'exp_month' });
+    throw new StripeApiError(402, {
+      type: 'card_error',
+      code: 'invalid_expiry_month',
+      message: "Your card's expiration month is invalid.",
+      param: 'exp_month',
+    });
   }
   const before = clone(paymentMethod);
   if (params.billing_details !== undefined) paymentMethod.billing_details = mergeBilling(paymentMethod.billing_details, params.billing_details);
@@ -516,7 +535,8 @@ function mergeBilling(current: Record<string, unknown>, update: Params | ''): Re
   for (const key of ['email', 'name', 'phone', 'tax_id'] as const) {
     if (update[key] !== undefined) next[key] = update[key] === '' ? null : String(update[key]);
   }
-  if (update.address !== undefined) next.address = update.address === '' ? null : { ...emptyAddress(), ...(current.address as object | null), ...update.address };
+  if (update.address !== undefined)
+    next.address = update.address === '' ? null : { ...emptyAddress(), ...(current.address as object | null), ...update.address };
   return next;
 }
 
@@ -538,7 +558,11 @@ export function requireAttachedPaymentMethod(context: EmulatorContext, customerI
 
 /** Stripe's answer when a customer's default names a payment method attached to someone else, or to no one. */
 export function notAttachedError(id: string, param: string): StripeApiError {
-  return invalidParameter(param, `The customer does not have a payment method with the ID ${id}. The payment method must be attached to the customer.`, 'resource_missing');
+  return invalidParameter(
+    param,
+    `The customer does not have a payment method with the ID ${id}. The payment method must be attached to the customer.`,
+    'resource_missing',
+  );
 }
 
 // ---------- routes ----------
@@ -549,7 +573,8 @@ export const paymentMethods: ResourceModule = (context) => {
   const matching = (params: Params) => {
     const type = optionalString(params.type, 'type');
     const allowRedisplay = optionalEnum(params.allow_redisplay, 'allow_redisplay', ALLOW_REDISPLAY);
-    return (method: StripeObject) => (type === undefined || method.type === type) && (allowRedisplay === undefined || method.allow_redisplay === allowRedisplay);
+    return (method: StripeObject) =>
+      (type === undefined || method.type === type) && (allowRedisplay === undefined || method.allow_redisplay === allowRedisplay);
   };
   return [
     {

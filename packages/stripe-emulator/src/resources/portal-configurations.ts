@@ -3,16 +3,38 @@
  * (unknown features are rejected, headline <= 60 characters, at most 10 products for updates, one
  * price per interval and currency per product, pause durations of at most three years).
  */
-import { requireObject } from '../lookup';
+
 import type { EmulatorContext, RequestMeta, ResourceModule } from '../context';
 import { invalidParameter, invalidRequest, missingParameter, noSuch } from '../errors';
-import { arrayOf, checkParams, expandPaths, mergeMetadata, optionalBoolean, optionalEnum, optionalInteger, optionalString, requireMaxLength, type ParamSpec, type Params } from '../params';
+import { requireObject } from '../lookup';
+import {
+  arrayOf,
+  checkParams,
+  expandPaths,
+  mergeMetadata,
+  optionalBoolean,
+  optionalEnum,
+  optionalInteger,
+  optionalString,
+  type ParamSpec,
+  type Params,
+  requireMaxLength,
+} from '../params';
 import { listRoute, retrieveRoute } from '../routes';
 import { newId, type StripeObject } from '../store';
 import { expand, previousAttributes } from '../wire';
 
 const CUSTOMER_UPDATES = ['address', 'email', 'name', 'phone', 'shipping', 'tax_id'] as const;
-const CANCELLATION_REASONS = ['customer_service', 'low_quality', 'missing_features', 'other', 'switched_service', 'too_complex', 'too_expensive', 'unused'] as const;
+const CANCELLATION_REASONS = [
+  'customer_service',
+  'low_quality',
+  'missing_features',
+  'other',
+  'switched_service',
+  'too_complex',
+  'too_expensive',
+  'unused',
+] as const;
 const PRORATION_BEHAVIORS = ['always_invoice', 'create_prorations', 'none'] as const;
 const UPDATABLE = ['price', 'promotion_code', 'quantity'] as const;
 const MAX_UPDATE_PRODUCTS = 10;
@@ -60,7 +82,12 @@ function emptyFeatures(): StripeObject['features'] {
     customer_update: { allowed_updates: [], enabled: false },
     invoice_history: { enabled: false },
     payment_method_update: { enabled: false, payment_method_configuration: null },
-    subscription_cancel: { cancellation_reason: { enabled: false, feedback_options: null, options: [] }, enabled: false, mode: 'at_period_end', proration_behavior: 'none' },
+    subscription_cancel: {
+      cancellation_reason: { enabled: false, feedback_options: null, options: [] },
+      enabled: false,
+      mode: 'at_period_end',
+      proration_behavior: 'none',
+    },
     // Stripe's default when none is given: disabled, with a single one-month option.
     subscription_pause: { duration: { interval_options: [{ interval: 'month', interval_count: 1 }], type: 'interval_options' }, enabled: false },
     subscription_update: {
@@ -87,7 +114,12 @@ export function defaultConfiguration(context: EmulatorContext, meta: RequestMeta
   return createConfiguration(context, { features }, meta, true);
 }
 
-function createConfiguration(context: EmulatorContext, fields: { features: StripeObject['features'] } & Params, meta: RequestMeta, isDefault: boolean): StripeObject {
+function createConfiguration(
+  context: EmulatorContext,
+  fields: { features: StripeObject['features'] } & Params,
+  meta: RequestMeta,
+  isDefault: boolean,
+): StripeObject {
   const now = context.now();
   const configuration = context.store.put<StripeObject>({
     id: newId('bpc'),
@@ -148,9 +180,12 @@ function applyFeatures(context: EmulatorContext, features: StripeObject['feature
       );
     }
   }
-  if (params.invoice_history) features.invoice_history.enabled = optionalBoolean(params.invoice_history.enabled, 'features[invoice_history][enabled]') ?? features.invoice_history.enabled;
+  if (params.invoice_history)
+    features.invoice_history.enabled =
+      optionalBoolean(params.invoice_history.enabled, 'features[invoice_history][enabled]') ?? features.invoice_history.enabled;
   if (params.payment_method_update) {
-    features.payment_method_update.enabled = optionalBoolean(params.payment_method_update.enabled, 'features[payment_method_update][enabled]') ?? features.payment_method_update.enabled;
+    features.payment_method_update.enabled =
+      optionalBoolean(params.payment_method_update.enabled, 'features[payment_method_update][enabled]') ?? features.payment_method_update.enabled;
   }
   if (params.subscription_cancel) applyCancelFeature(features.subscription_cancel, params.subscription_cancel);
   if (params.subscription_pause) applyPauseFeature(features.subscription_pause, params.subscription_pause);
@@ -183,7 +218,9 @@ function applyPauseFeature(target: StripeObject['features']['subscription_pause'
   if (params.duration === undefined || params.duration === '') return;
   const type = optionalEnum(params.duration.type, `${prefix}[duration][type]`, ['indefinite', 'interval_options'] as const);
   if (!type) throw missingParameter(`${prefix}[duration][type]`);
-  const options = arrayOf(params.duration.interval_options).map((option, index) => pauseIntervalOption(option, `${prefix}[duration][interval_options][${index}]`));
+  const options = arrayOf(params.duration.interval_options).map((option, index) =>
+    pauseIntervalOption(option, `${prefix}[duration][interval_options][${index}]`),
+  );
   if (type === 'interval_options' && options.length === 0) throw missingParameter(`${prefix}[duration][interval_options]`);
   if (type === 'indefinite' && options.length > 0) {
     throw invalidParameter(`${prefix}[duration][interval_options]`, '`interval_options` can only be set when `duration[type]` is `interval_options`.');
@@ -197,7 +234,11 @@ function pauseIntervalOption(option: Params, param: string): { interval: string;
   const count = optionalInteger(option.interval_count, `${param}[interval_count]`) ?? 1;
   if (count < 1) throw invalidParameter(`${param}[interval_count]`, 'Invalid interval_count: must be at least 1.', 'parameter_invalid_integer');
   if (count > MAX_PAUSE_COUNT[interval]) {
-    throw invalidParameter(`${param}[interval_count]`, `A pause can last at most three years (${MAX_PAUSE_COUNT[interval]} ${interval}s); got ${count} ${interval}s.`, 'parameter_invalid_integer');
+    throw invalidParameter(
+      `${param}[interval_count]`,
+      `A pause can last at most three years (${MAX_PAUSE_COUNT[interval]} ${interval}s); got ${count} ${interval}s.`,
+      'parameter_invalid_integer',
+    );
   }
   return { interval, interval_count: count };
 }
@@ -217,7 +258,10 @@ function applyUpdateFeature(context: EmulatorContext, target: StripeObject['feat
   if (params.schedule_at_period_end !== undefined) {
     target.schedule_at_period_end = {
       conditions: arrayOf(params.schedule_at_period_end.conditions).map((condition, index) => ({
-        type: optionalEnum(condition.type, `${prefix}[schedule_at_period_end][conditions][${index}][type]`, ['decreasing_item_amount', 'shortening_interval'] as const),
+        type: optionalEnum(condition.type, `${prefix}[schedule_at_period_end][conditions][${index}][type]`, [
+          'decreasing_item_amount',
+          'shortening_interval',
+        ] as const),
       })),
     };
   }
@@ -244,7 +288,10 @@ function updateProducts(context: EmulatorContext, products: Params[], param: str
       if (!price.recurring) throw invalidParameter(pricesParam, `The price \`${priceId}\` is not a recurring price.`);
       const slot = `${price.recurring.interval}/${price.recurring.interval_count}/${price.currency}`;
       if (seen.has(slot)) {
-        throw invalidParameter(`${param}[${index}][prices]`, `The product \`${productId}\` has more than one price with the same interval and currency; only one price per interval and currency can be offered.`);
+        throw invalidParameter(
+          `${param}[${index}][prices]`,
+          `The product \`${productId}\` has more than one price with the same interval and currency; only one price per interval and currency can be offered.`,
+        );
       }
       seen.add(slot);
     }
@@ -338,7 +385,8 @@ export const portalConfigurations: ResourceModule = (context) => {
       where(params) {
         const active = optionalBoolean(params.active, 'active');
         const isDefault = optionalBoolean(params.is_default, 'is_default');
-        return (configuration) => (active === undefined || configuration.active === active) && (isDefault === undefined || configuration.is_default === isDefault);
+        return (configuration) =>
+          (active === undefined || configuration.active === active) && (isDefault === undefined || configuration.is_default === isDefault);
       },
     }),
   ];

@@ -3,23 +3,86 @@
  * (or the default one), return_url, locale, on_behalf_of, after_expiration and flow_data, rejecting a
  * flow whose feature the configuration disables. The URL opens the emulator's hosted portal page.
  */
-import { requireObject } from '../lookup';
+
 import type { EmulatorContext, ResourceModule } from '../context';
 import { invalidParameter, invalidRequest, missingParameter, noSuch } from '../errors';
-import { arrayOf, checkParams, expandPaths, optionalEnum, optionalInteger, optionalString, required, requireMaxLength, type ParamSpec, type Params } from '../params';
+import { requireObject } from '../lookup';
+import {
+  arrayOf,
+  checkParams,
+  expandPaths,
+  optionalEnum,
+  optionalInteger,
+  optionalString,
+  type ParamSpec,
+  type Params,
+  required,
+  requireMaxLength,
+} from '../params';
 import { newId, type StripeObject } from '../store';
 import { expand } from '../wire';
-import { isPausable } from './subscriptions';
 import { defaultConfiguration, requireUrl } from './portal-configurations';
+import { isPausable } from './subscriptions';
 
-const FLOW_TYPES = ['customer_update', 'payment_method_update', 'subscription_cancel', 'subscription_pause', 'subscription_update', 'subscription_update_confirm'] as const;
+const FLOW_TYPES = [
+  'customer_update',
+  'payment_method_update',
+  'subscription_cancel',
+  'subscription_pause',
+  'subscription_update',
+  'subscription_update_confirm',
+] as const;
 /** Flows that name no subscription (and take no flow_data object of their own). */
 const CUSTOMER_FLOWS: readonly string[] = ['customer_update', 'payment_method_update'];
 const AFTER_COMPLETION = ['hosted_confirmation', 'portal_homepage', 'redirect'] as const;
-export const PORTAL_LOCALES = [
-  'auto', 'bg', 'cs', 'da', 'de', 'el', 'en', 'en-AU', 'en-CA', 'en-GB', 'en-IE', 'en-IN', 'en-NZ', 'en-SG', 'es', 'es-419', 'et', 'fi', 'fil',
-  'fr', 'fr-CA', 'hr', 'hu', 'id', 'it', 'ja', 'ko', 'lt', 'lv', 'ms', 'mt', 'nb', 'nl', 'pl', 'pt', 'pt-BR', 'ro', 'ru', 'sk', 'sl', 'sv', 'th',
-  'tr', 'vi', 'zh', 'zh-HK', 'zh-TW',
+const PORTAL_LOCALES = [
+  'auto',
+  'bg',
+  'cs',
+  'da',
+  'de',
+  'el',
+  'en',
+  'en-AU',
+  'en-CA',
+  'en-GB',
+  'en-IE',
+  'en-IN',
+  'en-NZ',
+  'en-SG',
+  'es',
+  'es-419',
+  'et',
+  'fi',
+  'fil',
+  'fr',
+  'fr-CA',
+  'hr',
+  'hu',
+  'id',
+  'it',
+  'ja',
+  'ko',
+  'lt',
+  'lv',
+  'ms',
+  'mt',
+  'nb',
+  'nl',
+  'pl',
+  'pt',
+  'pt-BR',
+  'ro',
+  'ru',
+  'sk',
+  'sl',
+  'sv',
+  'th',
+  'tr',
+  'vi',
+  'zh',
+  'zh-HK',
+  'zh-TW',
 ] as const;
 
 /** Which configuration feature each flow needs. */
@@ -38,12 +101,16 @@ const FLOW_DATA: ParamSpec = {
   subscription_cancel: { subscription: 'value', retention: { type: 'value', coupon_offer: { coupon: 'value' } } },
   subscription_pause: { subscription: 'value' },
   subscription_update: { subscription: 'value' },
-  subscription_update_confirm: { subscription: 'value', items: [{ id: 'value', price: 'value', quantity: 'value' }], discounts: [{ coupon: 'value', promotion_code: 'value' }] },
+  subscription_update_confirm: {
+    subscription: 'value',
+    items: [{ id: 'value', price: 'value', quantity: 'value' }],
+    discounts: [{ coupon: 'value', promotion_code: 'value' }],
+  },
 };
 
 /** An unopened session URL expires after 5 minutes; once opened, the visit lasts an hour (as with Stripe). */
-export const SESSION_OPEN_WITHIN_SECONDS = 5 * 60;
-export const SESSION_VISIT_SECONDS = 60 * 60;
+const SESSION_OPEN_WITHIN_SECONDS = 5 * 60;
+const SESSION_VISIT_SECONDS = 60 * 60;
 
 /** The emulator's private record behind a session URL (never listed by the API). */
 export interface PortalLink extends StripeObject {
@@ -93,22 +160,37 @@ function flowOf(context: EmulatorContext, customer: StripeObject, configuration:
   if (CUSTOMER_FLOWS.includes(type)) return flow;
   const param = `flow_data[${type}]`;
   if (data[type] === undefined || data[type] === '') throw missingParameter(`${param}[subscription]`);
-  const subscription = subscriptionOf(context, customer, required(optionalString(data[type].subscription, `${param}[subscription]`), `${param}[subscription]`), `${param}[subscription]`);
+  const subscription = subscriptionOf(
+    context,
+    customer,
+    required(optionalString(data[type].subscription, `${param}[subscription]`), `${param}[subscription]`),
+    `${param}[subscription]`,
+  );
   if (type === 'subscription_cancel') {
     const retention = data.subscription_cancel.retention;
     if (retention && optionalEnum(retention.type, `${param}[retention][type]`, ['coupon_offer'] as const) && !retention.coupon_offer?.coupon) {
       throw missingParameter(`${param}[retention][coupon_offer][coupon]`);
     }
-    flow.subscription_cancel = { retention: retention ? { coupon_offer: { coupon: retention.coupon_offer.coupon }, type: 'coupon_offer' } : null, subscription: subscription.id };
+    flow.subscription_cancel = {
+      retention: retention ? { coupon_offer: { coupon: retention.coupon_offer.coupon }, type: 'coupon_offer' } : null,
+      subscription: subscription.id,
+    };
   } else if (type === 'subscription_pause') {
     if (!isPausable(subscription)) {
-      throw invalidParameter(`${param}[subscription]`, `The subscription \`${subscription.id}\` cannot be paused because its status is \`${subscription.status}\`.`);
+      throw invalidParameter(
+        `${param}[subscription]`,
+        `The subscription \`${subscription.id}\` cannot be paused because its status is \`${subscription.status}\`.`,
+      );
     }
     flow.subscription_pause = { subscription: subscription.id };
   } else if (type === 'subscription_update') {
     flow.subscription_update = { subscription: subscription.id };
   } else {
-    flow.subscription_update_confirm = { discounts: [], items: [confirmItemOf(context, configuration, subscription, data.subscription_update_confirm.items, param)], subscription: subscription.id };
+    flow.subscription_update_confirm = {
+      discounts: [],
+      items: [confirmItemOf(context, configuration, subscription, data.subscription_update_confirm.items, param)],
+      subscription: subscription.id,
+    };
   }
   return flow;
 }
@@ -134,11 +216,15 @@ function confirmItemOf(context: EmulatorContext, configuration: StripeObject, su
   if (priceId) {
     if (!context.store.get(priceId, 'price')) throw noSuch('price', priceId, `${param}[items][0][price]`);
     if (!offeredPrices(configuration).includes(priceId)) {
-      throw invalidParameter(`${param}[items][0][price]`, `The price \`${priceId}\` is not one of the prices offered by the portal configuration (\`${configuration.id}\`).`);
+      throw invalidParameter(
+        `${param}[items][0][price]`,
+        `The price \`${priceId}\` is not one of the prices offered by the portal configuration (\`${configuration.id}\`).`,
+      );
     }
   }
   const quantity = optionalInteger(item.quantity, `${param}[items][0][quantity]`);
-  if (quantity !== undefined && quantity < 1) throw invalidParameter(`${param}[items][0][quantity]`, 'Invalid quantity: must be at least 1.', 'parameter_invalid_integer');
+  if (quantity !== undefined && quantity < 1)
+    throw invalidParameter(`${param}[items][0][quantity]`, 'Invalid quantity: must be at least 1.', 'parameter_invalid_integer');
   if (!priceId && quantity === undefined) throw missingParameter(`${param}[items][0][price]`);
   return { id: itemId, price: priceId ?? null, quantity: quantity ?? null };
 }
@@ -162,7 +248,10 @@ function afterCompletionOf(value: Params | undefined) {
   const type = optionalEnum(value?.type, 'flow_data[after_completion][type]', AFTER_COMPLETION) ?? 'portal_homepage';
   let redirect = null;
   if (type === 'redirect') {
-    const returnUrl = required(optionalString(value?.redirect?.return_url, 'flow_data[after_completion][redirect][return_url]'), 'flow_data[after_completion][redirect][return_url]');
+    const returnUrl = required(
+      optionalString(value?.redirect?.return_url, 'flow_data[after_completion][redirect][return_url]'),
+      'flow_data[after_completion][redirect][return_url]',
+    );
     requireUrl(returnUrl, 'flow_data[after_completion][redirect][return_url]');
     redirect = { return_url: returnUrl };
   } else if (value?.redirect !== undefined) {
@@ -198,7 +287,9 @@ export const portalSessions: ResourceModule = (context) => {
         // Checked before the default configuration may be created, so a refused request changes nothing.
         const locale = optionalEnum(params.locale, 'locale', PORTAL_LOCALES) ?? null;
         const configurationId = optionalString(params.configuration, 'configuration');
-        const configuration = configurationId ? requireObject(context.store, 'billing_portal.configuration', configurationId, 'configuration') : defaultConfiguration(context, meta);
+        const configuration = configurationId
+          ? requireObject(context.store, 'billing_portal.configuration', configurationId, 'configuration')
+          : defaultConfiguration(context, meta);
         if (!configuration.active) throw invalidParameter('configuration', `The configuration \`${configuration.id}\` is not active.`);
         const returnUrl = optionalString(params.return_url, 'return_url') || configuration.default_return_url;
         if (returnUrl) requireUrl(returnUrl, 'return_url');
@@ -223,7 +314,14 @@ export const portalSessions: ResourceModule = (context) => {
           return_url: returnUrl ?? null,
           url: `${context.baseUrl()}/p/session/${secret}`,
         });
-        store.put({ id: secret, object: 'emulator.portal_link', session: session.id, completed: false, opened: false, expiresAt: context.now() + SESSION_OPEN_WITHIN_SECONDS } satisfies PortalLink);
+        store.put({
+          id: secret,
+          object: 'emulator.portal_link',
+          session: session.id,
+          completed: false,
+          opened: false,
+          expiresAt: context.now() + SESSION_OPEN_WITHIN_SECONDS,
+        } satisfies PortalLink);
         context.emit('billing_portal.session.created', session, meta);
         return expand(session, expandPaths(params), store);
       },

@@ -9,9 +9,22 @@
 import type { EmulatorContext, RequestMeta, ResourceModule } from '../context';
 import { invalidParameter, invalidRequest, noSuch } from '../errors';
 import { requireObject } from '../lookup';
-import { arrayOf, checkParams, expandPaths, mergeMetadata, optionalBoolean, optionalDecimal, optionalEnum, optionalInteger, optionalString, required, type ParamSpec, type Params } from '../params';
+import {
+  arrayOf,
+  checkParams,
+  expandPaths,
+  mergeMetadata,
+  optionalBoolean,
+  optionalDecimal,
+  optionalEnum,
+  optionalInteger,
+  optionalString,
+  type ParamSpec,
+  type Params,
+  required,
+} from '../params';
 import { listRoute, retrieveRoute } from '../routes';
-import { newId, type StripeObject, type Store } from '../store';
+import { newId, type Store, type StripeObject } from '../store';
 import { emitIfChanged, expand, previousAttributes } from '../wire';
 
 const INTERVALS = ['day', 'week', 'month', 'year'] as const;
@@ -40,7 +53,13 @@ const INLINE_PRODUCT: Record<string, ParamSpec> = {
 
 const PRODUCT_CREATE: Record<string, ParamSpec> = {
   ...INLINE_PRODUCT,
-  default_price_data: { currency: 'value', unit_amount: 'value', recurring: { interval: 'value', interval_count: 'value' }, metadata: 'map', tax_behavior: 'value' },
+  default_price_data: {
+    currency: 'value',
+    unit_amount: 'value',
+    recurring: { interval: 'value', interval_count: 'value' },
+    metadata: 'map',
+    tax_behavior: 'value',
+  },
   description: 'value',
   images: ['value'],
   marketing_features: [{ name: 'value' }],
@@ -179,7 +198,7 @@ function packageDimensions(value: Params | '', param: string): StripeObject['pac
  * Stores a product made from create params (or an inline product); the caller emits product.created
  * once the request's other objects (e.g. a default price) exist. Nothing is stored when a value is refused.
  */
-export function createProduct(context: EmulatorContext, params: Params, param: (field: string) => string = (field) => field): StripeObject {
+function createProduct(context: EmulatorContext, params: Params, param: (field: string) => string = (field) => field): StripeObject {
   const id = optionalString(params.id, param('id')) ?? newId('prod', 14);
   if (context.store.get(id) || context.store.isDeleted(id)) throw invalidParameter(param('id'), 'Product already exists.', 'resource_already_exists');
   const product = productObject(id, required(optionalString(params.name, param('name')), param('name')), context.now());
@@ -189,7 +208,7 @@ export function createProduct(context: EmulatorContext, params: Params, param: (
   return product;
 }
 
-export function updateProduct(context: EmulatorContext, product: StripeObject, params: Params, meta: RequestMeta): StripeObject {
+function updateProduct(context: EmulatorContext, product: StripeObject, params: Params, meta: RequestMeta): StripeObject {
   const defaultPrice = optionalString(params.default_price, 'default_price');
   if (defaultPrice) requireOwnPrice(context.store, product, defaultPrice);
   // Changes are made on a copy, so that a refused value leaves the product as it was.
@@ -215,7 +234,7 @@ function requireOwnPrice(store: Store, product: StripeObject, priceId: string): 
 }
 
 /** Stripe keeps a product's prices forever, so a product with any price cannot be deleted (archive it instead). */
-export function deleteProduct(context: EmulatorContext, product: StripeObject, meta: RequestMeta): { id: string; object: 'product'; deleted: true } {
+function deleteProduct(context: EmulatorContext, product: StripeObject, meta: RequestMeta): { id: string; object: 'product'; deleted: true } {
   if (context.store.all('price').some((price) => price.product === product.id)) {
     throw invalidRequest('This product cannot be deleted because it has one or more user-created prices.');
   }
@@ -226,7 +245,7 @@ export function deleteProduct(context: EmulatorContext, product: StripeObject, m
 
 // ---- prices ----
 
-export interface RecurringFields {
+interface RecurringFields {
   interval: Interval;
   intervalCount: number;
   usageType?: (typeof USAGE_TYPES)[number];
@@ -234,7 +253,7 @@ export interface RecurringFields {
   trialPeriodDays?: number | null;
 }
 
-export interface PriceFields {
+interface PriceFields {
   id?: string;
   product: string;
   currency: string;
@@ -301,10 +320,14 @@ function recurringOf(params: Params, param: (field: string) => string): Recurrin
   const interval = required(optionalEnum(params.interval, param('interval'), INTERVALS), param('interval'));
   const intervalCount = optionalInteger(params.interval_count, param('interval_count')) ?? 1;
   if (intervalCount < 1 || intervalCount > MAX_INTERVAL_COUNT[interval]) {
-    throw invalidParameter(param('interval_count'), 'The maximum billing interval is three years (3 years, 36 months, 156 weeks or 1095 days); the minimum is one interval.');
+    throw invalidParameter(
+      param('interval_count'),
+      'The maximum billing interval is three years (3 years, 36 months, 156 weeks or 1095 days); the minimum is one interval.',
+    );
   }
   const trialPeriodDays = optionalInteger(params.trial_period_days, param('trial_period_days'));
-  if (trialPeriodDays !== undefined && trialPeriodDays < 0) throw invalidParameter(param('trial_period_days'), 'Invalid trial_period_days: must be at least 0', 'parameter_invalid_integer');
+  if (trialPeriodDays !== undefined && trialPeriodDays < 0)
+    throw invalidParameter(param('trial_period_days'), 'Invalid trial_period_days: must be at least 0', 'parameter_invalid_integer');
   return {
     interval,
     intervalCount,
@@ -315,7 +338,7 @@ function recurringOf(params: Params, param: (field: string) => string): Recurrin
 }
 
 /** Stores a new price and emits price.created; the product must exist. */
-export function createPrice(context: EmulatorContext, fields: PriceFields, meta: RequestMeta): StripeObject {
+function createPrice(context: EmulatorContext, fields: PriceFields, meta: RequestMeta): StripeObject {
   const price = context.store.put(priceObject(fields, context.now()));
   context.emit('price.created', price, meta);
   return price;
@@ -352,7 +375,7 @@ function releaseLookupKey(context: EmulatorContext, holder: StripeObject, meta: 
   context.emit('price.updated', holder, meta, before);
 }
 
-export function updatePrice(context: EmulatorContext, price: StripeObject, params: Params, meta: RequestMeta): StripeObject {
+function updatePrice(context: EmulatorContext, price: StripeObject, params: Params, meta: RequestMeta): StripeObject {
   const active = optionalBoolean(params.active, 'active');
   if (active === false && context.store.get(price.product, 'product')?.default_price === price.id) {
     throw invalidParameter('active', 'This price cannot be archived because it is the default price of its product. Set another default price first.');
@@ -362,7 +385,9 @@ export function updatePrice(context: EmulatorContext, price: StripeObject, param
     throw invalidParameter('tax_behavior', 'The tax_behavior of a price cannot be changed once it is `inclusive` or `exclusive`.');
   }
   const lookupKey = optionalString(params.lookup_key, 'lookup_key');
-  const holder = lookupKey ? lookupKeyHolder(context, lookupKey, optionalBoolean(params.transfer_lookup_key, 'transfer_lookup_key') ?? false, price) : undefined;
+  const holder = lookupKey
+    ? lookupKeyHolder(context, lookupKey, optionalBoolean(params.transfer_lookup_key, 'transfer_lookup_key') ?? false, price)
+    : undefined;
   if (holder) releaseLookupKey(context, holder, meta);
   const before = structuredClone(price);
   if (active !== undefined) price.active = active;
@@ -413,7 +438,7 @@ function checkPlanParams(params: Params, spec: Record<string, ParamSpec>): void 
   checkParams(params, { ...spec, product: productSpec });
 }
 
-export function createPlan(context: EmulatorContext, params: Params, meta: RequestMeta): StripeObject {
+function createPlan(context: EmulatorContext, params: Params, meta: RequestMeta): StripeObject {
   requirePerUnit(params.billing_scheme);
   const id = optionalString(params.id, 'id');
   if (id && (context.store.get(id) || context.store.isDeleted(id))) throw invalidParameter('id', 'Plan already exists.', 'resource_already_exists');
@@ -444,7 +469,7 @@ function planProduct(context: EmulatorContext, value: unknown, meta: RequestMeta
   return id;
 }
 
-export function updatePlan(context: EmulatorContext, price: StripeObject, params: Params, meta: RequestMeta): StripeObject {
+function updatePlan(context: EmulatorContext, price: StripeObject, params: Params, meta: RequestMeta): StripeObject {
   const product = optionalString(params.product, 'product');
   if (product && product !== price.product) {
     requireObject(context.store, 'product', product, 'product');
@@ -466,7 +491,7 @@ export function updatePlan(context: EmulatorContext, price: StripeObject, params
 }
 
 /** Deleting a plan deletes its price too; subscriptions keep their copies and go on billing. */
-export function deletePlan(context: EmulatorContext, price: StripeObject, meta: RequestMeta): { id: string; object: 'plan'; deleted: true } {
+function deletePlan(context: EmulatorContext, price: StripeObject, meta: RequestMeta): { id: string; object: 'plan'; deleted: true } {
   context.store.markDeleted(price.id);
   context.emit('plan.deleted', planView(price), meta);
   context.emit('price.deleted', price, meta);
@@ -581,7 +606,14 @@ export const products: ResourceModule = (context) => {
       },
     },
     listRoute(context, '/v1/prices', 'price', {
-      filters: { active: 'value', currency: 'value', lookup_keys: ['value'], product: 'value', type: 'value', recurring: { interval: 'value', meter: 'value', usage_type: 'value' } },
+      filters: {
+        active: 'value',
+        currency: 'value',
+        lookup_keys: ['value'],
+        product: 'value',
+        type: 'value',
+        recurring: { interval: 'value', meter: 'value', usage_type: 'value' },
+      },
       where(params) {
         const active = optionalBoolean(params.active, 'active');
         const lookupKeys = arrayOf<string>(params.lookup_keys);
@@ -635,7 +667,11 @@ export const products: ResourceModule = (context) => {
     },
     listRoute(context, '/v1/plans', 'plan', {
       filters: { active: 'value', product: 'value' },
-      source: () => store.all('price').filter((price) => price.recurring).map(planView),
+      source: () =>
+        store
+          .all('price')
+          .filter((price) => price.recurring)
+          .map(planView),
       where(params) {
         const active = optionalBoolean(params.active, 'active');
         const product = optionalString(params.product, 'product');

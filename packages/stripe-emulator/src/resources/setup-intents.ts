@@ -13,14 +13,36 @@
  * The approval operations are exported for the hosted redirect page and for other flows (Checkout).
  */
 import type { EmulatorContext, RequestMeta, ResourceModule } from '../context';
-import { StripeApiError, docUrl, invalidParameter, invalidRequest, missingParameter, noSuch } from '../errors';
+import { docUrl, invalidParameter, invalidRequest, missingParameter, noSuch, StripeApiError } from '../errors';
 import { requireObject } from '../lookup';
-import { arrayOf, checkParams, expandPaths, mergeMetadata, optionalBoolean, optionalEnum, optionalInteger, optionalString, type ParamSpec, type Params } from '../params';
+import {
+  arrayOf,
+  checkParams,
+  expandPaths,
+  mergeMetadata,
+  optionalBoolean,
+  optionalEnum,
+  optionalInteger,
+  optionalString,
+  type ParamSpec,
+  type Params,
+} from '../params';
 import { listRoute, retrieveRoute } from '../routes';
 import { clone, newId, type StripeObject } from '../store';
 import { expand } from '../wire';
 import { DYNAMIC_PAYMENT_METHOD_TYPES, MANDATE_DATA } from './payment-intents';
-import { BILLING_DETAILS, REDIRECT_TYPES, assertAttachable, attachPaymentMethod, cardError, createPaymentMethod, markSetUpForFuturePayments, requiresAuthenticationOnSetup, resolvePaymentMethod, verificationDecline } from './payment-methods';
+import {
+  assertAttachable,
+  attachPaymentMethod,
+  BILLING_DETAILS,
+  cardError,
+  createPaymentMethod,
+  markSetUpForFuturePayments,
+  REDIRECT_TYPES,
+  requiresAuthenticationOnSetup,
+  resolvePaymentMethod,
+  verificationDecline,
+} from './payment-methods';
 
 /** Where the hosted approval page lives: `<base>/r/setup_intent/<client_secret>`. */
 export const SETUP_INTENT_APPROVAL_PREFIX = '/r/setup_intent/';
@@ -118,7 +140,10 @@ const pendingOf = new WeakMap<StripeObject, Pending>();
 
 function pending(intent: StripeObject): Pending {
   let found = pendingOf.get(intent);
-  if (!found) pendingOf.set(intent, (found = {}));
+  if (!found) {
+    found = {};
+    pendingOf.set(intent, found);
+  }
   return found;
 }
 
@@ -131,7 +156,8 @@ function paymentMethodTypes(params: Params, automatic: boolean, allowRedirects: 
   if (given) {
     const param = allowed ? 'allowed_payment_method_types' : 'payment_method_types';
     for (const type of given) {
-      if (!LISTABLE_TYPES.includes(type)) throw invalidParameter(param, `The payment method type "${type}" is invalid. The emulator supports: ${LISTABLE_TYPES.join(', ')}.`);
+      if (!LISTABLE_TYPES.includes(type))
+        throw invalidParameter(param, `The payment method type "${type}" is invalid. The emulator supports: ${LISTABLE_TYPES.join(', ')}.`);
     }
     return { listed: allowed ?? null, effective: given };
   }
@@ -212,7 +238,10 @@ function paymentMethodFromParams(context: EmulatorContext, params: Params): Stri
   if (data === undefined || data === '') return undefined;
   if (!data.type) throw missingParameter('payment_method_data[type]');
   if (data.type === 'card') {
-    throw invalidParameter('payment_method_data[type]', 'Card details cannot be sent with payment_method_data; create the card with a token (tok_visa) or use a test payment method such as pm_card_visa.');
+    throw invalidParameter(
+      'payment_method_data[type]',
+      'Card details cannot be sent with payment_method_data; create the card with a token (tok_visa) or use a test payment method such as pm_card_visa.',
+    );
   }
   return createPaymentMethod(context, data);
 }
@@ -226,10 +255,18 @@ function checkPaymentMethodFits(intent: StripeObject, paymentMethod: StripeObjec
     );
   }
   if (paymentMethod.customer && intent.customer && paymentMethod.customer !== intent.customer) {
-    throw invalidParameter('payment_method', 'The provided PaymentMethod is attached to another customer. Use a PaymentMethod attached to the customer of this SetupIntent.', 'setup_intent_invalid_parameter');
+    throw invalidParameter(
+      'payment_method',
+      'The provided PaymentMethod is attached to another customer. Use a PaymentMethod attached to the customer of this SetupIntent.',
+      'setup_intent_invalid_parameter',
+    );
   }
   if (paymentMethod.customer && !intent.customer) {
-    throw invalidParameter('customer', 'The provided PaymentMethod belongs to a Customer, but you did not provide the Customer ID. Please include the Customer ID in the `customer` parameter.', 'setup_intent_invalid_parameter');
+    throw invalidParameter(
+      'customer',
+      'The provided PaymentMethod belongs to a Customer, but you did not provide the Customer ID. Please include the Customer ID in the `customer` parameter.',
+      'setup_intent_invalid_parameter',
+    );
   }
 }
 
@@ -245,7 +282,7 @@ function unexpectedState(action: string, intent: StripeObject): StripeApiError {
 // ---------- operations ----------
 
 /** POST /v1/setup_intents: setup_intent.created, then (with confirm=true) whatever confirming does. */
-export function createSetupIntent(context: EmulatorContext, params: Params, meta: RequestMeta): StripeObject {
+function createSetupIntent(context: EmulatorContext, params: Params, meta: RequestMeta): StripeObject {
   const { store } = context;
   const customerId = optionalString(params.customer, 'customer');
   if (customerId) requireObject(store, 'customer', customerId, 'customer');
@@ -323,7 +360,7 @@ function pick(params: Params, names: string[]): Params {
 }
 
 /** POST /v1/setup_intents/:id: fields before success; a new payment method needs a new confirmation. */
-export function updateSetupIntent(context: EmulatorContext, intent: StripeObject, params: Params): StripeObject {
+function updateSetupIntent(context: EmulatorContext, intent: StripeObject, params: Params): StripeObject {
   if (intent.status === 'succeeded' || intent.status === 'canceled') throw unexpectedState('update', intent);
   const customerId = optionalString(params.customer, 'customer');
   if (customerId) requireObject(context.store, 'customer', customerId, 'customer');
@@ -361,7 +398,8 @@ function checkConfirmable(intent: StripeObject, paymentMethod: StripeObject | un
     throw new StripeApiError(400, {
       type: 'invalid_request_error',
       code: 'setup_intent_unexpected_state',
-      message: "You cannot confirm this SetupIntent because it's missing a payment method. Update the SetupIntent with a payment method and then confirm it again.",
+      message:
+        "You cannot confirm this SetupIntent because it's missing a payment method. Update the SetupIntent with a payment method and then confirm it again.",
     });
   }
   if (!REDIRECT_TYPES.includes(paymentMethod.type)) return;
@@ -394,7 +432,7 @@ function mandateDataFrom(params: Params): Params | undefined {
  * attached), requires_action (setup_intent.requires_action, next_action to the approval page), or a
  * declined card: setup_intent.setup_failed and Stripe's 402 card_error carrying the intent.
  */
-export function confirmSetupIntent(context: EmulatorContext, intent: StripeObject, params: Params, meta: RequestMeta): StripeObject {
+function confirmSetupIntent(context: EmulatorContext, intent: StripeObject, params: Params, meta: RequestMeta): StripeObject {
   if (!CONFIRMABLE.includes(intent.status)) throw unexpectedState('confirm', intent);
   const state = pending(intent);
   const returnUrl = optionalString(params.return_url, 'return_url') ?? state.returnUrl;
@@ -407,7 +445,8 @@ export function confirmSetupIntent(context: EmulatorContext, intent: StripeObjec
   const paymentMethod = fromParams ?? (intent.payment_method ? context.store.get(intent.payment_method, 'payment_method') : undefined);
   checkConfirmable(probe, paymentMethod, returnUrl);
   if (types) Object.assign(intent, { allowed_payment_method_types: types.listed, payment_method_types: types.effective });
-  if (params.payment_method_options !== undefined) intent.payment_method_options = paymentMethodOptions(intent.payment_method_types, params, intent.payment_method_options);
+  if (params.payment_method_options !== undefined)
+    intent.payment_method_options = paymentMethodOptions(intent.payment_method_types, params, intent.payment_method_options);
   Object.assign(state, { returnUrl, ...(useStripeSdk !== undefined && { useStripeSdk }), ...(mandateData && { mandateData }) });
   Object.assign(intent, { payment_method: paymentMethod!.id, last_setup_error: null, next_action: null });
   return runAttempt(context, intent, paymentMethod!, meta);
@@ -437,9 +476,8 @@ function runAttempt(context: EmulatorContext, intent: StripeObject, paymentMetho
   return succeed(context, intent, attempt, paymentMethod, meta);
 }
 
-
 /** The approval page for this intent (redirect wallets and 3D Secure alike). */
-export function approvalUrl(context: EmulatorContext, intent: StripeObject): string {
+function approvalUrl(context: EmulatorContext, intent: StripeObject): string {
   return `${context.baseUrl()}${SETUP_INTENT_APPROVAL_PREFIX}${intent.client_secret}`;
 }
 
@@ -466,7 +504,14 @@ function succeed(context: EmulatorContext, intent: StripeObject, attempt: Stripe
   return intent;
 }
 
-function failSetup(context: EmulatorContext, intent: StripeObject, attempt: StripeObject, paymentMethod: StripeObject, error: Record<string, unknown>, meta: RequestMeta): void {
+function failSetup(
+  context: EmulatorContext,
+  intent: StripeObject,
+  attempt: StripeObject,
+  paymentMethod: StripeObject,
+  error: Record<string, unknown>,
+  meta: RequestMeta,
+): void {
   Object.assign(attempt, { status: 'failed', setup_error: { ...error, payment_method: clone(paymentMethod) } });
   Object.assign(intent, {
     status: 'requires_payment_method',
@@ -523,7 +568,7 @@ export function findSetupIntentBySecret(context: EmulatorContext, clientSecret: 
 }
 
 /** POST /v1/setup_intents/:id/cancel (setup_intent.canceled). */
-export function cancelSetupIntent(context: EmulatorContext, intent: StripeObject, reason: string | undefined, meta: RequestMeta): StripeObject {
+function cancelSetupIntent(context: EmulatorContext, intent: StripeObject, reason: string | undefined, meta: RequestMeta): StripeObject {
   if (!CONFIRMABLE.includes(intent.status)) {
     throw new StripeApiError(400, {
       type: 'invalid_request_error',

@@ -8,7 +8,19 @@
 import type { EmulatorContext, RequestMeta, ResourceModule } from '../context';
 import { invalidParameter, invalidRequest } from '../errors';
 import { requireObject } from '../lookup';
-import { arrayOf, checkParams, expandPaths, mergeMetadata, optionalBoolean, optionalEnum, optionalInteger, optionalString, required, type ParamSpec, type Params } from '../params';
+import {
+  arrayOf,
+  checkParams,
+  expandPaths,
+  mergeMetadata,
+  optionalBoolean,
+  optionalEnum,
+  optionalInteger,
+  optionalString,
+  type ParamSpec,
+  type Params,
+  required,
+} from '../params';
 import { listRoute, retrieveRoute } from '../routes';
 import { newId, type StripeObject } from '../store';
 import { emitIfChanged, expand, matchesCreated, previousAttributes } from '../wire';
@@ -76,14 +88,15 @@ function phaseItems(context: EmulatorContext, value: unknown, param: string): Pa
   return items.map((item, index) => {
     const priceParam = `${param}[items][${index}][price]`;
     const price = requireObject(context.store, 'price', required(optionalString(item.price, priceParam), priceParam), priceParam);
-    if (!price.recurring) throw invalidParameter(priceParam, 'The price specified is set to `type=one_time` but this field only accepts prices with `type=recurring`.');
+    if (!price.recurring)
+      throw invalidParameter(priceParam, 'The price specified is set to `type=one_time` but this field only accepts prices with `type=recurring`.');
     const quantity = optionalInteger(item.quantity, `${param}[items][${index}][quantity]`) ?? 1;
     return { billing_thresholds: null, discounts: [], metadata: mergeMetadata({}, item.metadata), plan: price.id, price: price.id, quantity, tax_rates: [] };
   });
 }
 
 /** A phase lasts until `end_date`, for `duration`, or for `iterations` (default 1) of its first price's interval. */
-function phaseEnd(context: EmulatorContext, params: Params, param: string, start: number, firstPrice: StripeObject): number {
+function phaseEnd(params: Params, param: string, start: number, firstPrice: StripeObject): number {
   const endDate = optionalInteger(params.end_date, `${param}[end_date]`);
   if (endDate !== undefined) {
     if (endDate <= start) throw invalidParameter(`${param}[end_date]`, 'The phase end_date must be after its start_date.');
@@ -102,9 +115,9 @@ function phaseObject(context: EmulatorContext, params: Params, index: number, st
   const param = `phases[${index}]`;
   const items = phaseItems(context, params.items, param);
   const firstPrice = context.store.get(items[0]!.price, 'price')!;
-  const end = phaseEnd(context, params, param, start, firstPrice);
+  const end = phaseEnd(params, param, start, firstPrice);
   const trial = optionalBoolean(params.trial, `${param}[trial]`);
-  const trialEnd = trial ? end : optionalInteger(params.trial_end, `${param}[trial_end]`) ?? null;
+  const trialEnd = trial ? end : (optionalInteger(params.trial_end, `${param}[trial_end]`) ?? null);
   return {
     add_invoice_items: [],
     application_fee_percent: null,
@@ -148,13 +161,18 @@ function defaultSettingsOf(value: Params | undefined, current?: Params): Params 
     application_fee_percent: null,
     billing_cycle_anchor: 'automatic',
     billing_thresholds: null,
-    collection_method: optionalEnum(settings.collection_method, 'default_settings[collection_method]', COLLECTION_METHODS) ?? current?.collection_method ?? null,
-    default_payment_method: optionalString(settings.default_payment_method, 'default_settings[default_payment_method]') ?? current?.default_payment_method ?? null,
-    description: settings.description !== undefined ? settings.description || null : current?.description ?? null,
+    collection_method:
+      optionalEnum(settings.collection_method, 'default_settings[collection_method]', COLLECTION_METHODS) ?? current?.collection_method ?? null,
+    default_payment_method:
+      optionalString(settings.default_payment_method, 'default_settings[default_payment_method]') ?? current?.default_payment_method ?? null,
+    description: settings.description !== undefined ? settings.description || null : (current?.description ?? null),
     invoice_settings: {
       account_tax_ids: null,
       custom_fields: null,
-      days_until_due: optionalInteger(settings.invoice_settings?.days_until_due, 'default_settings[invoice_settings][days_until_due]') ?? current?.invoice_settings.days_until_due ?? null,
+      days_until_due:
+        optionalInteger(settings.invoice_settings?.days_until_due, 'default_settings[invoice_settings][days_until_due]') ??
+        current?.invoice_settings.days_until_due ??
+        null,
       description: null,
       footer: null,
       issuer: { type: 'self' },
@@ -212,8 +230,11 @@ function startSubscription(context: EmulatorContext, schedule: StripeObject, met
       ...(phase.trial_end && { trial_end: String(phase.trial_end) }),
       ...(Object.keys(phase.metadata).length > 0 && { metadata: phase.metadata }),
       ...(collectionMethod && { collection_method: collectionMethod }),
-      ...(collectionMethod === 'send_invoice' && settings.invoice_settings.days_until_due !== null && { days_until_due: String(settings.invoice_settings.days_until_due) }),
-      ...((phase.default_payment_method ?? settings.default_payment_method) && { default_payment_method: phase.default_payment_method ?? settings.default_payment_method }),
+      ...(collectionMethod === 'send_invoice' &&
+        settings.invoice_settings.days_until_due !== null && { days_until_due: String(settings.invoice_settings.days_until_due) }),
+      ...((phase.default_payment_method ?? settings.default_payment_method) && {
+        default_payment_method: phase.default_payment_method ?? settings.default_payment_method,
+      }),
       ...((phase.description ?? settings.description) && { description: phase.description ?? settings.description }),
     },
     meta,
@@ -224,7 +245,7 @@ function startSubscription(context: EmulatorContext, schedule: StripeObject, met
   schedule.current_phase = currentPhaseOf(phase);
 }
 
-export function createSubscriptionSchedule(context: EmulatorContext, params: Params, meta: RequestMeta): StripeObject {
+function createSubscriptionSchedule(context: EmulatorContext, params: Params, meta: RequestMeta): StripeObject {
   checkParams(params, CREATE);
   const endBehavior = optionalEnum(params.end_behavior, 'end_behavior', END_BEHAVIORS) ?? 'release';
   if (params.from_subscription !== undefined) return scheduleFromSubscription(context, params, endBehavior, meta);
@@ -243,13 +264,24 @@ function scheduleFromSubscription(context: EmulatorContext, params: Params, endB
   for (const param of ['customer', 'phases', 'start_date'] as const) {
     if (params[param] !== undefined) throw invalidRequest(`You cannot set \`${param}\` if \`from_subscription\` is set.`);
   }
-  const subscription = requireObject(context.store, 'subscription', required(optionalString(params.from_subscription, 'from_subscription'), 'from_subscription'), 'from_subscription');
-  if (subscription.schedule) throw invalidParameter('from_subscription', `The subscription '${subscription.id}' is already attached to the schedule '${subscription.schedule}'.`);
+  const subscription = requireObject(
+    context.store,
+    'subscription',
+    required(optionalString(params.from_subscription, 'from_subscription'), 'from_subscription'),
+    'from_subscription',
+  );
+  if (subscription.schedule)
+    throw invalidParameter('from_subscription', `The subscription '${subscription.id}' is already attached to the schedule '${subscription.schedule}'.`);
   if (subscription.status === 'canceled') throw invalidParameter('from_subscription', `The subscription '${subscription.id}' is canceled.`);
   const items: StripeObject[] = subscription.items.data;
   const start = Math.min(...items.map((item) => item.current_period_start as number));
   const end = Math.max(...items.map((item) => item.current_period_end as number));
-  const phase = phaseObject(context, { items: items.map((item) => ({ price: item.price.id, quantity: String(item.quantity) })), end_date: String(end) }, 0, start);
+  const phase = phaseObject(
+    context,
+    { items: items.map((item) => ({ price: item.price.id, quantity: String(item.quantity) })), end_date: String(end) },
+    0,
+    start,
+  );
   phase.trial_end = subscription.status === 'trialing' ? subscription.trial_end : null;
   const schedule = context.store.put(scheduleObject(context, { customer: subscription.customer, endBehavior, phases: [phase], params }));
   schedule.status = 'active';
@@ -264,7 +296,9 @@ function scheduleFromSubscription(context: EmulatorContext, params: Params, endB
 
 function requireChangeable(schedule: StripeObject, action: string): void {
   if (schedule.status !== 'not_started' && schedule.status !== 'active') {
-    throw invalidRequest(`You cannot ${action} a subscription schedule that is currently in the \`${schedule.status}\` status. It must be in \`not_started\` or \`active\`.`);
+    throw invalidRequest(
+      `You cannot ${action} a subscription schedule that is currently in the \`${schedule.status}\` status. It must be in \`not_started\` or \`active\`.`,
+    );
   }
 }
 
@@ -279,7 +313,9 @@ function itemChanges(subscription: StripeObject, phase: Phase): Params[] {
   const kept = current.filter((item) => wanted.some((entry) => entry.price === item.price.id));
   return [
     ...kept.map((item) => ({ id: item.id, quantity: String(wanted.find((entry) => entry.price === item.price.id)!.quantity) })),
-    ...wanted.filter((entry) => !current.some((item) => item.price.id === entry.price)).map((entry) => ({ price: entry.price, quantity: String(entry.quantity) })),
+    ...wanted
+      .filter((entry) => !current.some((item) => item.price.id === entry.price))
+      .map((entry) => ({ price: entry.price, quantity: String(entry.quantity) })),
     ...current.filter((item) => !kept.includes(item)).map((item) => ({ id: item.id, deleted: 'true' })),
   ];
 }
@@ -290,7 +326,7 @@ function applyPhase(context: EmulatorContext, subscription: StripeObject, phase:
   updateSubscription(context, subscription, { items: itemChanges(subscription, phase), proration_behavior: proration }, meta);
 }
 
-export function updateSubscriptionSchedule(context: EmulatorContext, schedule: StripeObject, params: Params, meta: RequestMeta): StripeObject {
+function updateSubscriptionSchedule(context: EmulatorContext, schedule: StripeObject, params: Params, meta: RequestMeta): StripeObject {
   checkParams(params, UPDATE);
   requireChangeable(schedule, 'update');
   const before = structuredClone(schedule);
@@ -315,7 +351,7 @@ export function updateSubscriptionSchedule(context: EmulatorContext, schedule: S
 }
 
 /** Cancels the schedule and, if it runs one, its subscription (customer.subscription.deleted first). */
-export function cancelSubscriptionSchedule(context: EmulatorContext, schedule: StripeObject, meta: RequestMeta): StripeObject {
+function cancelSubscriptionSchedule(context: EmulatorContext, schedule: StripeObject, meta: RequestMeta): StripeObject {
   requireChangeable(schedule, 'cancel');
   schedule.status = 'canceled';
   schedule.canceled_at = context.now();
@@ -327,7 +363,7 @@ export function cancelSubscriptionSchedule(context: EmulatorContext, schedule: S
 }
 
 /** Stops scheduling; the subscription keeps running on its own (customer.subscription.updated: schedule null). */
-export function releaseSubscriptionSchedule(context: EmulatorContext, schedule: StripeObject, meta: RequestMeta): StripeObject {
+function releaseSubscriptionSchedule(context: EmulatorContext, schedule: StripeObject, meta: RequestMeta): StripeObject {
   requireChangeable(schedule, 'release');
   const subscription = subscriptionOf(context, schedule);
   detach(context, schedule, 'released');
@@ -427,7 +463,8 @@ export const subscriptionSchedules: ResourceModule = (context) => {
     {
       method: 'POST',
       path: '/v1/subscription_schedules/:id',
-      handle: ({ pathParams, params, meta }) => expand(updateSubscriptionSchedule(context, scheduleAt(pathParams.id!), params, meta), expandPaths(params), store),
+      handle: ({ pathParams, params, meta }) =>
+        expand(updateSubscriptionSchedule(context, scheduleAt(pathParams.id!), params, meta), expandPaths(params), store),
     },
     {
       method: 'POST',

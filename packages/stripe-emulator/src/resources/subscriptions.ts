@@ -3,13 +3,26 @@
  * the exported operations, which the hosted portal page and the test controls use too, so a change
  * made anywhere emits the same events.
  */
-import { requireObject } from '../lookup';
+
 import type { EmulatorContext, RequestMeta, ResourceModule } from '../context';
 import { invalidParameter, invalidRequest, noSuch } from '../errors';
-import { arrayOf, checkParams, expandPaths, mergeMetadata, optionalBoolean, optionalEnum, optionalInteger, optionalString, required, type ParamSpec, type Params } from '../params';
+import { requireObject } from '../lookup';
+import {
+  arrayOf,
+  checkParams,
+  expandPaths,
+  mergeMetadata,
+  optionalBoolean,
+  optionalEnum,
+  optionalInteger,
+  optionalString,
+  type ParamSpec,
+  type Params,
+  required,
+} from '../params';
 import { newId, type StripeObject } from '../store';
 import { emitIfChanged, expand, matchesCreated, newestFirst, paginate } from '../wire';
-import { DISCOUNT_PARAM, announceDiscountChanges, assertDiscountsRedeemable, replaceSubscriptionDiscounts, requestedSubscriptionDiscounts } from './coupons';
+import { announceDiscountChanges, assertDiscountsRedeemable, DISCOUNT_PARAM, replaceSubscriptionDiscounts, requestedSubscriptionDiscounts } from './coupons';
 import { createSubscriptionInvoice, failInvoicePayment, finalizeInvoice, payInvoice, settleWithoutPayment } from './invoices';
 import { planView } from './products';
 
@@ -18,9 +31,28 @@ const PAUSE_BEHAVIORS = ['keep_as_draft', 'mark_uncollectible', 'void'] as const
 const PRORATION_BEHAVIORS = ['always_invoice', 'create_prorations', 'none'] as const;
 const PAYMENT_BEHAVIORS = ['allow_incomplete', 'default_incomplete', 'error_if_incomplete', 'pending_if_incomplete'] as const;
 
-const ITEM: ParamSpec = { id: 'value', price: 'value', plan: 'value', quantity: 'value', deleted: 'value', metadata: 'map', clear_usage: 'value', discounts: ['map'], tax_rates: ['value'] };
+const ITEM: ParamSpec = {
+  id: 'value',
+  price: 'value',
+  plan: 'value',
+  quantity: 'value',
+  deleted: 'value',
+  metadata: 'map',
+  clear_usage: 'value',
+  discounts: ['map'],
+  tax_rates: ['value'],
+};
 /** The reasons a customer can give for canceling (cancellation_details.feedback). */
-export const CANCELLATION_FEEDBACK: readonly string[] = ['customer_service', 'low_quality', 'missing_features', 'other', 'switched_service', 'too_complex', 'too_expensive', 'unused'];
+export const CANCELLATION_FEEDBACK: readonly string[] = [
+  'customer_service',
+  'low_quality',
+  'missing_features',
+  'other',
+  'switched_service',
+  'too_complex',
+  'too_expensive',
+  'unused',
+];
 const CANCELLATION_DETAILS: ParamSpec = { comment: 'value', feedback: 'value', feedback_option: 'value' };
 const TRIAL_SETTINGS: ParamSpec = { end_behavior: { billing_cycle_anchor: 'value', missing_payment_method: 'value' } };
 
@@ -85,12 +117,21 @@ function requestedPrice(context: EmulatorContext, item: Params, param: string): 
 
 function recurringPrice(context: EmulatorContext, id: string, param: string): StripeObject {
   const price = requireObject(context.store, 'price', id, param);
-  if (!price.recurring) throw invalidParameter(param, `The price specified is set to \`type=one_time\` but this field only accepts prices with \`type=recurring\`.`);
+  if (!price.recurring)
+    throw invalidParameter(param, `The price specified is set to \`type=one_time\` but this field only accepts prices with \`type=recurring\`.`);
   if (!price.active) throw invalidParameter(param, `The price specified is inactive. This field only accepts active prices.`);
   return price;
 }
 
-function newItem(context: EmulatorContext, subscriptionId: string, price: StripeObject, quantity: number, periodStart: number, periodEnd: number, metadata: Record<string, string> = {}): StripeObject {
+function newItem(
+  context: EmulatorContext,
+  subscriptionId: string,
+  price: StripeObject,
+  quantity: number,
+  periodStart: number,
+  periodEnd: number,
+  metadata: Record<string, string> = {},
+): StripeObject {
   return {
     id: newId('si', 14),
     object: 'subscription_item',
@@ -290,7 +331,8 @@ function applyItemChanges(context: EmulatorContext, subscription: StripeObject, 
       return;
     }
     const price = requestedPrice(context, change, param);
-    if (price && price.currency !== subscription.currency) throw invalidParameter(`${param}[price]`, 'All prices on a subscription must have the same `currency`.');
+    if (price && price.currency !== subscription.currency)
+      throw invalidParameter(`${param}[price]`, 'All prices on a subscription must have the same `currency`.');
     if (item) {
       if (price) {
         const oldInterval = `${item.price.recurring.interval}/${item.price.recurring.interval_count}`;
@@ -313,7 +355,15 @@ function applyItemChanges(context: EmulatorContext, subscription: StripeObject, 
     }
     const first = subscription.items.data[0];
     subscription.items.data.push(
-      newItem(context, subscription.id, price, quantityOf(change.quantity, `${param}[quantity]`), first?.current_period_start ?? now, first?.current_period_end ?? addInterval(now, price.recurring.interval, price.recurring.interval_count), mergeMetadata({}, change.metadata)),
+      newItem(
+        context,
+        subscription.id,
+        price,
+        quantityOf(change.quantity, `${param}[quantity]`),
+        first?.current_period_start ?? now,
+        first?.current_period_end ?? addInterval(now, price.recurring.interval, price.recurring.interval_count),
+        mergeMetadata({}, change.metadata),
+      ),
     );
   });
   if (subscription.items.data.length === 0) throw invalidParameter('items', 'A subscription must have at least one active item.');
@@ -353,8 +403,11 @@ function trialSettingsOf(value: unknown, current: StripeObject['trial_settings']
   const prefix = 'trial_settings[end_behavior]';
   return {
     end_behavior: {
-      billing_cycle_anchor: optionalEnum(behavior.billing_cycle_anchor, `${prefix}[billing_cycle_anchor]`, ['now', 'unchanged'] as const) ?? base.end_behavior.billing_cycle_anchor,
-      missing_payment_method: optionalEnum(behavior.missing_payment_method, `${prefix}[missing_payment_method]`, ['cancel', 'create_invoice', 'pause'] as const) ?? base.end_behavior.missing_payment_method,
+      billing_cycle_anchor:
+        optionalEnum(behavior.billing_cycle_anchor, `${prefix}[billing_cycle_anchor]`, ['now', 'unchanged'] as const) ?? base.end_behavior.billing_cycle_anchor,
+      missing_payment_method:
+        optionalEnum(behavior.missing_payment_method, `${prefix}[missing_payment_method]`, ['cancel', 'create_invoice', 'pause'] as const) ??
+        base.end_behavior.missing_payment_method,
     },
   };
 }
@@ -484,7 +537,8 @@ function collectInvoice(context: EmulatorContext, subscription: StripeObject, in
 /** A failed charge of a new invoice: status past_due, invoice.payment_failed, customer.subscription.updated. */
 export function failPayment(context: EmulatorContext, subscription: StripeObject, meta: RequestMeta): StripeObject {
   if (subscription.status === 'canceled') throw invalidRequest(`This subscription is already canceled: '${subscription.id}'`);
-  if (subscription.status === 'paused') throw invalidRequest(`Subscription '${subscription.id}' is paused: a paused subscription creates no invoices to charge.`);
+  if (subscription.status === 'paused')
+    throw invalidRequest(`Subscription '${subscription.id}' is paused: a paused subscription creates no invoices to charge.`);
   const before = structuredClone(subscription);
   const invoice = createSubscriptionInvoice(context, subscription, 'subscription_cycle', meta);
   finalizeInvoice(context, invoice, meta);
@@ -498,7 +552,7 @@ export function failPayment(context: EmulatorContext, subscription: StripeObject
 /** Pays the open latest invoice (a retried charge that succeeds): status back to active. */
 export function recoverPayment(context: EmulatorContext, subscription: StripeObject, meta: RequestMeta): StripeObject {
   const invoice = subscription.latest_invoice ? context.store.get(subscription.latest_invoice, 'invoice') : undefined;
-  if (!invoice || invoice.status !== 'open') throw invalidRequest(`Subscription '${subscription.id}' has no open invoice to pay.`);
+  if (invoice?.status !== 'open') throw invalidRequest(`Subscription '${subscription.id}' has no open invoice to pay.`);
   const before = structuredClone(subscription);
   payInvoice(context, invoice, meta);
   subscription.status = 'active';
@@ -513,7 +567,12 @@ const PAUSE: Record<string, ParamSpec> = {
   invoicing_behavior: 'value',
   type: 'value',
 };
-const RESUME: Record<string, ParamSpec> = { billing_cycle_anchor: { type: 'value' }, payment_behavior: 'value', proration_behavior: 'value', proration_date: 'value' };
+const RESUME: Record<string, ParamSpec> = {
+  billing_cycle_anchor: { type: 'value' },
+  payment_behavior: 'value',
+  proration_behavior: 'value',
+  proration_date: 'value',
+};
 const PAUSABLE_STATUSES = ['active', 'trialing'];
 
 type PauseReason = 'pause_requested' | 'trial_end_without_payment_method';
@@ -540,7 +599,8 @@ function requirePausable(subscription: StripeObject): void {
   if (!PAUSABLE_STATUSES.includes(status)) {
     throw invalidRequest(`Subscription '${id}' cannot be paused because its status is '${status}'; only active and trialing subscriptions can be paused.`);
   }
-  if (subscription.schedule) throw invalidRequest(`Subscription '${id}' is managed by the subscription schedule '${subscription.schedule}' and cannot be paused.`);
+  if (subscription.schedule)
+    throw invalidRequest(`Subscription '${id}' is managed by the subscription schedule '${subscription.schedule}' and cannot be paused.`);
 }
 
 /**
@@ -592,7 +652,9 @@ export function resumeSubscription(context: EmulatorContext, subscription: Strip
   optionalEnum(params.proration_behavior, 'proration_behavior', PRORATION_BEHAVIORS);
   optionalInteger(params.proration_date, 'proration_date');
   if (subscription.status !== 'paused') {
-    throw invalidRequest(`Subscription '${subscription.id}' is not paused (its status is '${subscription.status}'); only a paused subscription can be resumed.`);
+    throw invalidRequest(
+      `Subscription '${subscription.id}' is not paused (its status is '${subscription.status}'); only a paused subscription can be resumed.`,
+    );
   }
   if (subscription.collection_method !== 'charge_automatically') {
     throw invalidRequest('Resuming a subscription is only available for subscriptions with `collection_method=charge_automatically`.');
@@ -642,7 +704,7 @@ function forgetScheduledResume(context: EmulatorContext, subscription: StripeObj
 }
 
 /** Resumes, at their scheduled time, the paused subscriptions whose pause the emulator's clock has passed. */
-export function resumeDuePausedSubscriptions(context: EmulatorContext, meta: RequestMeta): void {
+function resumeDuePausedSubscriptions(context: EmulatorContext, meta: RequestMeta): void {
   const due = (context.store.all('emulator.scheduled_resume') as ScheduledResume[])
     .filter((record) => record.resumesAt <= context.now())
     .sort((a, b) => a.resumesAt - b.resumesAt);
@@ -657,7 +719,9 @@ export function resumeDuePausedSubscriptions(context: EmulatorContext, meta: Req
 function advanceToScheduledResume(context: EmulatorContext, subscription: StripeObject, meta: RequestMeta): StripeObject {
   const resumesAt = scheduledResumeAt(context, subscription);
   if (resumesAt === undefined) {
-    throw invalidRequest(`Subscription '${subscription.id}' is paused: it starts no new period until it is resumed (POST /v1/subscriptions/${subscription.id}/resume).`);
+    throw invalidRequest(
+      `Subscription '${subscription.id}' is paused: it starts no new period until it is resumed (POST /v1/subscriptions/${subscription.id}/resume).`,
+    );
   }
   context.advanceClockTo(resumesAt);
   resumeDuePausedSubscriptions(context, meta);
@@ -719,7 +783,20 @@ export const subscriptions: ResourceModule = (context) => {
       method: 'GET',
       path: '/v1/subscriptions',
       handle({ params }) {
-        checkParams(params, { customer: 'value', price: 'value', status: 'value', collection_method: 'value', created: 'map', current_period_end: 'map', current_period_start: 'map', limit: 'value', starting_after: 'value', ending_before: 'value', test_clock: 'value', automatic_tax: 'map' });
+        checkParams(params, {
+          customer: 'value',
+          price: 'value',
+          status: 'value',
+          collection_method: 'value',
+          created: 'map',
+          current_period_end: 'map',
+          current_period_start: 'map',
+          limit: 'value',
+          starting_after: 'value',
+          ending_before: 'value',
+          test_clock: 'value',
+          automatic_tax: 'map',
+        });
         const customer = optionalString(params.customer, 'customer');
         const price = optionalString(params.price, 'price');
         const status = optionalEnum(params.status, 'status', [...STATUSES, 'all', 'ended'] as const);
@@ -743,4 +820,3 @@ function statusMatches(actual: string, filter: string | undefined): boolean {
   if (filter === 'ended') return actual === 'canceled' || actual === 'incomplete_expired';
   return actual === filter;
 }
-

@@ -16,7 +16,7 @@ import type { ErrorObject } from 'ajv';
 import Stripe from 'stripe';
 import { EMULATOR_API_VERSION } from '../../src';
 import { TEST_SECRET_KEY, useStripeEmulator } from '../harness';
-import { stripeContract, type Declaration, type StripeContract } from './stripe-schemas';
+import { type Declaration, type StripeContract, stripeContract } from './stripe-schemas';
 
 /** What a row's exercise can use: the recording stripe-node client and the seeded catalog's price ids. */
 interface World {
@@ -36,8 +36,16 @@ interface ContractRow {
 const CARD = { type: 'card' as const, card: { token: 'tok_visa' } };
 
 async function subscribedCustomer({ stripe, priceId }: World, lookupKey = 'stock_photos_monthly') {
-  const customer = await stripe.customers.create({ email: 'contract@example.com', payment_method: 'pm_card_visa', invoice_settings: { default_payment_method: 'pm_card_visa' } });
-  const subscription = await stripe.subscriptions.create({ customer: customer.id, items: [{ price: await priceId(lookupKey) }], expand: ['latest_invoice', 'customer'] });
+  const customer = await stripe.customers.create({
+    email: 'contract@example.com',
+    payment_method: 'pm_card_visa',
+    invoice_settings: { default_payment_method: 'pm_card_visa' },
+  });
+  const subscription = await stripe.subscriptions.create({
+    customer: customer.id,
+    items: [{ price: await priceId(lookupKey) }],
+    expand: ['latest_invoice', 'customer'],
+  });
   return { customer, subscription };
 }
 
@@ -226,7 +234,12 @@ const CONTRACT: readonly ContractRow[] = [
     async obtain(world) {
       const coupon = await world.stripe.coupons.create({ percent_off: 10, duration: 'forever' });
       const { customer } = await subscribedCustomer(world);
-      await world.stripe.subscriptions.create({ customer: customer.id, items: [{ price: await world.priceId('stock_photos_pro_monthly') }], discounts: [{ coupon: coupon.id }], expand: ['discounts'] });
+      await world.stripe.subscriptions.create({
+        customer: customer.id,
+        items: [{ price: await world.priceId('stock_photos_pro_monthly') }],
+        discounts: [{ coupon: coupon.id }],
+        expand: ['discounts'],
+      });
     },
   },
   {
@@ -297,7 +310,11 @@ async function entitledCustomer({ stripe }: World, lookupKey: string): Promise<s
   const product = await stripe.products.create({ name: `Product with ${lookupKey}` });
   await stripe.products.createFeature(product.id, { entitlement_feature: feature.id });
   const price = await stripe.prices.create({ product: product.id, unit_amount: 1000, currency: 'usd', recurring: { interval: 'month' } });
-  const customer = await stripe.customers.create({ email: `${lookupKey}@example.com`, payment_method: 'pm_card_visa', invoice_settings: { default_payment_method: 'pm_card_visa' } });
+  const customer = await stripe.customers.create({
+    email: `${lookupKey}@example.com`,
+    payment_method: 'pm_card_visa',
+    invoice_settings: { default_payment_method: 'pm_card_visa' },
+  });
   await stripe.subscriptions.create({ customer: customer.id, items: [{ price: price.id }] });
   return customer.id;
 }
@@ -397,7 +414,7 @@ class ContractChecker {
    */
   private walk(value: unknown, where: string, standalone: boolean): void {
     if (Array.isArray(value)) {
-      value.forEach((element, index) => this.walk(element, `${where}[${index}]`, standalone));
+      for (const [index, element] of value.entries()) this.walk(element, `${where}[${index}]`, standalone);
       return;
     }
     if (!isObject(value)) return;
@@ -417,15 +434,29 @@ class ContractChecker {
     const type = String(event.type);
     const data = isObject(event.data) ? event.data : {};
     const at = `${where} ${type}`;
-    const declared = this.contract.eventObjects[type];
-    if (!isObject(data.object)) return this.fail('event', at, `${type}: data.object is not an object`);
-    if (!declared) return this.fail('event', at, `stripe-node declares no event type '${type}'`);
+    if (!isObject(data.object)) {
+      this.fail('event', at, `${type}: data.object is not an object`);
+      return;
+    }
     const objectKey = keyOf(data.object) ?? '(no object field)';
-    const allowed = [...this.rowKeys].filter((key) => declared.requested.includes(definitionName(key)));
-    if (allowed.length === 0) return this.fail('event', at, `${type}: data.object is declared as Stripe.${declared.declared}, which has no contract row`);
-    if (!allowed.includes(objectKey)) return this.fail('event', at, `${type}: data.object is a '${objectKey}', stripe-node declares Stripe.${declared.declared} (${allowed.join(' | ')})`);
+    const problem = this.declarationProblem(type, objectKey);
+    if (problem) {
+      this.fail('event', at, problem);
+      return;
+    }
     this.walk(data.object, `${at} data.object`, true);
     if (data.previous_attributes !== undefined) this.validate(objectKey, data.previous_attributes, `${at} data.previous_attributes`, previousName(objectKey));
+  }
+
+  /** Why an event of `type` may not carry an object of `objectKey`, if it may not. */
+  private declarationProblem(type: string, objectKey: string): string | undefined {
+    const declared = this.contract.eventObjects[type];
+    if (!declared) return `stripe-node declares no event type '${type}'`;
+    const allowed = [...this.rowKeys].filter((key) => declared.requested.includes(definitionName(key)));
+    if (allowed.length === 0) return `${type}: data.object is declared as Stripe.${declared.declared}, which has no contract row`;
+    if (!allowed.includes(objectKey))
+      return `${type}: data.object is a '${objectKey}', stripe-node declares Stripe.${declared.declared} (${allowed.join(' | ')})`;
+    return undefined;
   }
 
   private validate(key: string, value: unknown, where: string, definition = definitionName(key)): void {
@@ -452,12 +483,18 @@ class ContractChecker {
 function describeErrors(errors: ErrorObject[]): string {
   const shallow = (error: ErrorObject) =>
     ['type', 'const', 'anyOf'].includes(error.keyword) &&
-    errors.some((other) => other !== error && !['type', 'const', 'anyOf'].includes(other.keyword) && (other.instancePath === error.instancePath || other.instancePath.startsWith(`${error.instancePath}/`)));
+    errors.some(
+      (other) =>
+        other !== error &&
+        !['type', 'const', 'anyOf'].includes(other.keyword) &&
+        (other.instancePath === error.instancePath || other.instancePath.startsWith(`${error.instancePath}/`)),
+    );
   const kept = errors.filter((error) => error.keyword !== 'anyOf' && !shallow(error));
   const lines = new Set(
     (kept.length > 0 ? kept : errors).map((error) => {
       const extra = error.keyword === 'additionalProperties' ? ` '${String(error.params.additionalProperty)}' (invented field)` : '';
-      const allowed = error.keyword === 'const' || error.keyword === 'enum' ? ` ${JSON.stringify(error.params.allowedValue ?? error.params.allowedValues)}` : '';
+      const allowed =
+        error.keyword === 'const' || error.keyword === 'enum' ? ` ${JSON.stringify(error.params.allowedValue ?? error.params.allowedValues)}` : '';
       return `${error.instancePath || '/'} ${error.message}${extra}${allowed}`;
     }),
   );
@@ -515,7 +552,11 @@ describe('Stripe emulator: contract with stripe-node declarations', () => {
     const from = recorded.length;
     await world.stripe.products.create({ name: 'Probe' });
     const product = recorded[from]!.body as Json;
-    const problems = (body: unknown) => probe.checkResponse({ request: 'GET /v1/probe', status: 200, body }).map((failure) => failure.problem).join('\n');
+    const problems = (body: unknown) =>
+      probe
+        .checkResponse({ request: 'GET /v1/probe', status: 200, body })
+        .map((failure) => failure.problem)
+        .join('\n');
     expect(problems(product)).toBe('');
     expect(problems({ ...product, colour: 'red' })).toContain("/ must NOT have additional properties 'colour' (invented field)");
     const { name: _name, ...nameless } = product;

@@ -10,12 +10,13 @@
  * declarations asked for, this file, and the versions of stripe, typescript, ts-json-schema-generator
  * and ajv. A later run loads them in about a second.
  */
-import Ajv, { type ValidateFunction } from 'ajv';
-import standaloneCode from 'ajv/dist/standalone';
+
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import Ajv, { type ValidateFunction } from 'ajv';
+import standaloneCode from 'ajv/dist/standalone';
 import { createGenerator, type Schema } from 'ts-json-schema-generator';
 import ts from 'typescript';
 
@@ -26,14 +27,14 @@ export interface Declaration {
   type: string;
 }
 
-export interface StripeSchemas {
+interface StripeSchemas {
   /** One draft-07 schema whose `definitions` hold each requested name (and everything they use). */
   schema: Schema;
   /** For every event type stripe-node declares: what its `data.object` is declared as. */
   eventObjects: Record<string, EventObject>;
 }
 
-export interface EventObject {
+interface EventObject {
   /** The declared type, as stripe-node prints it (`Subscription`, `CustomerSource`). */
   declared: string;
   /** The requested declarations that are that type or, for a union (`CustomerSource`), one of its members. */
@@ -44,7 +45,7 @@ export interface EventObject {
 const DECIMAL_STRING = { type: 'string', pattern: '^-?\\d+(\\.\\d+)?$' } as const;
 
 /** Validators (ajv, all errors) by declaration name. */
-export type Validators = Record<string, ValidateFunction>;
+type Validators = Record<string, ValidateFunction>;
 
 export interface StripeContract extends StripeSchemas {
   validators: Validators;
@@ -98,7 +99,9 @@ function loadValidators(source: string): Validators {
 /** A module that names each declaration, so the generator can start from it. */
 function entrySource(stripeTypes: string, declarations: readonly Declaration[]): string {
   const lines = declarations.map(({ name, type }) => `export type ${name} = ${type};`);
-  return [`import type Stripe from ${JSON.stringify(stripeTypes.replace(/\.d\.ts$/, '.js'))};`, 'export type AnyEvent = Stripe.Event;', ...lines, ''].join('\n');
+  return [`import type Stripe from ${JSON.stringify(stripeTypes.replace(/\.d\.ts$/, '.js'))};`, 'export type AnyEvent = Stripe.Event;', ...lines, ''].join(
+    '\n',
+  );
 }
 
 function cacheKey(entry: string): string {
@@ -132,7 +135,15 @@ function generate(stripeTypes: string, entry: string, declarations: readonly Dec
       types: [],
     });
     qualifyNamesByFile(program.getTypeChecker(), dirname(stripeTypes));
-    const generator = createGenerator({ tsProgram: program, type: '*', expose: 'export', topRef: true, jsDoc: 'none', skipTypeCheck: true, additionalProperties: false });
+    const generator = createGenerator({
+      tsProgram: program,
+      type: '*',
+      expose: 'export',
+      topRef: true,
+      jsDoc: 'none',
+      skipTypeCheck: true,
+      additionalProperties: false,
+    });
     const schema = generator.createSchema(declarations.map(({ name }) => name));
     replaceDecimal(schema);
     closeEnums(schema);
@@ -172,7 +183,10 @@ function closeEnums(schema: Schema): void {
   const otherString = '#/definitions/shared.OtherString';
   if (!schema.definitions?.['shared.OtherString']) throw new Error('stripe-node no longer declares OtherString in shared.d.ts: update closeEnums');
   const visit = (node: unknown): void => {
-    if (Array.isArray(node)) return node.forEach(visit);
+    if (Array.isArray(node)) {
+      for (const element of node) visit(element);
+      return;
+    }
     if (typeof node !== 'object' || node === null) return;
     const record = node as Record<string, unknown>;
     Object.values(record).forEach(visit);
@@ -180,7 +194,8 @@ function closeEnums(schema: Schema): void {
     if (!Array.isArray(branches) || !branches.some((branch) => branch.$ref === otherString)) return;
     const declared = branches.filter((branch) => branch.$ref !== otherString);
     delete record.anyOf;
-    if (declared.every((branch) => branch.type === 'string' && typeof branch.const === 'string')) Object.assign(record, { type: 'string', enum: declared.map((branch) => branch.const) });
+    if (declared.every((branch) => branch.type === 'string' && typeof branch.const === 'string'))
+      Object.assign(record, { type: 'string', enum: declared.map((branch) => branch.const) });
     else Object.assign(record, declared.length === 1 ? declared[0] : { anyOf: declared });
   };
   visit(schema);
