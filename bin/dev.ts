@@ -50,6 +50,7 @@ function banner(stack: LocalStack, dataDir: string | undefined): string {
     ...apiRoutes.map((route) => `                      ${route.method.padEnd(5)} ${route.path}${route.authorized ? '  (JWT)' : ''}`),
     `  Health            ${stack.url}/healthz`,
     `  AASA              ${stack.url}/.well-known/apple-app-site-association`,
+    ...(stack.config.app.android ? [`  assetlinks.json   ${stack.url}/.well-known/assetlinks.json`] : []),
     `  Fallback pages    ${stack.url}/portal_redirect  ${stack.url}/checkout_redirect`,
     `  JWKS (dev JWTs)   ${stack.url}/.well-known/jwks.json   issuer ${stack.jwt.issuer}, audience ${stack.jwt.audience[0]}`,
     `  Stripe            ${stripe}`,

@@ -38,6 +38,11 @@ function crossFieldProblems(config: LinkoutConfig): ConfigurationProblem[] {
       message: `"${config.portal.leastPrivilegedRole}" is not one of the portal roles`,
     });
   }
+  for (const [index, role] of config.checkout.roles.entries()) {
+    if (!(role in config.portal.roles)) {
+      problems.push({ path: ['checkout', 'roles', index], message: `"${role}" is not one of the portal roles, so no caller could ever have it` });
+    }
+  }
   // Portal rules Stripe would reject at sync time: caught when the configuration loads instead.
   return [...problems, ...portalDefinitionProblems(config)];
 }

@@ -15,6 +15,23 @@ const httpsUrl = z.url({ protocol: /^https$/ });
 const domainName = z.string().regex(/^(?!-)[a-z0-9-]+(\.[a-z0-9-]+)+$/, 'a bare host name such as links.example.com (no scheme, no path)');
 const returnPath = z.string().regex(/^\/[A-Za-z0-9_\-/]*$/, 'a path on the universal-link domain, starting with /');
 
+/**
+ * The Android app that opens the same links through App Links. Google's verifier accepts a statement
+ * only when the package name and a signing-certificate fingerprint match the installed app exactly.
+ */
+const AndroidAppSchema = z
+  .object({
+    /** The application id (build.gradle applicationId): dot-separated segments, each starting with a letter. */
+    packageName: z
+      .string()
+      .regex(/^[A-Za-z][A-Za-z0-9_]*(\.[A-Za-z][A-Za-z0-9_]*)+$/, 'an Android application id such as com.example.app (at least two segments)'),
+    /** SHA-256 fingerprints of the certificates that sign the app as installed (with Play App Signing: Google's, from Play Console). */
+    sha256CertFingerprints: z
+      .array(z.string().regex(/^[0-9A-F]{2}(:[0-9A-F]{2}){31}$/, 'a SHA-256 fingerprint as 32 upper-case hex pairs separated by colons (AA:BB:...)'))
+      .min(1),
+  })
+  .strict();
+
 const PriceSchema = z.object({
   /** Stripe price lookup key: the portable handle for a price across test and live mode. */
   lookupKey: z.string().min(1),
@@ -106,6 +123,8 @@ export const LinkoutConfigSchema = z.object({
     universalLinkDomain: domainName,
     /** Extra paths (beyond the fallback pages) that open the app through universal links. */
     universalLinkPaths: z.array(returnPath).default([]),
+    /** Optional: publish /.well-known/assetlinks.json so the same links open the Android app. */
+    android: AndroidAppSchema.optional(),
   }),
   auth: z.object({
     /** OIDC issuer checked by the JWT authorizer (AWS) and the dev server (local). */
@@ -135,6 +154,19 @@ export const LinkoutConfigSchema = z.object({
     /** The role used for a caller whose role is unknown or missing: deny by default. */
     leastPrivilegedRole: roleName,
   }),
+  /** Who may start a subscription with Checkout (POST /v1/checkout-sessions), and where Checkout returns to. */
+  checkout: z
+    .object({
+      /**
+       * Roles that may buy. A caller's role is resolved as for the portal (unknown or missing ->
+       * portal.leastPrivilegedRole), so buying is denied by default.
+       */
+      roles: z.array(roleName).default([]),
+      /** Paths on the universal-link domain Checkout returns to, as `<path>/success` and `<path>/cancel`; the first is the default. */
+      returnPaths: z.array(returnPath).min(1).default(['/checkout_redirect']),
+    })
+    .strict()
+    .default({ roles: [], returnPaths: ['/checkout_redirect'] }),
   /** Per-deployment-stage settings for the CDK app (`cdk deploy -c stage=<name>`). */
   stages: z.record(
     z.string().regex(/^[a-z][a-z0-9-]*$/),
@@ -158,3 +190,5 @@ export const LinkoutConfigSchema = z.object({
 export type LinkoutConfig = z.infer<typeof LinkoutConfigSchema>;
 export type CatalogProduct = z.infer<typeof ProductSchema>;
 export type PortalRole = z.infer<typeof PortalRoleSchema>;
+export type AndroidApp = z.infer<typeof AndroidAppSchema>;
+export type CheckoutSettings = LinkoutConfig['checkout'];

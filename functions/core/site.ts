@@ -1,11 +1,12 @@
 /**
  * The files of the universal-link site, built from configuration: the apple-app-site-association
- * (AASA) document and the fallback pages that iOS shows when a universal link does not open the app.
+ * (AASA) document, Android's assetlinks.json (when an Android app is configured) and the fallback
+ * pages shown when a link does not open the app.
  * The CDK stack uploads exactly these files and the local dev server serves them, so both agree.
  * Pure: no I/O; the page templates come in as strings.
  */
 import { fallbackPageTemplate } from '#static/templates';
-import type { LinkoutConfig } from './config';
+import type { AndroidApp, LinkoutConfig } from './config';
 
 export interface SiteFile {
   /** S3 key, no leading slash; the URL path is `/` + key. */
@@ -19,6 +20,9 @@ export interface SiteFile {
 export const AASA_MAX_BYTES = 128 * 1024;
 
 export const AASA_KEYS = ['.well-known/apple-app-site-association', 'apple-app-site-association'] as const;
+
+/** Android's verifier fetches only this location (over HTTPS, no redirect, application/json). */
+export const ASSET_LINKS_KEY = '.well-known/assetlinks.json';
 
 /**
  * Content-Security-Policy for the site (the CDN's response headers policy, the local server): nothing
@@ -36,8 +40,8 @@ export const SITE_CONTENT_SECURITY_POLICY = [
   "frame-ancestors 'none'",
 ].join('; ');
 
-// Apple's CDN re-fetches the AASA on its own schedule; a short TTL keeps our CDN from adding to the delay.
-const AASA_CACHE_CONTROL = 'public, max-age=3600';
+// Apple's CDN and Android's verifier re-fetch on their own schedule; a short TTL keeps our CDN from adding to the delay.
+const ASSOCIATION_CACHE_CONTROL = 'public, max-age=3600';
 const PAGE_CACHE_CONTROL = 'public, max-age=300';
 
 interface FallbackPage {
@@ -68,14 +72,19 @@ export function buildSiteFiles(config: LinkoutConfig): SiteFile[] {
   if (size > AASA_MAX_BYTES) {
     throw new Error(`apple-app-site-association is ${size} bytes; Apple accepts at most ${AASA_MAX_BYTES}. Reduce the universal-link paths.`);
   }
-  const aasaFiles = AASA_KEYS.map((key) => ({ key, contentType: 'application/json', body: aasa, cacheControl: AASA_CACHE_CONTROL }));
+  const aasaFiles = AASA_KEYS.map((key) => associationFile(key, aasa));
+  const androidFiles = config.app.android ? [associationFile(ASSET_LINKS_KEY, JSON.stringify(buildAssetLinks(config.app.android), null, 2))] : [];
   const pages = FALLBACK_PAGES.map((page) => ({
     key: page.path.slice(1),
     contentType: 'text/html; charset=utf-8',
     body: renderFallbackPage(config, page),
     cacheControl: PAGE_CACHE_CONTROL,
   }));
-  return [...aasaFiles, ...pages];
+  return [...aasaFiles, ...androidFiles, ...pages];
+}
+
+function associationFile(key: string, body: string): SiteFile {
+  return { key, contentType: 'application/json', body, cacheControl: ASSOCIATION_CACHE_CONTROL };
 }
 
 interface AasaComponent {
@@ -103,6 +112,24 @@ export function buildAppleAppSiteAssociation(config: LinkoutConfig): AppleAppSit
     applinks: { details: [{ appIDs: [appId], components }] },
     webcredentials: { apps: [appId] },
   };
+}
+
+interface AssetLinksStatement {
+  relation: string[];
+  target: { namespace: 'android_app'; package_name: string; sha256_cert_fingerprints: string[] };
+}
+
+/**
+ * Digital Asset Links: one statement letting the app handle every URL of this domain. The app's
+ * intent filters choose which paths it opens (the same /portal_redirect and /checkout_redirect).
+ */
+export function buildAssetLinks(android: AndroidApp): AssetLinksStatement[] {
+  return [
+    {
+      relation: ['delegate_permission/common.handle_all_urls'],
+      target: { namespace: 'android_app', package_name: android.packageName, sha256_cert_fingerprints: android.sha256CertFingerprints },
+    },
+  ];
 }
 
 /** Whether a path is already covered by a component pattern (exact or trailing `*`), to avoid duplicates. */

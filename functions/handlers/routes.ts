@@ -2,7 +2,7 @@
  * The HTTP API's routes, written once: the CDK stack creates one Lambda per handler and one route
  * per entry; the local dev server serves the same table with the same handlers.
  */
-export type HandlerName = 'webhook' | 'entitlements' | 'portal-sessions';
+export type HandlerName = 'webhook' | 'entitlements' | 'portal-sessions' | 'checkout-sessions';
 
 export interface ApiRoute {
   method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
@@ -18,4 +18,5 @@ export const apiRoutes: readonly ApiRoute[] = [
   { method: 'POST', path: '/v1/webhooks/stripe', handler: 'webhook', authorized: false },
   { method: 'GET', path: '/v1/entitlements', handler: 'entitlements', authorized: true },
   { method: 'POST', path: '/v1/portal-sessions', handler: 'portal-sessions', authorized: true },
+  { method: 'POST', path: '/v1/checkout-sessions', handler: 'checkout-sessions', authorized: true },
 ];

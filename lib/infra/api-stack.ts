@@ -35,6 +35,8 @@ export const TABLE_ACCESS: Record<HandlerName, TableAccess> = {
   webhook: 'read-write',
   entitlements: 'read',
   'portal-sessions': 'read-write',
+  // Reads and writes the account's customer link, exactly like portal sessions.
+  'checkout-sessions': 'read-write',
 };
 
 /**
@@ -42,6 +44,13 @@ export const TABLE_ACCESS: Record<HandlerName, TableAccess> = {
  * one billing_portal/sessions call, so the route is held below that with room for retries.
  */
 export const PORTAL_SESSION_THROTTLE = { rateLimit: 20, burstLimit: 20 } as const;
+/** The purchase route, on the same reasoning: one checkout/sessions call per request. */
+export const CHECKOUT_SESSION_THROTTLE = { rateLimit: 20, burstLimit: 20 } as const;
+/** The routes that call Stripe once per request, held under Stripe's per-endpoint limit. */
+const STRIPE_BOUND_ROUTES: ReadonlyArray<[HandlerName, { rateLimit: number; burstLimit: number }]> = [
+  ['portal-sessions', PORTAL_SESSION_THROTTLE],
+  ['checkout-sessions', CHECKOUT_SESSION_THROTTLE],
+];
 /** Everything else: generous enough for Stripe's webhook bursts, low enough to cap a runaway client. */
 const DEFAULT_THROTTLE = { rateLimit: 100, burstLimit: 200 } as const;
 
@@ -91,7 +100,7 @@ export class ApiStack extends Stack {
       identitySource: ['$request.header.Authorization'],
     });
     const routes = apiRoutes.map((route) => this.addRoute(route, authorizer));
-    this.throttlePortalSessions(apiStage.node.defaultChild as CfnStage, routes);
+    this.throttleStripeBoundRoutes(apiStage.node.defaultChild as CfnStage, routes);
 
     this.alarmTopic = this.createAlarmTopic(stage);
     this.createAlarms(accessLogs);
@@ -144,12 +153,14 @@ export class ApiStack extends Stack {
     return added;
   }
 
-  private throttlePortalSessions(stage: CfnStage, routes: HttpRoute[][]): void {
-    const portal = routeFor('portal-sessions');
-    stage.addPropertyOverride(`RouteSettings.${portal.method} ${portal.path}`, {
-      ThrottlingRateLimit: PORTAL_SESSION_THROTTLE.rateLimit,
-      ThrottlingBurstLimit: PORTAL_SESSION_THROTTLE.burstLimit,
-    });
+  private throttleStripeBoundRoutes(stage: CfnStage, routes: HttpRoute[][]): void {
+    for (const [handler, throttle] of STRIPE_BOUND_ROUTES) {
+      const route = routeFor(handler);
+      stage.addPropertyOverride(`RouteSettings.${route.method} ${route.path}`, {
+        ThrottlingRateLimit: throttle.rateLimit,
+        ThrottlingBurstLimit: throttle.burstLimit,
+      });
+    }
     // Route settings name a route key that must already exist when the stage is created or updated.
     for (const route of routes.flat()) stage.node.addDependency(route);
   }

@@ -1,10 +1,12 @@
 /**
- * The universal-link site: the apple-app-site-association file and the fallback pages, generated
- * from configuration, in a private S3 bucket behind CloudFront (origin access control).
+ * The universal-link site: the apple-app-site-association file, Android's assetlinks.json (when an
+ * Android app is configured) and the fallback pages, generated from configuration, in a private S3
+ * bucket behind CloudFront (origin access control).
  *
  * The details that break universal links silently are handled on purpose here: every object gets
  * an explicit content type (an extensionless S3 object is otherwise binary/octet-stream), there is
- * no error-response rewrite (it would serve HTML at the AASA path), and no redirect in front of it.
+ * no error-response rewrite (it would serve HTML at the AASA or assetlinks path), and no redirect in
+ * front of them (both Apple and Google refuse a redirected association file).
  */
 import {
   Annotations,
@@ -37,7 +39,7 @@ import { HttpOrigin, S3BucketOrigin } from 'aws-cdk-lib/aws-cloudfront-origins';
 import { BlockPublicAccess, Bucket, BucketEncryption, ObjectOwnership } from 'aws-cdk-lib/aws-s3';
 import { BucketDeployment, CacheControl, Source } from 'aws-cdk-lib/aws-s3-deployment';
 import type { Construct } from 'constructs';
-import { buildSiteFiles, SITE_CONTENT_SECURITY_POLICY, type SiteFile } from '#core/site';
+import { ASSET_LINKS_KEY, buildSiteFiles, SITE_CONTENT_SECURITY_POLICY, type SiteFile } from '#core/site';
 import type { LinkoutStage } from './stage';
 
 export interface SiteStackProps extends StackProps {
@@ -99,12 +101,13 @@ export class SiteStack extends Stack {
       description: 'Point the custom domain (CNAME / alias) here',
     });
     new CfnOutput(this, 'AasaUrl', { value: `https://${this.siteDomain}/.well-known/apple-app-site-association` });
+    if (stage.config.app.android) new CfnOutput(this, 'AssetLinksUrl', { value: `https://${this.siteDomain}/${ASSET_LINKS_KEY}` });
     new CfnOutput(this, 'SiteBucketName', { value: this.bucket.bucketName });
   }
 
   /**
    * One deployment per (content type, cache policy): S3 stores the content type per object, so the
-   * AASA objects are uploaded as application/json and the pages as text/html. `prune: false`
+   * AASA and assetlinks objects are uploaded as application/json and the pages as text/html. `prune: false`
    * because the deployments share the bucket root and must not delete each other's files.
    */
   private deployFiles(files: SiteFile[]): void {
@@ -188,7 +191,7 @@ export class SiteStack extends Stack {
     Validations.of(this.distribution).acknowledge(
       { id: 'AwsSolutions-CFR1', reason: 'Universal links must work for app users in every country.' },
       { id: 'AwsSolutions-CFR2', reason: 'Static, public, cacheable files (plus the JWT- and signature-checked API); WAF would dominate the cost.' },
-      { id: 'AwsSolutions-CFR3', reason: 'Standard logs are not needed for four static files; CloudFront metrics are on.' },
+      { id: 'AwsSolutions-CFR3', reason: 'Standard logs are not needed for a handful of static files; CloudFront metrics are on.' },
     );
     if (!customCertificate) {
       Validations.of(this.distribution).acknowledge({

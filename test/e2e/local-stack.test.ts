@@ -87,6 +87,15 @@ describe('npm start', () => {
     }
   });
 
+  it("serves /.well-known/assetlinks.json for the example's Android app as application/json with 200 and no redirect", async () => {
+    const response = await fetch(`${apiUrl}/.well-known/assetlinks.json`, { redirect: 'manual' });
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-type')).toBe('application/json');
+    const [statement] = (await response.json()) as Array<{ relation: string[]; target: { package_name: string } }>;
+    expect(statement!.relation).toEqual(['delegate_permission/common.handle_all_urls']);
+    expect(statement!.target.package_name).toBe('com.lumenphotos.app');
+  });
+
   it('accepts a token from `npm run --silent token` and rejects a garbage one', async () => {
     const token = await npmToken('--sub', 'e2e_user', '--role', 'owner');
     expect(token).toMatch(/^[\w-]+\.[\w-]+\.[\w-]+$/);

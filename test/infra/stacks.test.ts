@@ -12,7 +12,7 @@ import { loadConfig } from '#adapters/config';
 import { STRIPE_ERROR_METRICS } from '#adapters/metric-names';
 import type { LinkoutConfig } from '#core/config';
 import { parseConfig } from '#core/config-validation';
-import { AASA_KEYS, buildAppleAppSiteAssociation } from '#core/site';
+import { AASA_KEYS, ASSET_LINKS_KEY, buildAppleAppSiteAssociation, buildAssetLinks } from '#core/site';
 import { apiRoutes } from '#handlers/routes';
 import { PORTAL_SESSION_THROTTLE, STALE_WEBHOOK_BURST, TABLE_ACCESS } from '#infra/api-stack';
 import { buildLinkoutApp } from '#infra/linkout-app';
@@ -69,6 +69,20 @@ beforeAll(() => {
     process.env = saved;
   }
 });
+
+/** The site's BucketDeployments that upload objects as application/json. */
+function jsonDeployments(synth: Synth): Resource[] {
+  const deployments = Object.values(resourcesOf(synth.site, 'Custom::CDKBucketDeployment'));
+  return deployments.filter((d) => d.Properties.SystemMetadata['content-type'] === 'application/json');
+}
+
+/** The staged file a deployment uploads at an S3 key, if any of its assets holds one. */
+function stagedFile(synth: Synth, deployment: Resource, key: string): string | undefined {
+  const staged = (deployment.Properties.SourceObjectKeys as string[]).map((asset) =>
+    path.join(synth.assembly.directory, `asset.${asset.replace(/\.zip$/, '')}`),
+  );
+  return staged.map((dir) => path.join(dir, key)).find((file) => existsSync(file));
+}
 
 function resourcesOf(template: Template, type: string): Record<string, Resource> {
   return template.findResources(type) as Record<string, Resource>;
@@ -441,21 +455,35 @@ describe('universal-link site', () => {
     expect(headers.ContentSecurityPolicy.ContentSecurityPolicy).not.toContain('unsafe-inline');
   });
 
-  it('uploads both AASA objects as application/json with the document generated from configuration', () => {
-    const deployments = Object.values(resourcesOf(dev.site, 'Custom::CDKBucketDeployment'));
-    const json = deployments.filter((d) => d.Properties.SystemMetadata['content-type'] === 'application/json');
+  it('uploads both AASA objects and assetlinks.json as application/json with the documents generated from configuration', () => {
+    const json = jsonDeployments(dev);
     expect(json).toHaveLength(1);
-    expect(json[0]!.Properties.DistributionPaths).toEqual(AASA_KEYS.map((key) => `/${key}`));
+    expect(json[0]!.Properties.DistributionPaths).toEqual([...AASA_KEYS, ASSET_LINKS_KEY].map((key) => `/${key}`));
     expect(json[0]!.Properties.Prune).toBe(false);
 
-    // The staged assets of that deployment hold exactly the AASA documents.
-    const expected = buildAppleAppSiteAssociation(config);
-    const staged = (json[0]!.Properties.SourceObjectKeys as string[]).map((key) => path.join(dev.assembly.directory, `asset.${key.replace(/\.zip$/, '')}`));
-    const found = AASA_KEYS.map((key) => staged.map((dir) => path.join(dir, key)).find((file) => existsSync(file)));
-    for (const file of found) {
+    // The staged assets of that deployment hold exactly the generated documents.
+    const expected: Array<[string, unknown]> = [
+      ...AASA_KEYS.map((key): [string, unknown] => [key, buildAppleAppSiteAssociation(config)]),
+      [ASSET_LINKS_KEY, buildAssetLinks(config.app.android!)],
+    ];
+    for (const [key, document] of expected) {
+      const file = stagedFile(dev, json[0]!, key);
       expect(file).toBeDefined();
-      expect(JSON.parse(readFileSync(file!, 'utf8'))).toEqual(expected);
+      expect(JSON.parse(readFileSync(file!, 'utf8'))).toEqual(document);
     }
+    expect(dev.site.findOutputs('AssetLinksUrl').AssetLinksUrl).toBeDefined();
+  });
+
+  it('uploads no assetlinks.json when no Android app is configured', () => {
+    const raw = structuredClone(config) as { app: { android?: unknown } };
+    delete raw.app.android;
+    const withoutAndroid = synthesize(parseConfig(raw), 'dev');
+    const json = jsonDeployments(withoutAndroid);
+    expect(json).toHaveLength(1);
+    expect(json[0]!.Properties.DistributionPaths).toEqual(AASA_KEYS.map((key) => `/${key}`));
+    expect(stagedFile(withoutAndroid, json[0]!, ASSET_LINKS_KEY)).toBeUndefined();
+    expect(stagedFile(withoutAndroid, json[0]!, AASA_KEYS[0])).toBeDefined();
+    expect(withoutAndroid.site.findOutputs('AssetLinksUrl')).toEqual({});
   });
 
   it('uploads the fallback pages as HTML, never the AASA', () => {

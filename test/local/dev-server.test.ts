@@ -15,11 +15,14 @@ import { DescribeTableCommand } from '@aws-sdk/client-dynamodb';
 import { createLocalJWKSet, jwtVerify } from 'jose';
 import { loadConfig } from '#adapters/config';
 import type { HttpEvent } from '#adapters/http/middleware';
-import { buildAppleAppSiteAssociation, SITE_CONTENT_SECURITY_POLICY } from '#core/site';
+import { parseConfig } from '#core/config-validation';
+import { buildAppleAppSiteAssociation, buildAssetLinks, SITE_CONTENT_SECURITY_POLICY } from '#core/site';
 import type { ApiRoute, HandlerName } from '#handlers/routes';
-import { issueDevToken, loadOrCreateSigningKey } from '#local/dev-jwt';
+import { devJwtSettings, issueDevToken, loadOrCreateSigningKey } from '#local/dev-jwt';
 import { type LambdaHandler, type LocalStack, PortInUseError, startLocalStack } from '#local/dev-server';
 import { localDynamoClient } from '#local/dynamodb';
+import { createGatewayServer, gatewayState } from '#local/gateway';
+import { siteStaticRoutes } from '#local/static-files';
 
 const config = loadConfig({});
 const routes: ApiRoute[] = [
@@ -244,6 +247,7 @@ describe('static site files', () => {
   it.each([
     ['/.well-known/apple-app-site-association', 'application/json'],
     ['/apple-app-site-association', 'application/json'],
+    ['/.well-known/assetlinks.json', 'application/json'],
     ['/portal_redirect', 'text/html; charset=utf-8'],
     ['/checkout_redirect', 'text/html; charset=utf-8'],
   ])('%s -> 200 %s, never a redirect', async (urlPath, contentType) => {
@@ -259,6 +263,41 @@ describe('static site files', () => {
     const aasa = (await (await call('/.well-known/apple-app-site-association')).json()) as ReturnType<typeof buildAppleAppSiteAssociation>;
     expect(aasa).toEqual(buildAppleAppSiteAssociation(config));
     expect(aasa.applinks.details[0]!.appIDs).toEqual(['A1B2C3D4E5.com.lumenphotos.app']);
+  });
+
+  it("serves assetlinks.json generated from the configuration's Android app", async () => {
+    const assetLinks = (await (await call('/.well-known/assetlinks.json')).json()) as ReturnType<typeof buildAssetLinks>;
+    expect(assetLinks).toEqual(buildAssetLinks(config.app.android!));
+    expect(assetLinks[0]!.target.package_name).toBe('com.lumenphotos.app');
+  });
+
+  it('answers 404 at /.well-known/assetlinks.json when no Android app is configured', async () => {
+    const raw = structuredClone(config) as { app: { android?: unknown } };
+    delete raw.app.android;
+    const withoutAndroid = parseConfig(raw);
+    const state = gatewayState({
+      staticRoutes: siteStaticRoutes(withoutAndroid),
+      routes,
+      signingKey: await loadOrCreateSigningKey(stateDir),
+      jwtSettings: devJwtSettings(withoutAndroid, {}),
+      loadHandler: () => recorder,
+      lambdaTimeoutMs: 1000,
+      log: () => {},
+    });
+    state.apiReady = true;
+    const server = createGatewayServer(state).listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    try {
+      const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+      const missing = await fetch(`${base}/.well-known/assetlinks.json`, { redirect: 'manual' });
+      expect(missing.status).toBe(404);
+      expect(missing.headers.get('location')).toBeNull();
+      // The same server still serves the AASA: only the Android file is absent.
+      expect((await fetch(`${base}/.well-known/apple-app-site-association`)).status).toBe(200);
+    } finally {
+      server.closeAllConnections();
+      server.close();
+    }
   });
 
   it('serves the fallback page query string through to the app link (a real browser runs the page)', async () => {

@@ -3,6 +3,7 @@ import { DEFAULT_CONFIG_FILE, loadConfig } from '#adapters/config';
 import { parseConfig } from '#core/config-validation';
 
 const example = () => JSON.parse(readFileSync(DEFAULT_CONFIG_FILE, 'utf8'));
+const FINGERPRINT = '14:6D:E9:83:C5:73:06:50:D8:EE:B9:95:2F:34:FC:64:16:A0:83:42:E6:1D:BE:A8:8A:04:96:B2:3F:CF:44:E5';
 
 describe('configuration schema', () => {
   it('accepts the example configuration and fills defaults', () => {
@@ -12,6 +13,22 @@ describe('configuration schema', () => {
     expect(config.catalog.products[0]!.prices[0]!.intervalCount).toBe(1);
     expect(config.portal.roles.member!.features.subscriptionCancel.enabled).toBe(false);
     expect(config.portal.roles.member!.features.subscriptionPause).toEqual({ enabled: false, durations: [] });
+  });
+
+  describe('Android app', () => {
+    it.each([
+      ['the example app', (_c: any) => {}, { packageName: 'com.lumenphotos.app', sha256CertFingerprints: [FINGERPRINT] }],
+      ['no Android app at all', (c: any) => delete c.app.android, undefined],
+      [
+        'an upload key and a Play App Signing key, underscores in the package name',
+        (c: any) => (c.app.android = { packageName: 'com.lumen_photos.app2', sha256CertFingerprints: [FINGERPRINT, FINGERPRINT.replaceAll('E', 'F')] }),
+        { packageName: 'com.lumen_photos.app2', sha256CertFingerprints: [FINGERPRINT, FINGERPRINT.replaceAll('E', 'F')] },
+      ],
+    ])('accepts %s', (_name, mutate, expected) => {
+      const config = example();
+      mutate(config);
+      expect(parseConfig(config).app.android).toEqual(expected);
+    });
   });
 
   it('prefers inline LINKOUT_CONFIG over a file', () => {
@@ -38,6 +55,19 @@ describe('configuration schema', () => {
     ],
     ['a return path that is a full URL', (c: any) => (c.portal.returnPaths = ['https://evil.example/']), 'returnPaths'],
     ['a product id without the prod_ prefix', (c: any) => (c.catalog.products[0].id = 'stock'), 'catalog.products'],
+    ['an Android package name with one segment', (c: any) => (c.app.android.packageName = 'lumenphotos'), 'app.android.packageName'],
+    ['an Android package segment starting with a digit', (c: any) => (c.app.android.packageName = 'com.1lumen.app'), 'app.android.packageName'],
+    ['an Android package name with a hyphen', (c: any) => (c.app.android.packageName = 'com.lumen-photos.app'), 'app.android.packageName'],
+    ['an Android app without fingerprints', (c: any) => (c.app.android.sha256CertFingerprints = []), 'app.android.sha256CertFingerprints'],
+    ['a lower-case fingerprint', (c: any) => (c.app.android.sha256CertFingerprints = [FINGERPRINT.toLowerCase()]), 'app.android.sha256CertFingerprints'],
+    [
+      'a fingerprint without colons',
+      (c: any) => (c.app.android.sha256CertFingerprints = [FINGERPRINT.replaceAll(':', '')]),
+      'app.android.sha256CertFingerprints',
+    ],
+    ['a SHA-1 fingerprint (20 pairs)', (c: any) => (c.app.android.sha256CertFingerprints = [FINGERPRINT.slice(0, 59)]), 'app.android.sha256CertFingerprints'],
+    ['a fingerprint with 33 pairs', (c: any) => (c.app.android.sha256CertFingerprints = [`${FINGERPRINT}:AB`]), 'app.android.sha256CertFingerprints'],
+    ['an unknown Android setting', (c: any) => (c.app.android.sha1CertFingerprints = []), 'sha1CertFingerprints'],
   ])('rejects %s with a message naming the field', (_name, mutate, field) => {
     const config = example();
     mutate(config);

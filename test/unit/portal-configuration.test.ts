@@ -74,6 +74,7 @@ describe('portal definitions are validated when the configuration loads', () => 
         delete c.portal.businessProfile.privacyPolicyUrl;
         delete c.portal.businessProfile.termsOfServiceUrl;
         c.portal.roles = { member: c.portal.roles.member };
+        c.checkout.roles = []; // the only buying role is gone with the owner
       },
     ],
     [

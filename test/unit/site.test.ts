@@ -5,7 +5,9 @@ import type { LinkoutConfig } from '#core/config';
 import { parseConfig } from '#core/config-validation';
 import {
   AASA_MAX_BYTES,
+  ASSET_LINKS_KEY,
   buildAppleAppSiteAssociation,
+  buildAssetLinks,
   buildSiteFiles,
   escapeHtml,
   FALLBACK_SCRIPT_SHA256,
@@ -27,18 +29,26 @@ const fileAt = (config: LinkoutConfig, key: string) => {
 };
 
 describe('site files', () => {
-  it('builds exactly the AASA (twice) and the two fallback pages, keys without a leading slash', () => {
+  it('builds exactly the AASA (twice), assetlinks.json and the two fallback pages, keys without a leading slash', () => {
     expect(buildSiteFiles(configWith()).map((f) => f.key)).toEqual([
       '.well-known/apple-app-site-association',
       'apple-app-site-association',
+      '.well-known/assetlinks.json',
       'portal_redirect',
       'checkout_redirect',
     ]);
   });
 
+  it('leaves out assetlinks.json when no Android app is configured', () => {
+    const keys = buildSiteFiles(configWith((c) => delete c.app.android)).map((f) => f.key);
+    expect(keys).not.toContain(ASSET_LINKS_KEY);
+    expect(keys).toHaveLength(4);
+  });
+
   it.each([
     ['.well-known/apple-app-site-association', 'application/json'],
     ['apple-app-site-association', 'application/json'],
+    ['.well-known/assetlinks.json', 'application/json'],
     ['portal_redirect', 'text/html; charset=utf-8'],
     ['checkout_redirect', 'text/html; charset=utf-8'],
   ])('%s is served as %s with a cache policy', (key, contentType) => {
@@ -94,6 +104,42 @@ describe('apple-app-site-association', () => {
     const manyPaths = Array.from({ length: 6000 }, (_, i) => `/deep/link/number/${i}/with/a/long/path`);
     expect(() => buildSiteFiles(configWith((c) => (c.app.universalLinkPaths = manyPaths)))).toThrow(/at most 131072/);
     expect(AASA_MAX_BYTES).toBe(131072);
+  });
+});
+
+describe('assetlinks.json', () => {
+  const FINGERPRINT = '14:6D:E9:83:C5:73:06:50:D8:EE:B9:95:2F:34:FC:64:16:A0:83:42:E6:1D:BE:A8:8A:04:96:B2:3F:CF:44:E5';
+  const PLAY_FINGERPRINT = FINGERPRINT.replaceAll('E', 'F');
+
+  it('holds one statement delegating all URLs to the configured package and certificate', () => {
+    expect(JSON.parse(fileAt(configWith(), ASSET_LINKS_KEY).body)).toEqual([
+      {
+        relation: ['delegate_permission/common.handle_all_urls'],
+        target: { namespace: 'android_app', package_name: 'com.lumenphotos.app', sha256_cert_fingerprints: [FINGERPRINT] },
+      },
+    ]);
+  });
+
+  it.each([
+    ['one fingerprint', { packageName: 'com.lumenphotos.app', sha256CertFingerprints: [FINGERPRINT] }],
+    [
+      'an upload and a Play App Signing fingerprint, in order',
+      { packageName: 'com.lumenphotos.beta', sha256CertFingerprints: [FINGERPRINT, PLAY_FINGERPRINT] },
+    ],
+  ])('names the package and lists every fingerprint: %s', (_name, android) => {
+    const [statement, ...others] = buildAssetLinks(android);
+    expect(others).toEqual([]);
+    expect(statement!.target).toEqual({
+      namespace: 'android_app',
+      package_name: android.packageName,
+      sha256_cert_fingerprints: android.sha256CertFingerprints,
+    });
+  });
+
+  it('serves the document generated from configuration', () => {
+    const config = configWith((c) => (c.app.android.packageName = 'com.lumenphotos.other'));
+    expect(JSON.parse(fileAt(config, ASSET_LINKS_KEY).body)).toEqual(buildAssetLinks(config.app.android!));
+    expect(fileAt(config, ASSET_LINKS_KEY).body).toContain('"com.lumenphotos.other"');
   });
 });
 
