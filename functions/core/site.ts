@@ -104,6 +104,8 @@ export function buildAppleAppSiteAssociation(config: LinkoutConfig): AppleAppSit
   const extraPaths = [
     ...config.app.universalLinkPaths.map((path) => ({ path, comment: 'Universal link into the app' })),
     ...config.portal.returnPaths.map((path) => ({ path, comment: 'Portal return path' })),
+    // Checkout returns to <path>/success and <path>/cancel.
+    ...config.checkout.returnPaths.map((path) => ({ path: `${path}/*`, comment: 'Checkout return path' })),
   ];
   for (const { path, comment } of extraPaths) {
     if (!components.some((component) => matchesPattern(component['/'], path))) components.push({ '/': path, comment });

@@ -86,6 +86,7 @@ describe('apple-app-site-association', () => {
   it.each([
     ['extra universal-link paths are added', (c: any) => (c.app.universalLinkPaths = ['/open', '/share/photo']), ['/open', '/share/photo']],
     ['extra return paths are added', (c: any) => (c.portal.returnPaths = ['/portal_redirect', '/billing/done']), ['/billing/done']],
+    ['checkout return paths cover their success and cancel pages', (c: any) => (c.checkout.returnPaths = ['/checkout_redirect', '/buy/done']), ['/buy/done/*']],
     ['a path under a wildcard component is not repeated', (c: any) => (c.app.universalLinkPaths = ['/portal_redirect/done']), []],
     [
       'the same path from both lists appears once',
