@@ -1,14 +1,28 @@
 /**
- * Route factories for the shapes every resource repeats: retrieve one object by id, and list objects
+ * Route factories for the shapes every resource repeats: retrieve one object by id, apply an update or
+ * action to one object by id, and list objects
  * of one type newest first with `created`, cursors, `limit` and `expand[]`.
  */
-import type { EmulatorContext, Route } from './context';
+import type { EmulatorContext, RequestMeta, Route } from './context';
 import { requireObject } from './lookup';
 import { checkParams, expandPaths, type ParamSpec, type Params } from './params';
 import type { StripeObject } from './store';
 import { expand, matchesCreated, newestFirst, paginate } from './wire';
 
 const PAGING: Record<string, ParamSpec> = { created: 'map', limit: 'value', starting_after: 'value', ending_before: 'value' };
+
+/** An operation on one object: Stripe's update and action endpoints all take the object, params and request. */
+export type ObjectAction = (context: EmulatorContext, object: StripeObject, params: Params, meta: RequestMeta) => StripeObject;
+
+/** POST `path` (with `:id`): the object of `type` (or 404), changed by `action`, answered expanded as asked. */
+export function objectActionRoute(context: EmulatorContext, path: string, type: string, action: ObjectAction): Route {
+  return {
+    method: 'POST',
+    path,
+    handle: ({ pathParams, params, meta }) =>
+      expand(action(context, requireObject(context.store, type, pathParams.id!), params, meta), expandPaths(params), context.store),
+  };
+}
 
 /** GET `path` (ending in `/:id`): the object of `type`, expanded as asked, or 404. */
 export function retrieveRoute(context: EmulatorContext, path: string, type: string): Route {

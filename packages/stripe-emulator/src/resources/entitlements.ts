@@ -13,7 +13,7 @@ import { type EmulatorContext, NO_REQUEST, type ResourceModule } from '../contex
 import { invalidParameter, invalidRequest, noSuch } from '../errors';
 import { requireObject } from '../lookup';
 import { checkParams, expandPaths, mergeMetadata, optionalBoolean, optionalString, type Params, required, requireMaxLength } from '../params';
-import { listRoute, retrieveRoute } from '../routes';
+import { listRoute, objectActionRoute, retrieveRoute } from '../routes';
 import { newId, type StripeObject } from '../store';
 import { expand, previousAttributes } from '../wire';
 
@@ -179,14 +179,7 @@ export const entitlements: ResourceModule = (context) => {
       handle: ({ params }) => expand(createFeature(context, params), expandPaths(params), store),
     },
     retrieveRoute(context, '/v1/entitlements/features/:id', 'entitlements.feature'),
-    {
-      method: 'POST',
-      path: '/v1/entitlements/features/:id',
-      handle({ pathParams, params }) {
-        const feature = requireObject(store, 'entitlements.feature', pathParams.id!);
-        return expand(updateFeature(context, feature, params), expandPaths(params), store);
-      },
-    },
+    objectActionRoute(context, '/v1/entitlements/features/:id', 'entitlements.feature', updateFeature),
     // Archived (inactive) features are listed only when asked for with archived=true.
     listRoute(context, '/v1/entitlements/features', 'entitlements.feature', {
       filters: { archived: 'value', lookup_key: 'value' },
@@ -196,14 +189,7 @@ export const entitlements: ResourceModule = (context) => {
         return (feature) => feature.active === !archived && (lookupKey === undefined || feature.lookup_key === lookupKey);
       },
     }),
-    {
-      method: 'POST',
-      path: '/v1/products/:id/features',
-      handle({ pathParams, params }) {
-        const product = requireObject(store, 'product', pathParams.id!);
-        return expand(attachFeature(context, product, params), expandPaths(params), store);
-      },
-    },
+    objectActionRoute(context, '/v1/products/:id/features', 'product', attachFeature),
     listRoute(context, '/v1/products/:id/features', 'product_feature', {
       source(pathParams) {
         const product = requireObject(store, 'product', pathParams.id!);

@@ -17,7 +17,7 @@ import {
   type Params,
   required,
 } from '../params';
-import { listRoute, retrieveRoute } from '../routes';
+import { listRoute, objectActionRoute, retrieveRoute } from '../routes';
 import { newId, type StripeObject } from '../store';
 import { emitIfChanged, expand } from '../wire';
 import { syncInvoiceLines } from './invoices';
@@ -224,12 +224,7 @@ export const invoiceItems: ResourceModule = (context) => {
       handle: ({ params, meta }) => expand(createInvoiceItem(context, params, meta), expandPaths(params), store),
     },
     retrieveRoute(context, '/v1/invoiceitems/:id', 'invoiceitem'),
-    {
-      method: 'POST',
-      path: '/v1/invoiceitems/:id',
-      handle: ({ pathParams, params, meta }) =>
-        expand(updateInvoiceItem(context, requireObject(store, 'invoiceitem', pathParams.id!), params, meta), expandPaths(params), store),
-    },
+    objectActionRoute(context, '/v1/invoiceitems/:id', 'invoiceitem', updateInvoiceItem),
     {
       method: 'DELETE',
       path: '/v1/invoiceitems/:id',

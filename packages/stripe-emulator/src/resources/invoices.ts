@@ -23,7 +23,7 @@ import {
   type Params,
   required,
 } from '../params';
-import { listRoute, retrieveRoute } from '../routes';
+import { listRoute, objectActionRoute, retrieveRoute } from '../routes';
 import { newId, type StripeObject } from '../store';
 import { emitIfChanged, expand, matchesCreated, paginate, previousAttributes } from '../wire';
 import { DISCOUNT_PARAM, discountAmount, redeemDiscounts } from './coupons';
@@ -674,11 +674,7 @@ export const invoices: ResourceModule = (context) => {
       handle: ({ params, meta }) => expand(createInvoice(context, params, meta), expandPaths(params), store),
     },
     retrieveRoute(context, '/v1/invoices/:id', 'invoice'),
-    {
-      method: 'POST',
-      path: '/v1/invoices/:id',
-      handle: ({ pathParams, params, meta }) => expand(updateInvoice(context, invoiceAt(pathParams.id!), params, meta), expandPaths(params), store),
-    },
+    objectActionRoute(context, '/v1/invoices/:id', 'invoice', updateInvoice),
     {
       method: 'DELETE',
       path: '/v1/invoices/:id',

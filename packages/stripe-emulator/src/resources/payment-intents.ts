@@ -24,7 +24,7 @@ import {
   type Params,
   required,
 } from '../params';
-import { listRoute, retrieveRoute } from '../routes';
+import { listRoute, objectActionRoute, retrieveRoute } from '../routes';
 import { clone, newId, type StripeObject } from '../store';
 import { expand } from '../wire';
 import {
@@ -782,21 +782,13 @@ export const paymentIntents: ResourceModule = (context) => {
       handle: ({ params, meta }) => answerConfirmation(createPaymentIntent(context, params, meta), params, meta),
     },
     retrieveRoute(context, '/v1/payment_intents/:id', 'payment_intent'),
-    {
-      method: 'POST',
-      path: '/v1/payment_intents/:id',
-      handle: ({ pathParams, params }) => expand(updatePaymentIntent(context, intentOf(pathParams.id!), params), expandPaths(params), store),
-    },
+    objectActionRoute(context, '/v1/payment_intents/:id', 'payment_intent', updatePaymentIntent),
     {
       method: 'POST',
       path: '/v1/payment_intents/:id/confirm',
       handle: ({ pathParams, params, meta }) => answerConfirmation(confirmPaymentIntent(context, intentOf(pathParams.id!), params, meta), params, meta),
     },
-    {
-      method: 'POST',
-      path: '/v1/payment_intents/:id/capture',
-      handle: ({ pathParams, params, meta }) => expand(capturePaymentIntent(context, intentOf(pathParams.id!), params, meta), expandPaths(params), store),
-    },
+    objectActionRoute(context, '/v1/payment_intents/:id/capture', 'payment_intent', capturePaymentIntent),
     {
       method: 'POST',
       path: '/v1/payment_intents/:id/cancel',

@@ -21,7 +21,7 @@ import {
   type Params,
   required,
 } from '../params';
-import { listRoute, retrieveRoute } from '../routes';
+import { listRoute, objectActionRoute, retrieveRoute } from '../routes';
 import { newId, type StripeObject } from '../store';
 import { emitIfChanged, expand, matchesCreated, previousAttributes } from '../wire';
 import { addInterval, cancelSubscription, createSubscription, onPeriodEnd, updateSubscription } from './subscriptions';
@@ -460,12 +460,7 @@ export const subscriptionSchedules: ResourceModule = (context) => {
       handle: ({ params, meta }) => expand(createSubscriptionSchedule(context, params, meta), expandPaths(params), store),
     },
     retrieveRoute(context, '/v1/subscription_schedules/:id', 'subscription_schedule'),
-    {
-      method: 'POST',
-      path: '/v1/subscription_schedules/:id',
-      handle: ({ pathParams, params, meta }) =>
-        expand(updateSubscriptionSchedule(context, scheduleAt(pathParams.id!), params, meta), expandPaths(params), store),
-    },
+    objectActionRoute(context, '/v1/subscription_schedules/:id', 'subscription_schedule', updateSubscriptionSchedule),
     {
       method: 'POST',
       path: '/v1/subscription_schedules/:id/cancel',

@@ -20,6 +20,7 @@ import {
   type Params,
   required,
 } from '../params';
+import { objectActionRoute } from '../routes';
 import { newId, type StripeObject } from '../store';
 import { emitIfChanged, expand, matchesCreated, newestFirst, paginate } from '../wire';
 import { announceDiscountChanges, assertDiscountsRedeemable, DISCOUNT_PARAM, replaceSubscriptionDiscounts, requestedSubscriptionDiscounts } from './coupons';
@@ -746,30 +747,9 @@ export const subscriptions: ResourceModule = (context) => {
         return expand(requireObject(context.store, 'subscription', pathParams.id!), expandPaths(params), store);
       },
     },
-    {
-      method: 'POST',
-      path: '/v1/subscriptions/:id',
-      handle({ pathParams, params, meta }) {
-        const subscription = requireObject(context.store, 'subscription', pathParams.id!);
-        return expand(updateSubscription(context, subscription, params, meta), expandPaths(params), store);
-      },
-    },
-    {
-      method: 'POST',
-      path: '/v1/subscriptions/:id/pause',
-      handle({ pathParams, params, meta }) {
-        const subscription = requireObject(context.store, 'subscription', pathParams.id!);
-        return expand(pauseSubscription(context, subscription, params, meta), expandPaths(params), store);
-      },
-    },
-    {
-      method: 'POST',
-      path: '/v1/subscriptions/:id/resume',
-      handle({ pathParams, params, meta }) {
-        const subscription = requireObject(context.store, 'subscription', pathParams.id!);
-        return expand(resumeSubscription(context, subscription, params, meta), expandPaths(params), store);
-      },
-    },
+    objectActionRoute(context, '/v1/subscriptions/:id', 'subscription', updateSubscription),
+    objectActionRoute(context, '/v1/subscriptions/:id/pause', 'subscription', pauseSubscription),
+    objectActionRoute(context, '/v1/subscriptions/:id/resume', 'subscription', resumeSubscription),
     {
       method: 'DELETE',
       path: '/v1/subscriptions/:id',
