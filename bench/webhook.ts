@@ -14,9 +14,12 @@ import Stripe from 'stripe';
 import { DynamoAccountLinks } from '#adapters/dynamodb/account-links';
 import { documentClient } from '#adapters/dynamodb/client';
 import { DynamoEntitlementStore } from '#adapters/dynamodb/entitlement-store';
+import { DynamoPurchaseRecords } from '#adapters/dynamodb/purchase-records';
 import type { HttpResponse } from '#adapters/http/response';
+import { StripeSubscriptionStarter } from '#adapters/stripe/subscription-starter';
 import { nowInUnixSeconds } from '#core/clock';
 import { type BillingLookup, EntitlementSync } from '#core/entitlements-sync';
+import { PurchaseFulfilment } from '#core/purchases';
 import { makeWebhookHandler } from '#handlers/webhook';
 import { buildApiGatewayEvent } from '#local/api-gateway-event';
 import { ensureTable, localDynamoClient, startLocalDynamo } from '#local/dynamodb';
@@ -150,7 +153,13 @@ async function main() {
     for (let s = 0; s < SUBSCRIPTIONS; s++) await links.link(`acct_bench_${s}`, `cus_bench_${s}`);
     const billing = new CountingBilling();
     const now = nowInUnixSeconds();
-    const sync = new EntitlementSync({ store: new DynamoEntitlementStore(db, TABLE), links, billing, now: () => now });
+    // The bench's events are subscription events only: purchases never reach Stripe here.
+    const purchases = new PurchaseFulfilment({
+      records: new DynamoPurchaseRecords(db, TABLE),
+      starter: new StripeSubscriptionStarter(() => undefined as never),
+      now: () => now,
+    });
+    const sync = new EntitlementSync({ store: new DynamoEntitlementStore(db, TABLE), links, billing, purchases, now: () => now });
     const handler = makeWebhookHandler({ sync, secrets: () => ({ secretKey: '', webhookSecrets: [SECRET] }), now: () => now });
 
     // Event i of subscription s is created at base + i: strictly in order per subscription.

@@ -3,6 +3,7 @@
  * Stripe adapter (functions/adapters/stripe/mapping.ts) maps Stripe's shapes onto these; nothing here
  * knows Stripe's SDK. Times are Unix seconds, as Stripe sends them.
  */
+import type { PurchaseUpdate } from './purchases';
 
 export const SUBSCRIPTION_STATUSES = ['incomplete', 'incomplete_expired', 'trialing', 'active', 'past_due', 'canceled', 'unpaid', 'paused'] as const;
 export type SubscriptionStatus = (typeof SUBSCRIPTION_STATUSES)[number];
@@ -53,6 +54,8 @@ export type BillingEvent =
   | (EventMeta & { kind: 'customer'; customerId: string; accountId: string | null })
   | (EventMeta & { kind: 'customer_deleted'; customerId: string })
   | (EventMeta & { kind: 'entitlement_summary'; customerId: string; lookupKeys: string[] })
+  /** A Checkout Session or SetupIntent moved on (functions/core/purchases.ts). */
+  | (EventMeta & { kind: 'purchase'; purchaseId: string; update: PurchaseUpdate })
   | (EventMeta & { kind: 'ignored' });
 
 export type EventPosition = Pick<EventMeta, 'eventId' | 'created'>;

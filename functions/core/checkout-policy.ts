@@ -6,6 +6,7 @@ import { z } from 'zod';
 import type { CheckoutSettings, LinkoutConfig } from './config';
 import { forbidden, invalidRequest } from './errors';
 import { portalRoleFor } from './portal-policy';
+import { siteUrl } from './site';
 
 /** POST /v1/checkout-sessions body. Strict: an unknown field (a customer id, a quantity) is a client bug worth a 400. */
 export const CheckoutSessionRequestSchema = z
@@ -63,13 +64,13 @@ export const priceNotInCatalog = (requested: string) =>
  * is Stripe's template: Stripe puts the session id there, so the app can follow the purchase.
  */
 export function checkoutUrls(
-  config: { app: Pick<LinkoutConfig['app'], 'universalLinkDomain'>; checkout: CheckoutSettings },
+  config: { app: Pick<LinkoutConfig['app'], 'universalLinkDomain' | 'siteUrl'>; checkout: CheckoutSettings },
   returnPath?: string,
 ): { successUrl: string; cancelUrl: string } {
   const path = returnPath ?? config.checkout.returnPaths[0]!;
   if (!config.checkout.returnPaths.includes(path)) {
     throw invalidRequest('return_path_not_allowed', `"${path}" is not an allowed return path; use one of: ${config.checkout.returnPaths.join(', ')}.`);
   }
-  const base = `https://${config.app.universalLinkDomain}${path}`;
+  const base = siteUrl(config.app, path);
   return { successUrl: `${base}/success?session_id={CHECKOUT_SESSION_ID}`, cancelUrl: `${base}/cancel` };
 }

@@ -12,6 +12,8 @@ import { MAX_PORTAL_HEADLINE_LENGTH } from './portal-limits';
 const roleName = z.string().regex(/^[a-z][a-z0-9_-]*$/, 'role names are lower-case identifiers');
 const stripeId = (prefix: string) => z.string().regex(new RegExp(`^${prefix}_[A-Za-z0-9_]+$`), `must start with ${prefix}_`);
 const httpsUrl = z.url({ protocol: /^https$/ });
+/** Plain http is acceptable only on the developer's own machine (the local stack). */
+export const LOOPBACK_HTTP_URL = /^http:\/\/(localhost|127\.0\.0\.1|\[::1\])(:\d+)?(\/|$)/;
 const domainName = z.string().regex(/^(?!-)[a-z0-9-]+(\.[a-z0-9-]+)+$/, 'a bare host name such as links.example.com (no scheme, no path)');
 const returnPath = z.string().regex(/^\/[A-Za-z0-9_\-/]*$/, 'a path on the universal-link domain, starting with /');
 
@@ -121,6 +123,18 @@ export const LinkoutConfigSchema = z.object({
     urlScheme: z.string().regex(/^[a-z][a-z0-9+.-]*$/),
     /** Host that serves the AASA file and the fallback pages (the universal-link domain). */
     universalLinkDomain: domainName,
+    /**
+     * Optional: the base URL Stripe sends customers back to (portal return, Checkout success and
+     * cancel, Amazon Pay return). Default https://<universalLinkDomain>. The local stack sets its own
+     * URL, so the whole journey runs without a domain; plain http is accepted only for loopback hosts.
+     */
+    siteUrl: z
+      .url({ protocol: /^https?$/ })
+      .refine((url) => url.startsWith('https://') || LOOPBACK_HTTP_URL.test(url), {
+        message: 'an https URL, or http only for localhost / 127.0.0.1',
+      })
+      .refine((url) => !/^https?:\/\/[^/]+\/./.test(url), { message: 'a bare origin such as https://links.example.com (no path)' })
+      .optional(),
     /** Extra paths (beyond the fallback pages) that open the app through universal links. */
     universalLinkPaths: z.array(returnPath).default([]),
     /** Optional: publish /.well-known/assetlinks.json so the same links open the Android app. */

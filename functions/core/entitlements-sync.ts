@@ -10,6 +10,7 @@ import type { AccountLinks } from './accounts';
 import type { BillingEvent, EventPosition, InvoiceSignal, SubscriptionSnapshot } from './billing-events';
 import { nowInUnixSeconds } from './clock';
 import type { CustomerRecords } from './entitlements';
+import type { PurchaseApplyResult, PurchaseUpdate } from './purchases';
 
 export type WebhookOutcome = 'applied' | 'duplicate' | 'stale' | 'ignored';
 /** A conditional write either lands, or tells why it did not. */
@@ -40,10 +41,16 @@ export interface BillingLookup {
   activeEntitlementKeys(customerId: string): Promise<string[]>;
 }
 
+/** Port: purchase outcomes (functions/core/purchases.ts `PurchaseFulfilment`). */
+export interface PurchaseEvents {
+  apply(purchaseId: string, update: PurchaseUpdate): Promise<PurchaseApplyResult>;
+}
+
 export interface EntitlementSyncPorts {
   store: EntitlementStore;
   links: AccountLinks;
   billing: BillingLookup;
+  purchases: PurchaseEvents;
   /** Unix seconds. */
   now?: () => number;
 }
@@ -97,6 +104,9 @@ export class EntitlementSync {
         // Links never change once made (first link wins), so a known link needs no write.
         if (this.settledCustomers.get(event.customerId) === Infinity) return 'duplicate';
         return (await this.link(event.accountId, event.customerId)) ? 'applied' : 'ignored';
+      case 'purchase':
+        // A succeeded SetupIntent starts its subscription here; that subscription's own events follow.
+        return this.ports.purchases.apply(event.purchaseId, event.update);
       case 'ignored':
         return 'ignored';
     }

@@ -5,6 +5,7 @@
 import { z } from 'zod';
 import type { LinkoutConfig, PortalRole } from './config';
 import { forbidden, invalidRequest } from './errors';
+import { siteUrl } from './site';
 
 const PORTAL_FLOW_TYPES = ['payment_method_update', 'subscription_cancel', 'subscription_update', 'subscription_update_confirm'] as const;
 export type PortalFlowType = (typeof PORTAL_FLOW_TYPES)[number];
@@ -130,7 +131,7 @@ export function assertFlowAllowed(portal: LinkoutConfig['portal'], roleName: str
 }
 
 /**
- * The portal's return URL: a path from the allowlist on the universal-link domain. The client only
+ * The portal's return URL: a path from the allowlist on the universal-link site. The client only
  * ever picks a path, never a URL, so the portal cannot be turned into an open redirect. Without a
  * path: the default (the first allowed one), also the portal configurations' default return URL.
  */
@@ -139,5 +140,5 @@ export function portalReturnUrl(config: Pick<LinkoutConfig, 'app' | 'portal'>, r
   if (!config.portal.returnPaths.includes(path)) {
     throw invalidRequest('return_path_not_allowed', `"${path}" is not an allowed return path; use one of: ${config.portal.returnPaths.join(', ')}.`);
   }
-  return `https://${config.app.universalLinkDomain}${path}`;
+  return siteUrl(config.app, path);
 }

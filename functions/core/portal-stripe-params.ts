@@ -4,7 +4,7 @@
  * Stripe's limits before anything is sent. Pure: the Stripe calls live in
  * functions/adapters/stripe/portal-sync.ts.
  */
-import type { CatalogProduct, LinkoutConfig, PortalRole } from './config';
+import { type CatalogProduct, type LinkoutConfig, LOOPBACK_HTTP_URL, type PortalRole } from './config';
 import { MAX_PORTAL_HEADLINE_LENGTH, MAX_PORTAL_UPDATE_PRODUCTS, pauseBeyondLimit } from './portal-limits';
 import { portalReturnUrl } from './portal-policy';
 
@@ -191,7 +191,7 @@ function businessProfileParamsProblems(params: PortalConfigurationParams): strin
     problems.push('business_profile.privacy_policy_url and terms_of_service_url are required when customers may change their subscription or details');
   }
   for (const url of [params.default_return_url, profile.privacy_policy_url, profile.terms_of_service_url]) {
-    if (url !== undefined && !url.startsWith('https://')) problems.push(`${url} is not an https URL`);
+    if (url !== undefined && !url.startsWith('https://') && !LOOPBACK_HTTP_URL.test(url)) problems.push(`${url} is not an https URL`);
   }
   return problems;
 }

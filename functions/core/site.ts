@@ -66,6 +66,15 @@ const FALLBACK_PAGES: readonly FallbackPage[] = [
   },
 ];
 
+/**
+ * The URL of a path on the universal-link site, where Stripe sends customers back to: on
+ * `app.siteUrl` when set (the local stack), else on https://<universalLinkDomain>.
+ */
+export function siteUrl(app: Pick<LinkoutConfig['app'], 'universalLinkDomain' | 'siteUrl'>, path: string): string {
+  const origin = app.siteUrl ? app.siteUrl.replace(/\/+$/, '') : `https://${app.universalLinkDomain}`;
+  return `${origin}${path}`;
+}
+
 export function buildSiteFiles(config: LinkoutConfig): SiteFile[] {
   const aasa = JSON.stringify(buildAppleAppSiteAssociation(config), null, 2);
   const size = new TextEncoder().encode(aasa).length;

@@ -9,6 +9,7 @@ import { loadConfig } from '#adapters/config';
 import { DynamoAccountLinks } from '#adapters/dynamodb/account-links';
 import { documentClient, dynamoFromEnv, tableNameFromEnv } from '#adapters/dynamodb/client';
 import { DynamoEntitlementStore } from '#adapters/dynamodb/entitlement-store';
+import { DynamoPurchaseRecords } from '#adapters/dynamodb/purchase-records';
 import { isServerError } from '#adapters/http/error-mapper';
 import { buildOnFirstCall, type HttpMiddleware, httpHandler } from '#adapters/http/middleware';
 import { rawBody } from '#adapters/http/request';
@@ -19,9 +20,11 @@ import { currentStripeSecrets, type StripeSecrets } from '#adapters/secrets';
 import { StripeBillingLookup } from '#adapters/stripe/billing-lookup';
 import { lazyStripeClient } from '#adapters/stripe/lazy-client';
 import { toBillingEvent } from '#adapters/stripe/mapping';
+import { StripeSubscriptionStarter } from '#adapters/stripe/subscription-starter';
 import { verifyStripeEvent } from '#adapters/stripe/webhook-signature';
 import { nowInUnixSeconds } from '#core/clock';
 import { EntitlementSync } from '#core/entitlements-sync';
+import { PurchaseFulfilment } from '#core/purchases';
 
 export interface WebhookDeps {
   sync: EntitlementSync;
@@ -62,11 +65,17 @@ export function webhookDepsFromEnv(env: NodeJS.ProcessEnv = process.env): Webhoo
   const db = documentClient(dynamoFromEnv(env));
   const tableName = tableNameFromEnv(env);
   loadConfig(env); // fail at cold start on an invalid configuration, not on the first tie
+  const stripe = lazyStripeClient(env);
   return {
     sync: new EntitlementSync({
       store: new DynamoEntitlementStore(db, tableName),
       links: new DynamoAccountLinks(db, tableName),
-      billing: new StripeBillingLookup(lazyStripeClient(env)),
+      billing: new StripeBillingLookup(stripe),
+      purchases: new PurchaseFulfilment({
+        records: new DynamoPurchaseRecords(db, tableName),
+        starter: new StripeSubscriptionStarter(stripe),
+        now: nowInUnixSeconds,
+      }),
     }),
   };
 }

@@ -75,18 +75,18 @@ const API_GATEWAY_TIMEOUT_MS = 30_000;
 export async function startLocalStack(options: LocalStackOptions = {}): Promise<LocalStack> {
   const env = options.env ?? process.env;
   const log = options.log ?? (() => {});
-  const config = options.config ?? loadConfig(env);
+  const configured = options.config ?? loadConfig(env);
   const host = options.host ?? '127.0.0.1';
   const port = options.port ?? portFromEnv(env, 'PORT', DEFAULT_API_PORT);
   const stripe = stripeTargetFromEnv(env);
   const webhookSecrets = webhookSecretsFromEnv(env);
-  const jwtSettings = devJwtSettings(config, env);
+  const jwtSettings = devJwtSettings(configured, env);
   const signingKey = await loadOrCreateSigningKey(options.stateDir ?? stateDirFromEnv(env));
   const tableName = options.tableName ?? env[TABLE_NAME_ENV] ?? DEFAULT_LOCAL_TABLE_NAME;
 
   const modules = handlerModules();
   const gateway = gatewayState({
-    staticRoutes: siteStaticRoutes(config, {
+    staticRoutes: siteStaticRoutes(configured, {
       '/.well-known/jwks.json': { contentType: 'application/json', body: JSON.stringify(jwks(signingKey)), cacheControl: 'no-store' },
       ...options.staticFiles,
     }),
@@ -102,6 +102,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   await listen(server, port, host, 'PORT');
   const actualPort = (server.address() as AddressInfo).port;
   const url = `http://${host}:${actualPort}`;
+  // Stripe sends customers back to this stack's own pages unless the configuration names a site.
+  const config: LinkoutConfig = { ...configured, app: { ...configured.app, siteUrl: configured.app.siteUrl ?? url } };
 
   const cleanups = cleanupStack(log);
   cleanups.push(

@@ -1,13 +1,12 @@
 /**
  * The done-when of the portal work, in a real browser against the local stack: an owner and a member
  * of one billing account get portal pages with different capabilities; the owner's cancel deep link
- * lands on the cancel flow and returns to /portal_redirect on the universal-link domain; the
+ * lands on the cancel flow and returns to /portal_redirect on the local stack's own site; the
  * member's attempt at it is refused with 403.
  */
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { usePortalStack } from './portal-stack';
 
-const RETURN_URL = 'https://links.lumenphotos.example/portal_redirect';
 const CAPABILITIES = ['cancel-subscription', 'switch-price', 'update-payment-method', 'invoice-history'] as const;
 
 describe('hosted portal in Chromium (local stack)', () => {
@@ -16,12 +15,15 @@ describe('hosted portal in Chromium (local stack)', () => {
   let subscriptionId: string;
   let ownerToken: string;
   let memberToken: string;
+  /** Locally, Stripe returns to the stack's own fallback page (app.siteUrl), not to the universal-link domain. */
+  let returnUrl: string;
 
   beforeAll(async () => {
     browser = await chromium.launch({
       executablePath: process.env.CHROMIUM_PATH || '/usr/bin/chromium',
       args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
     });
+    returnUrl = `${portal.stack.url}/portal_redirect`;
     ({ subscriptionId } = await portal.subscribedAccount('team-lumen'));
     ownerToken = await portal.token('team-lumen', 'owner', 'alice');
     memberToken = await portal.token('team-lumen', 'member', 'bob');
@@ -53,7 +55,7 @@ describe('hosted portal in Chromium (local stack)', () => {
       'update-payment-method': true,
       'invoice-history': true,
     });
-    expect(await ownerHome.page.getByTestId('return-link').getAttribute('href')).toBe(RETURN_URL);
+    expect(await ownerHome.page.getByTestId('return-link').getAttribute('href')).toBe(returnUrl);
     await ownerHome.page.close();
 
     // 2. The member's portal of the same account shows the same subscription, and invoices only.
@@ -77,14 +79,14 @@ describe('hosted portal in Chromium (local stack)', () => {
     expect(await page.locator('h1').textContent()).toBe('Cancel your subscription');
     expect(await offered(page)).toMatchObject({ 'cancel-subscription': true, 'switch-price': false, 'update-payment-method': false });
 
-    // 5. ...and confirming returns to /portal_redirect on the universal-link domain. That domain
-    // need not resolve here (the app would catch the link): the test asserts the browser's
-    // navigation target, the redirect the portal answered the cancel with.
+    // 5. ...and confirming returns to /portal_redirect on the stack's own site (a real domain's
+    // universal link would open the app instead): the test asserts the browser's navigation
+    // target, the redirect the portal answered the cancel with.
     const [returnRequest] = await Promise.all([
-      page.waitForRequest((request) => request.isNavigationRequest() && request.url().startsWith('https://links.lumenphotos.example/')),
+      page.waitForRequest((request) => request.isNavigationRequest() && request.url().startsWith(returnUrl)),
       page.getByTestId('cancel-subscription').click(),
     ]);
-    expect(returnRequest.url()).toBe(RETURN_URL);
+    expect(returnRequest.url()).toBe(returnUrl);
     const cancelPost = returnRequest.redirectedFrom();
     expect(cancelPost?.method()).toBe('POST');
     expect(cancelPost?.url()).toMatch(/\/p\/session\/\w+\/cancel$/);
@@ -105,10 +107,10 @@ describe('hosted portal in Chromium (local stack)', () => {
     const { page } = await openPortal(token, { flow: { type: 'subscription_update_confirm', subscriptionId: upgrading, priceId: yearly!.id } });
     expect(await page.getByTestId('update-confirmation').count()).toBe(1);
     const [returnRequest] = await Promise.all([
-      page.waitForRequest((request) => request.isNavigationRequest() && request.url().startsWith('https://links.lumenphotos.example/')),
+      page.waitForRequest((request) => request.isNavigationRequest() && request.url().startsWith(returnUrl)),
       page.getByTestId('switch-price').click(),
     ]);
-    expect(returnRequest.url()).toBe(RETURN_URL);
+    expect(returnRequest.url()).toBe(returnUrl);
     await page.close();
     const [item] = (await portal.stripe.subscriptions.retrieve(upgrading)).items.data;
     expect(item!.price.id).toBe(yearly!.id);

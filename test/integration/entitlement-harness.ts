@@ -12,11 +12,14 @@ import { loadConfig } from '#adapters/config';
 import { DynamoAccountLinks } from '#adapters/dynamodb/account-links';
 import { documentClient } from '#adapters/dynamodb/client';
 import { DynamoEntitlementStore } from '#adapters/dynamodb/entitlement-store';
+import { DynamoPurchaseRecords } from '#adapters/dynamodb/purchase-records';
 import type { HttpResponse } from '#adapters/http/response';
 import { StripeBillingLookup } from '#adapters/stripe/billing-lookup';
 import { createStripeClient, STRIPE_API_VERSION } from '#adapters/stripe/client';
+import { StripeSubscriptionStarter } from '#adapters/stripe/subscription-starter';
 import { nowInUnixSeconds } from '#core/clock';
 import { type BillingLookup, EntitlementSync } from '#core/entitlements-sync';
+import { PurchaseFulfilment } from '#core/purchases';
 import { makeEntitlementsHandler } from '#handlers/entitlements';
 import { makeWebhookHandler } from '#handlers/webhook';
 import { buildApiGatewayEvent } from '#local/api-gateway-event';
@@ -82,7 +85,14 @@ export function createHarness(options: HarnessOptions): Harness {
   stripe.on('request', () => counts.stripeCalls++);
   const now = options.now ?? nowInUnixSeconds;
   const secrets = options.webhookSecrets ?? [WEBHOOK_SECRET];
-  const sync = new EntitlementSync({ store, links, billing: (options.billing ?? ((b) => b))(new StripeBillingLookup(() => stripe)), now });
+  const purchases = new DynamoPurchaseRecords(db, options.tableName);
+  const sync = new EntitlementSync({
+    store,
+    links,
+    billing: (options.billing ?? ((b) => b))(new StripeBillingLookup(() => stripe)),
+    purchases: new PurchaseFulfilment({ records: purchases, starter: new StripeSubscriptionStarter(() => stripe), now }),
+    now,
+  });
   const webhook = makeWebhookHandler({ sync, secrets: () => ({ secretKey: TEST_SECRET_KEY, webhookSecrets: secrets }), now });
   const entitlements = makeEntitlementsHandler({ config, links, store, now });
   const invoke = async (handler: typeof webhook, event: ReturnType<typeof buildApiGatewayEvent>) => (await handler(event, {} as never)) as HttpResponse;

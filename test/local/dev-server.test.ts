@@ -328,7 +328,8 @@ describe('stack wiring', () => {
     expect(process.env.DYNAMODB_ENDPOINT).toBe(stack.dynamoEndpoint);
     expect(process.env.STRIPE_API_URL).toBe('http://127.0.0.1:9');
     expect(process.env.STRIPE_WEBHOOK_SECRET).toMatch(/^whsec_linkout_local_/);
-    expect(JSON.parse(process.env.LINKOUT_CONFIG!)).toEqual(config);
+    // The handlers get the stack's configuration, with Stripe's return URLs on the stack itself.
+    expect(JSON.parse(process.env.LINKOUT_CONFIG!)).toEqual({ ...config, app: { ...config.app, siteUrl: stack.url } });
     const client = localDynamoClient(stack.dynamoEndpoint);
     try {
       const { Table } = await client.send(new DescribeTableCommand({ TableName: stack.tableName }));

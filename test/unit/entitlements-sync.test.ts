@@ -6,10 +6,12 @@
 
 import type { BillingEvent, SubscriptionSnapshot, SubscriptionStatus } from '#core/billing-events';
 import { CUSTOMER_LOOKUP_TTL_SECONDS, EntitlementSync, type WebhookOutcome } from '#core/entitlements-sync';
+import { PurchaseFulfilment } from '#core/purchases';
 import { InMemoryAccountLinks } from '../fakes/account-links';
 import { InMemoryBillingLookup } from '../fakes/billing-lookup';
 import { CallLog } from '../fakes/call-log';
 import { InMemoryEntitlementStore } from '../fakes/entitlement-store';
+import { InMemoryPurchaseRecords, InMemorySubscriptionStarter } from '../fakes/purchases';
 
 const NOW = 1_800_000_000;
 /** A second of an event's `created`, relative to a fixed past moment. */
@@ -82,7 +84,10 @@ function world() {
   const links = new InMemoryAccountLinks(log);
   const billing = new InMemoryBillingLookup(log);
   const clock = { now: NOW };
-  const startProcess = () => new EntitlementSync({ store, links, billing, now: () => clock.now });
+  const purchases = new InMemoryPurchaseRecords(log);
+  const starter = new InMemorySubscriptionStarter(log);
+  const fulfilment = new PurchaseFulfilment({ records: purchases, starter, now: () => clock.now });
+  const startProcess = () => new EntitlementSync({ store, links, billing, purchases: fulfilment, now: () => clock.now });
   const sync = startProcess();
   const deliver = async (events: BillingEvent[], process = sync): Promise<WebhookOutcome[]> => {
     const outcomes: WebhookOutcome[] = [];
@@ -91,7 +96,7 @@ function world() {
   };
   const stored = async (customerId = 'cus_1') => store.customerRecords(customerId);
   const stripeReads = () => log.calls.filter((call) => call.startsWith('billing.'));
-  return { log, store, links, billing, clock, sync, startProcess, deliver, stored, stripeReads };
+  return { log, store, links, billing, purchases, starter, clock, sync, startProcess, deliver, stored, stripeReads };
 }
 
 /** A world whose customer cus_1 is already linked to acct_1, so that only ordering is at stake. */

@@ -6,6 +6,7 @@ import type Stripe from 'stripe';
 import { type BillingEvent, SUBSCRIPTION_STATUSES, type SubscriptionSnapshot, type SubscriptionStatus } from '#core/billing-events';
 import { invalidRequest } from '#core/errors';
 import { accountIdFromMetadata } from './account-metadata';
+import { checkoutSessionUpdate, setupIntentUpdate } from './purchase-mapping';
 
 const SUBSCRIPTION_EVENTS = new Set([
   'customer.subscription.created',
@@ -81,6 +82,17 @@ export function toBillingEvent(event: Stripe.Event): BillingEvent {
         customerId: summary.customer,
         lookupKeys: (summary.entitlements?.data ?? []).map((entitlement) => entitlement.lookup_key),
       };
+    }
+    case 'checkout.session.completed':
+    case 'checkout.session.expired': {
+      const session = object as unknown as Stripe.Checkout.Session;
+      return { ...meta, kind: 'purchase', purchaseId: session.id, update: checkoutSessionUpdate(session) };
+    }
+    case 'setup_intent.succeeded':
+    case 'setup_intent.setup_failed':
+    case 'setup_intent.canceled': {
+      const intent = object as unknown as Stripe.SetupIntent;
+      return { ...meta, kind: 'purchase', purchaseId: intent.id, update: setupIntentUpdate(intent) };
     }
     default:
       return { ...meta, kind: 'ignored' };
