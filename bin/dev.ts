@@ -52,6 +52,8 @@ function banner(stack: LocalStack, dataDir: string | undefined): string {
     `  AASA              ${stack.url}/.well-known/apple-app-site-association`,
     ...(stack.config.app.android ? [`  assetlinks.json   ${stack.url}/.well-known/assetlinks.json`] : []),
     `  Fallback pages    ${stack.url}/portal_redirect  ${stack.url}/checkout_redirect`,
+    // Stripe returns buyers here (app.siteUrl is this stack); the pages settle the purchase, then open the app.
+    ...[...new Set(stack.config.checkout.returnPaths)].map((returnPath) => `                    ${stack.url}${returnPath}/{success,cancel,return}`),
     `  JWKS (dev JWTs)   ${stack.url}/.well-known/jwks.json   issuer ${stack.jwt.issuer}, audience ${stack.jwt.audience[0]}`,
     `  Stripe            ${stripe}`,
     stack.portalSynced
@@ -62,6 +64,7 @@ function banner(stack: LocalStack, dataDir: string | undefined): string {
     '',
     '  Get a token:      npm run --silent token -- --sub user_123 --role owner',
     `  Try it:           curl -H "Authorization: Bearer $(npm run --silent token -- --sub user_123 --role owner)" ${stack.url}/v1/entitlements`,
+    '  Buy, then manage: README.md, "Five-minute walkthrough"',
     '',
     'Press Ctrl+C to stop.',
   ];

@@ -19,13 +19,18 @@ export const CheckoutSessionRequestSchema = z
 export type CheckoutSessionRequest = z.infer<typeof CheckoutSessionRequestSchema>;
 
 export function parseCheckoutSessionRequest(body: string | undefined): CheckoutSessionRequest {
+  return parsePurchaseRequest(body, CheckoutSessionRequestSchema);
+}
+
+/** A purchase request body (Checkout or Amazon Pay): JSON, then the route's strict schema; 400 otherwise. */
+export function parsePurchaseRequest<T>(body: string | undefined, schema: z.ZodType<T>): T {
   let raw: unknown;
   try {
     raw = JSON.parse(body ?? '');
   } catch {
     throw invalidRequest('invalid_json', 'The request body must be a JSON object such as {"priceId": "price_..."}.');
   }
-  const result = CheckoutSessionRequestSchema.safeParse(raw);
+  const result = schema.safeParse(raw);
   if (!result.success) throw invalidRequest('invalid_request', `The request body is invalid: ${z.prettifyError(result.error).replace(/\n/g, ' ')}`);
   return result.data;
 }
@@ -67,10 +72,26 @@ export function checkoutUrls(
   config: { app: Pick<LinkoutConfig['app'], 'universalLinkDomain' | 'siteUrl'>; checkout: CheckoutSettings },
   returnPath?: string,
 ): { successUrl: string; cancelUrl: string } {
-  const path = returnPath ?? config.checkout.returnPaths[0]!;
-  if (!config.checkout.returnPaths.includes(path)) {
-    throw invalidRequest('return_path_not_allowed', `"${path}" is not an allowed return path; use one of: ${config.checkout.returnPaths.join(', ')}.`);
-  }
-  const base = siteUrl(config.app, path);
+  const base = siteUrl(config.app, allowedReturnPath(config.checkout, returnPath));
   return { successUrl: `${base}/success?session_id={CHECKOUT_SESSION_ID}`, cancelUrl: `${base}/cancel` };
+}
+
+/** The requested return path when the allowlist has it, else the first allowed one when none was asked for; 400 otherwise. */
+function allowedReturnPath(checkout: CheckoutSettings, returnPath?: string): string {
+  const path = returnPath ?? checkout.returnPaths[0]!;
+  if (!checkout.returnPaths.includes(path)) {
+    throw invalidRequest('return_path_not_allowed', `"${path}" is not an allowed return path; use one of: ${checkout.returnPaths.join(', ')}.`);
+  }
+  return path;
+}
+
+/**
+ * Where Amazon Pay returns after the customer approved or declined on Amazon's page. Stripe appends
+ * setup_intent, setup_intent_client_secret and redirect_status, so the page knows which purchase to follow.
+ */
+export function amazonPayReturnUrl(
+  config: { app: Pick<LinkoutConfig['app'], 'universalLinkDomain' | 'siteUrl'>; checkout: CheckoutSettings },
+  returnPath?: string,
+): string {
+  return siteUrl(config.app, `${allowedReturnPath(config.checkout, returnPath)}/return`);
 }

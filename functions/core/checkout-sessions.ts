@@ -10,6 +10,7 @@ import { assertMayPurchase, catalogLookupKeys, catalogPriceId, checkoutUrls, par
 import type { LinkoutConfig } from './config';
 import { AppError } from './errors';
 import type { BillingCustomers } from './portal-sessions';
+import type { Purchase, PurchaseKind, PurchaseRecords } from './purchases';
 
 /**
  * Double taps arrive milliseconds apart; within one window the same request gets the same Checkout
@@ -48,6 +49,8 @@ export interface CheckoutPorts {
   prices: CatalogPrices;
   subscriptions: CustomerSubscriptions;
   sessions: CheckoutSessions;
+  /** Where the app follows the purchase (GET /v1/purchases/{id}) and webhooks record its outcome. */
+  purchases: PurchaseRecords;
   /** Unix seconds. */
   now: () => number;
 }
@@ -81,12 +84,26 @@ export async function createCheckoutSession(
     priceId,
     successUrl,
     cancelUrl,
-    dedupeWindow: now - (now % CHECKOUT_DEDUPE_WINDOW_SECONDS),
+    dedupeWindow: dedupeWindowStart(now),
   });
+  // After the session exists: a refused or failed request leaves no record. A double tap gets the
+  // same session back, and the second create keeps the first record.
+  await ports.purchases.create(pendingPurchase({ id: session.id, kind: 'checkout_session', accountId: caller.accountId, customerId, priceId }, now));
   return { url: session.url, id: session.id, expiresAt: new Date(session.expiresAt * 1000).toISOString() };
 }
 
-async function resolveCatalogPrice(catalog: LinkoutConfig['catalog'], requested: string, prices: CatalogPrices): Promise<string> {
+/** Start of the dedupe window `now` (Unix seconds) falls in: part of the idempotency key of a purchase's Stripe object. */
+export function dedupeWindowStart(now: number, windowSeconds = CHECKOUT_DEDUPE_WINDOW_SECONDS): number {
+  return now - (now % windowSeconds);
+}
+
+/** The record of a purchase Linkout just started in Stripe: pending until Stripe reports its outcome. */
+export function pendingPurchase(started: { id: string; kind: PurchaseKind; accountId: string; customerId: string; priceId: string }, now: number): Purchase {
+  return { ...started, status: 'pending', reason: null, subscriptionId: null, createdAt: now, updatedAt: now };
+}
+
+/** The Stripe price id of a catalog price named by id or lookup key: 400 outside the catalog, 503 when Stripe lacks it. */
+export async function resolveCatalogPrice(catalog: LinkoutConfig['catalog'], requested: string, prices: CatalogPrices): Promise<string> {
   const lookupKeys = catalogLookupKeys(catalog);
   const priceId = catalogPriceId(requested, await prices.priceIdsByLookupKey(lookupKeys));
   if (priceId) return priceId;
@@ -101,7 +118,11 @@ async function resolveCatalogPrice(catalog: LinkoutConfig['catalog'], requested:
 }
 
 /** One subscription that grants access is enough; plan changes go through the portal, not a second subscription. */
-async function assertNotSubscribed(rules: LinkoutConfig['access'], customerId: string, ports: CheckoutPorts): Promise<void> {
+export async function assertNotSubscribed(
+  rules: LinkoutConfig['access'],
+  customerId: string,
+  ports: { subscriptions: CustomerSubscriptions; now: () => number },
+): Promise<void> {
   const now = ports.now();
   const subscriptions = await ports.subscriptions.currentSubscriptions(customerId);
   const granting = subscriptions.find((subscription) => subscriptionAccess(subscription, rules, now).grantsAccess);

@@ -13,7 +13,7 @@ export type PurchaseKind = 'checkout_session' | 'setup_intent';
 export type PurchaseStatus = 'pending' | 'completed' | 'failed' | 'expired';
 
 /** Why a purchase did not complete; the message is Linkout's own, never Stripe's text. */
-export const PURCHASE_FAILURE_REASONS = {
+const PURCHASE_FAILURE_REASONS = {
   payment_method_declined: 'The payment method was declined. Try again or choose another payment method.',
   authentication_failed: 'The payment was not approved. Try again and approve it with your payment provider.',
   setup_failed: 'The payment method could not be set up. Try again or choose another payment method.',
@@ -105,6 +105,8 @@ export class PurchaseFulfilment {
     if (!purchase) return 'ignored';
     if (update.status === 'pending') return 'duplicate';
     if (update.status === 'setup_succeeded' && purchase.kind !== 'setup_intent') return 'ignored';
+    // Its subscription exists already (a failed first payment is the subscription's business now).
+    if (update.status === 'setup_succeeded' && purchase.subscriptionId) return 'duplicate';
     const target = update.status === 'setup_succeeded' ? 'completed' : update.status;
     if (!mayMove(purchase.status, target)) return 'duplicate';
     const outcome = await this.outcomeOf(purchase, update);

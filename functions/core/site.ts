@@ -26,15 +26,17 @@ export const ASSET_LINKS_KEY = '.well-known/assetlinks.json';
 
 /**
  * Content-Security-Policy for the site (the CDN's response headers policy, the local server): nothing
- * but the fallback pages' own inline script and style, allowed by hash. A test recomputes the hashes,
- * so editing static/templates.ts without updating them fails.
+ * but the fallback pages' own inline script and style, allowed by hash, and requests to the site's own
+ * origin only (the page script's purchase refresh, `/v1/*` on the same domain). A test recomputes the
+ * hashes, so editing static/templates.ts without updating them fails.
  */
-export const FALLBACK_SCRIPT_SHA256 = 'rwTTt7M3+KUNbeTKb5CP3hw4mLpggP6KvK8Snr1QxsU=';
-export const FALLBACK_STYLE_SHA256 = 'aDbRV2vdp2iJw1tLn87J/Krv/IKGaI+l7srz70Y5MFM=';
+export const FALLBACK_SCRIPT_SHA256 = 'OMOTA54iCx9I5RMywgAhKA/AZFbKLjOiRkuHWL+JYOg=';
+export const FALLBACK_STYLE_SHA256 = 'YRUNzIO1aZgZ4FqzJ4Pw6MSw0ZAFcNKFr//ml7qt2mw=';
 export const SITE_CONTENT_SECURITY_POLICY = [
   "default-src 'none'",
   `script-src 'sha256-${FALLBACK_SCRIPT_SHA256}'`,
   `style-src 'sha256-${FALLBACK_STYLE_SHA256}'`,
+  "connect-src 'self'",
   "base-uri 'none'",
   "form-action 'none'",
   "frame-ancestors 'none'",
@@ -45,13 +47,14 @@ const ASSOCIATION_CACHE_CONTROL = 'public, max-age=3600';
 const PAGE_CACHE_CONTROL = 'public, max-age=300';
 
 interface FallbackPage {
-  path: '/portal_redirect' | '/checkout_redirect';
-  comment: string;
+  /** URL path; the S3 key is the path without its leading slash. */
+  path: string;
   heading: string;
   message: (appName: string) => string;
 }
 
-const FALLBACK_PAGES: readonly FallbackPage[] = [
+/** The pages at the universal-link paths themselves; the AASA routes `<path>*` to the app. */
+const ROOT_PAGES: readonly (FallbackPage & { path: '/portal_redirect' | '/checkout_redirect'; comment: string })[] = [
   {
     path: '/portal_redirect',
     comment: 'Return from the Stripe customer portal',
@@ -65,6 +68,22 @@ const FALLBACK_PAGES: readonly FallbackPage[] = [
     message: (app) => `Your purchase is complete. Return to ${app} to continue.`,
   },
 ];
+
+/**
+ * The pages Stripe sends a buyer back to under each checkout return path: Checkout's success
+ * (`?session_id=`) and cancel URLs, and the Amazon Pay SetupIntent's return URL (`?setup_intent=`,
+ * `redirect_status=`). The page script shows the purchase's status on success and return.
+ */
+const CHECKOUT_RETURN_PAGES: readonly (Omit<FallbackPage, 'path'> & { suffix: string })[] = [
+  { suffix: '/success', heading: 'Thank you', message: (app) => `Return to ${app} to start using your subscription.` },
+  { suffix: '/cancel', heading: 'No purchase was made', message: (app) => `You have not been charged. Return to ${app} to continue.` },
+  { suffix: '/return', heading: 'Thank you', message: (app) => `Return to ${app} to see your subscription.` },
+];
+
+function fallbackPages(config: LinkoutConfig): FallbackPage[] {
+  const returnPaths = [...new Set(config.checkout.returnPaths)];
+  return [...ROOT_PAGES, ...returnPaths.flatMap((path) => CHECKOUT_RETURN_PAGES.map(({ suffix, ...page }) => ({ ...page, path: `${path}${suffix}` })))];
+}
 
 /**
  * The URL of a path on the universal-link site, where Stripe sends customers back to: on
@@ -83,7 +102,7 @@ export function buildSiteFiles(config: LinkoutConfig): SiteFile[] {
   }
   const aasaFiles = AASA_KEYS.map((key) => associationFile(key, aasa));
   const androidFiles = config.app.android ? [associationFile(ASSET_LINKS_KEY, JSON.stringify(buildAssetLinks(config.app.android), null, 2))] : [];
-  const pages = FALLBACK_PAGES.map((page) => ({
+  const pages = fallbackPages(config).map((page) => ({
     key: page.path.slice(1),
     contentType: 'text/html; charset=utf-8',
     body: renderFallbackPage(config, page),
@@ -109,7 +128,7 @@ export interface AppleAppSiteAssociation {
 /** The modern (iOS 13+) AASA format: path components per app id. */
 export function buildAppleAppSiteAssociation(config: LinkoutConfig): AppleAppSiteAssociation {
   const appId = `${config.app.teamId}.${config.app.bundleId}`;
-  const components: AasaComponent[] = FALLBACK_PAGES.map((page) => ({ '/': `${page.path}*`, comment: page.comment }));
+  const components: AasaComponent[] = ROOT_PAGES.map((page) => ({ '/': `${page.path}*`, comment: page.comment }));
   const extraPaths = [
     ...config.app.universalLinkPaths.map((path) => ({ path, comment: 'Universal link into the app' })),
     ...config.portal.returnPaths.map((path) => ({ path, comment: 'Portal return path' })),
@@ -155,7 +174,8 @@ function renderFallbackPage(config: LinkoutConfig, page: FallbackPage): string {
     heading: page.heading,
     message: page.message(appName),
     appName,
-    // e.g. lumenphotos://portal_redirect; the page script appends the query string it was opened with.
+    // e.g. lumenphotos://portal_redirect or lumenphotos://checkout_redirect/success; the page script
+    // appends the query string it was opened with.
     appUrl: `${config.app.urlScheme}://${page.path.slice(1)}`,
   };
   return fallbackPageTemplate.replace(/\{\{(\w+)\}\}/g, (_match, name: string) => {

@@ -7,6 +7,7 @@ import type Stripe from 'stripe';
 import { loadConfig } from '#adapters/config';
 import { DynamoAccountLinks } from '#adapters/dynamodb/account-links';
 import { documentClient, dynamoFromEnv, tableNameFromEnv } from '#adapters/dynamodb/client';
+import { DynamoPurchaseRecords } from '#adapters/dynamodb/purchase-records';
 import { callerFrom } from '#adapters/http/auth';
 import { buildOnFirstCall, httpHandler } from '#adapters/http/middleware';
 import { rawBody } from '#adapters/http/request';
@@ -18,10 +19,12 @@ import type { AccountLinks } from '#core/accounts';
 import { type CheckoutPorts, createCheckoutSession } from '#core/checkout-sessions';
 import { nowInUnixSeconds } from '#core/clock';
 import type { LinkoutConfig } from '#core/config';
+import type { PurchaseRecords } from '#core/purchases';
 
 export interface CheckoutSessionsDeps {
   config: LinkoutConfig;
   links: AccountLinks;
+  purchases: PurchaseRecords;
   /** The Stripe client for this invocation (the secret may have been rotated since cold start). */
   stripe: () => Stripe;
   /** Unix seconds; the double-tap window is measured on it. */
@@ -35,6 +38,7 @@ export function makeCheckoutSessionsHandler(deps: CheckoutSessionsDeps) {
     prices: new StripeCatalogPrices(deps.stripe, deps.config.catalog),
     subscriptions: new StripeCustomerSubscriptions(deps.stripe),
     sessions: new StripeCheckoutSessions(deps.stripe),
+    purchases: deps.purchases,
     now: deps.now ?? nowInUnixSeconds,
   };
   return httpHandler(async (event) => {
@@ -46,9 +50,12 @@ export function makeCheckoutSessionsHandler(deps: CheckoutSessionsDeps) {
 }
 
 function checkoutSessionsDepsFromEnv(): CheckoutSessionsDeps {
+  const db = documentClient(dynamoFromEnv());
+  const tableName = tableNameFromEnv();
   return {
     config: loadConfig(),
-    links: new DynamoAccountLinks(documentClient(dynamoFromEnv()), tableNameFromEnv()),
+    links: new DynamoAccountLinks(db, tableName),
+    purchases: new DynamoPurchaseRecords(db, tableName),
     stripe: lazyStripeClient(),
   };
 }

@@ -2,7 +2,7 @@
  * The HTTP API's routes, written once: the CDK stack creates one Lambda per handler and one route
  * per entry; the local dev server serves the same table with the same handlers.
  */
-export type HandlerName = 'webhook' | 'entitlements' | 'portal-sessions' | 'checkout-sessions';
+export type HandlerName = 'webhook' | 'entitlements' | 'portal-sessions' | 'checkout-sessions' | 'entitlements-refresh' | 'subscriptions' | 'purchases';
 
 export interface ApiRoute {
   method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
@@ -10,7 +10,7 @@ export interface ApiRoute {
   path: string;
   /** The module in functions/handlers/ whose `handler` export serves the route. */
   handler: HandlerName;
-  /** Whether the JWT authorizer guards the route (every app route; never Stripe's webhook). */
+  /** Whether the JWT authorizer guards the route (every app route; never Stripe's webhook nor the purchase-id capability route). */
   authorized: boolean;
 }
 
@@ -19,4 +19,9 @@ export const apiRoutes: readonly ApiRoute[] = [
   { method: 'GET', path: '/v1/entitlements', handler: 'entitlements', authorized: true },
   { method: 'POST', path: '/v1/portal-sessions', handler: 'portal-sessions', authorized: true },
   { method: 'POST', path: '/v1/checkout-sessions', handler: 'checkout-sessions', authorized: true },
+  { method: 'POST', path: '/v1/subscriptions', handler: 'subscriptions', authorized: true },
+  { method: 'GET', path: '/v1/purchases/{id}', handler: 'purchases', authorized: true },
+  { method: 'POST', path: '/v1/entitlements/refresh', handler: 'entitlements-refresh', authorized: true },
+  // No JWT: the universal-link fallback page has no token; the purchase id is the capability (see the handler).
+  { method: 'POST', path: '/v1/purchases/{id}/refresh', handler: 'entitlements-refresh', authorized: false },
 ];

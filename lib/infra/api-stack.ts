@@ -37,6 +37,12 @@ export const TABLE_ACCESS: Record<HandlerName, TableAccess> = {
   'portal-sessions': 'read-write',
   // Reads and writes the account's customer link, exactly like portal sessions.
   'checkout-sessions': 'read-write',
+  // Like checkout: the customer link, and the purchase record it starts.
+  subscriptions: 'read-write',
+  // Only reads the purchase record.
+  purchases: 'read',
+  // Writes the per-account refresh bound, the subscriptions it read and the purchase outcome.
+  'entitlements-refresh': 'read-write',
 };
 
 /**
@@ -46,11 +52,27 @@ export const TABLE_ACCESS: Record<HandlerName, TableAccess> = {
 export const PORTAL_SESSION_THROTTLE = { rateLimit: 20, burstLimit: 20 } as const;
 /** The purchase route, on the same reasoning: one checkout/sessions call per request. */
 export const CHECKOUT_SESSION_THROTTLE = { rateLimit: 20, burstLimit: 20 } as const;
-/** The routes that call Stripe once per request, held under Stripe's per-endpoint limit. */
-const STRIPE_BOUND_ROUTES: ReadonlyArray<[HandlerName, { rateLimit: number; burstLimit: number }]> = [
+/** Amazon Pay, on the same reasoning: one setup_intents call per request. */
+export const SUBSCRIPTION_THROTTLE = { rateLimit: 20, burstLimit: 20 } as const;
+/**
+ * Each refresh route: a refresh lists the account's subscriptions and may read its purchase back; the
+ * per-account bound (functions/core/refresh.ts) caps one client, this caps all of them together.
+ */
+export const REFRESH_THROTTLE = { rateLimit: 10, burstLimit: 10 } as const;
+/** The handlers whose every route calls Stripe per request, held under Stripe's per-endpoint limit (set per route). */
+const STRIPE_BOUND_HANDLERS: ReadonlyArray<[HandlerName, { rateLimit: number; burstLimit: number }]> = [
   ['portal-sessions', PORTAL_SESSION_THROTTLE],
   ['checkout-sessions', CHECKOUT_SESSION_THROTTLE],
+  ['subscriptions', SUBSCRIPTION_THROTTLE],
+  ['entitlements-refresh', REFRESH_THROTTLE],
 ];
+
+/** Why each route without the JWT authorizer is safe (cdk-nag AwsSolutions-APIG4); an unlisted one fails synth. */
+const UNAUTHORIZED_ROUTE_REASONS: Readonly<Record<string, string>> = {
+  'POST /v1/webhooks/stripe': 'Stripe cannot send a JWT; the webhook handler authenticates every delivery by its Stripe-Signature HMAC on the raw body.',
+  'POST /v1/purchases/{id}/refresh':
+    "The universal-link fallback page has no JWT; the Checkout Session or SetupIntent id in the path is the capability (a long random id only the buyer's browser receives), the answer is only that purchase's status, and the per-account refresh bound and route throttle cap its Stripe reads.",
+};
 /** Everything else: generous enough for Stripe's webhook bursts, low enough to cap a runaway client. */
 const DEFAULT_THROTTLE = { rateLimit: 100, burstLimit: 200 } as const;
 
@@ -133,7 +155,7 @@ export class ApiStack extends Stack {
     return functions;
   }
 
-  /** One route of the table; the JWT authorizer unless the route is explicitly unauthorized (Stripe's webhook). */
+  /** One route of the table; the JWT authorizer unless the route is explicitly unauthorized (UNAUTHORIZED_ROUTE_REASONS says why). */
   private addRoute(route: ApiRoute, jwt: HttpJwtAuthorizer): HttpRoute[] {
     const fn = this.functions.get(route.handler)!;
     const added = this.api.addRoutes({
@@ -143,19 +165,18 @@ export class ApiStack extends Stack {
       authorizer: route.authorized ? jwt : new HttpNoneAuthorizer(),
     });
     if (!route.authorized) {
-      for (const unauthorized of added) {
-        Validations.of(unauthorized).acknowledge({
-          id: 'AwsSolutions-APIG4',
-          reason: 'Stripe cannot send a JWT; the webhook handler authenticates every delivery by its Stripe-Signature HMAC on the raw body.',
-        });
-      }
+      const reason = UNAUTHORIZED_ROUTE_REASONS[`${route.method} ${route.path}`];
+      if (!reason) throw new Error(`${route.method} ${route.path} has no JWT authorizer and no reason why that is safe`);
+      for (const unauthorized of added) Validations.of(unauthorized).acknowledge({ id: 'AwsSolutions-APIG4', reason });
     }
     return added;
   }
 
   private throttleStripeBoundRoutes(stage: CfnStage, routes: HttpRoute[][]): void {
-    for (const [handler, throttle] of STRIPE_BOUND_ROUTES) {
-      const route = routeFor(handler);
+    const throttles = new Map(STRIPE_BOUND_HANDLERS);
+    for (const route of apiRoutes) {
+      const throttle = throttles.get(route.handler);
+      if (!throttle) continue;
       stage.addPropertyOverride(`RouteSettings.${route.method} ${route.path}`, {
         ThrottlingRateLimit: throttle.rateLimit,
         ThrottlingBurstLimit: throttle.burstLimit,
@@ -300,10 +321,11 @@ export class ApiStack extends Stack {
   }
 }
 
+/** The one route of a single-route handler (the webhook); a handler with several routes has no single answer. */
 function routeFor(handler: HandlerName): ApiRoute {
-  const route = apiRoutes.find((candidate) => candidate.handler === handler);
-  if (!route) throw new Error(`The route table has no route for the ${handler} handler`);
-  return route;
+  const routes = apiRoutes.filter((candidate) => candidate.handler === handler);
+  if (routes.length !== 1) throw new Error(`The route table has ${routes.length} routes for the ${handler} handler, not one`);
+  return routes[0]!;
 }
 
 /**

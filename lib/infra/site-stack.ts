@@ -109,15 +109,23 @@ export class SiteStack extends Stack {
    * One deployment per (content type, cache policy): S3 stores the content type per object, so the
    * AASA and assetlinks objects are uploaded as application/json and the pages as text/html. `prune: false`
    * because the deployments share the bucket root and must not delete each other's files.
+   * A page and the pages under it (checkout_redirect, checkout_redirect/success) go in separate
+   * deployments: the upload function unpacks a deployment's sources into one directory, where a
+   * file and a folder cannot share a name.
    */
   private deployFiles(files: SiteFile[]): void {
-    const groups = new Map<string, SiteFile[]>();
+    const groups: SiteFile[][] = [];
     for (const file of files) {
-      const key = `${file.contentType}|${file.cacheControl}`;
-      groups.set(key, [...(groups.get(key) ?? []), file]);
+      const fits = (group: SiteFile[]) =>
+        group[0]!.contentType === file.contentType &&
+        group[0]!.cacheControl === file.cacheControl &&
+        group.every((other) => !other.key.startsWith(`${file.key}/`) && !file.key.startsWith(`${other.key}/`));
+      const group = groups.find(fits);
+      if (group) group.push(file);
+      else groups.push([file]);
     }
     const ids = new Set<string>();
-    for (const group of groups.values()) {
+    for (const group of groups) {
       const { contentType, cacheControl } = group[0]!;
       let id = `Deploy${deploymentId(contentType)}`;
       while (ids.has(id)) id += 'X';

@@ -489,8 +489,12 @@ describe('universal-link site', () => {
   it('uploads the fallback pages as HTML, never the AASA', () => {
     const deployments = Object.values(resourcesOf(dev.site, 'Custom::CDKBucketDeployment'));
     const html = deployments.filter((d) => String(d.Properties.SystemMetadata['content-type']).startsWith('text/html'));
-    expect(html).toHaveLength(1);
-    expect(html[0]!.Properties.DistributionPaths).toEqual(['/portal_redirect', '/checkout_redirect']);
+    // The checkout return pages live under /checkout_redirect: a file and a folder of one name need separate deployments.
+    expect(html.map((d) => d.Properties.DistributionPaths)).toEqual([
+      ['/portal_redirect', '/checkout_redirect'],
+      ['/checkout_redirect/success', '/checkout_redirect/cancel', '/checkout_redirect/return'],
+    ]);
+    expect(stagedFile(dev, html[1]!, 'checkout_redirect/success')).toBeDefined();
     expect(deployments.every((d) => d.Properties.Prune === false)).toBe(true);
   });
 

@@ -4,6 +4,8 @@
  * say exactly which Stripe calls one purchase costs.
  */
 import type Stripe from 'stripe';
+import { documentClient } from '#adapters/dynamodb/client';
+import { DynamoPurchaseRecords } from '#adapters/dynamodb/purchase-records';
 import type { HttpResponse } from '#adapters/http/response';
 import { createStripeClient } from '#adapters/stripe/client';
 import { CHECKOUT_DEDUPE_WINDOW_SECONDS } from '#core/checkout-sessions';
@@ -30,7 +32,13 @@ describe('POST /v1/checkout-sessions (handler + dynalite + Stripe emulator)', ()
     const client = createStripeClient({ secretKey: TEST_SECRET_KEY, apiUrl: emu.emulator.url, maxNetworkRetries: 0 });
     client.on('request', (request: { method: string; path: string }) => calls.push(`${request.method} ${request.path.split('?')[0]}`));
     const clock = { now: options.now ?? T0 };
-    const handler = makeCheckoutSessionsHandler({ config: teamConfig, links: portal.links, stripe: () => client, now: () => clock.now });
+    const handler = makeCheckoutSessionsHandler({
+      config: teamConfig,
+      links: portal.links,
+      purchases: purchases(),
+      stripe: () => client,
+      now: () => clock.now,
+    });
     const post = async (claims: Claims | undefined, body?: unknown): Promise<PortalReply> => {
       const event = buildApiGatewayEvent({
         method: 'POST',
@@ -46,6 +54,7 @@ describe('POST /v1/checkout-sessions (handler + dynalite + Stripe emulator)', ()
     return { post, calls, clock };
   }
 
+  const purchases = () => new DynamoPurchaseRecords(documentClient(db.client), db.tableName);
   const customersOf = async (account: string) => (await emu.stripe.customers.search({ query: `metadata['app_account_id']:'${account}'` })).data;
   const sessionsOf = async (customer: string) => (await emu.stripe.checkout.sessions.list({ customer, limit: 100 })).data;
 
@@ -78,6 +87,19 @@ describe('POST /v1/checkout-sessions (handler + dynalite + Stripe emulator)', ()
       expect(new Date(reply.body.expiresAt).getTime()).toBe(session.expires_at * 1000);
       expect(session.line_items!.data.map((item) => [item.price!.id, item.quantity])).toEqual([[priceId, 1]]);
       expect(await portal.links.customerForAccount('buy-first')).toBe(customer!.id);
+      // The app follows the purchase by the session id Stripe puts into the success URL.
+      expect(await purchases().get(reply.body.id)).toEqual({
+        id: reply.body.id,
+        kind: 'checkout_session',
+        accountId: 'buy-first',
+        customerId: customer!.id,
+        priceId,
+        status: 'pending',
+        reason: null,
+        subscriptionId: null,
+        createdAt: T0,
+        updatedAt: T0,
+      });
 
       // Stripe calls of a first purchase: the catalog (once per container), the customer (search
       // for a lost link, then create), the 409 check, the session.

@@ -35,6 +35,8 @@ export interface Harness {
   dynamo: DynamoDBClient;
   links: DynamoAccountLinks;
   store: DynamoEntitlementStore;
+  /** The purchase records the webhook's fulfilment reads and moves. */
+  purchases: DynamoPurchaseRecords;
   counts: { writes: number; reads: number; stripeCalls: number };
   /** Makes the next `times` DynamoDB commands named `commandName` fail as a throttled service would. */
   failNext(commandName: string, times?: number): void;
@@ -101,6 +103,7 @@ export function createHarness(options: HarnessOptions): Harness {
     dynamo,
     links,
     store,
+    purchases,
     counts,
     failNext(commandName, times = 1) {
       faults.set(commandName, times);

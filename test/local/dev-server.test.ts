@@ -250,6 +250,9 @@ describe('static site files', () => {
     ['/.well-known/assetlinks.json', 'application/json'],
     ['/portal_redirect', 'text/html; charset=utf-8'],
     ['/checkout_redirect', 'text/html; charset=utf-8'],
+    ['/checkout_redirect/success', 'text/html; charset=utf-8'],
+    ['/checkout_redirect/cancel', 'text/html; charset=utf-8'],
+    ['/checkout_redirect/return', 'text/html; charset=utf-8'],
   ])('%s -> 200 %s, never a redirect', async (urlPath, contentType) => {
     const response = await call(urlPath);
     expect(response.status).toBe(200);

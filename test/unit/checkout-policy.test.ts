@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { DEFAULT_CONFIG_FILE } from '#adapters/config';
-import { assertMayPurchase, catalogLookupKeys, catalogPriceId, checkoutUrls, parseCheckoutSessionRequest } from '#core/checkout-policy';
+import { amazonPayReturnUrl, assertMayPurchase, catalogLookupKeys, catalogPriceId, checkoutUrls, parseCheckoutSessionRequest } from '#core/checkout-policy';
 import { parseConfig } from '#core/config-validation';
 import { AppError } from '#core/errors';
 
@@ -115,5 +115,29 @@ describe('success and cancel URLs', () => {
 
   it.each(['/portal_redirect', 'https://evil.example/checkout_redirect', '/checkout_redirect/../admin', ''])('refuse the return path %p', (path) => {
     expect(appError(() => checkoutUrls(config, path)).code).toBe('return_path_not_allowed');
+  });
+});
+
+describe('the Amazon Pay return URL', () => {
+  it.each([
+    ['the default return path', config, undefined, 'https://links.lumenphotos.example/checkout_redirect/return'],
+    [
+      'an allowed return path',
+      parseConfig({ ...raw, checkout: { roles: ['owner'], returnPaths: ['/checkout_redirect', '/buy_redirect'] } }),
+      '/buy_redirect',
+      'https://links.lumenphotos.example/buy_redirect/return',
+    ],
+    [
+      "the local stack's own site",
+      { ...config, app: { ...config.app, siteUrl: 'http://127.0.0.1:3000/' } },
+      undefined,
+      'http://127.0.0.1:3000/checkout_redirect/return',
+    ],
+  ])('%s', (_name, settings, path, expected) => {
+    expect(amazonPayReturnUrl(settings, path)).toBe(expected);
+  });
+
+  it.each(['/portal_redirect', 'https://evil.example/checkout_redirect', ''])('refuses the return path %p, as Checkout does', (path) => {
+    expect(appError(() => amazonPayReturnUrl(config, path)).code).toBe('return_path_not_allowed');
   });
 });

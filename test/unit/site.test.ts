@@ -29,20 +29,29 @@ const fileAt = (config: LinkoutConfig, key: string) => {
 };
 
 describe('site files', () => {
-  it('builds exactly the AASA (twice), assetlinks.json and the two fallback pages, keys without a leading slash', () => {
+  it('builds exactly the AASA (twice), assetlinks.json, the two fallback pages and the checkout return pages, keys without a leading slash', () => {
     expect(buildSiteFiles(configWith()).map((f) => f.key)).toEqual([
       '.well-known/apple-app-site-association',
       'apple-app-site-association',
       '.well-known/assetlinks.json',
       'portal_redirect',
       'checkout_redirect',
+      'checkout_redirect/success',
+      'checkout_redirect/cancel',
+      'checkout_redirect/return',
     ]);
+  });
+
+  it('adds success, cancel and return pages for every checkout return path, once each', () => {
+    const keys = buildSiteFiles(configWith((c) => (c.checkout.returnPaths = ['/checkout_redirect', '/buy/done', '/buy/done']))).map((f) => f.key);
+    expect(keys.filter((key) => key.startsWith('buy/'))).toEqual(['buy/done/success', 'buy/done/cancel', 'buy/done/return']);
+    expect(keys.filter((key) => key.startsWith('checkout_redirect/'))).toHaveLength(3);
   });
 
   it('leaves out assetlinks.json when no Android app is configured', () => {
     const keys = buildSiteFiles(configWith((c) => delete c.app.android)).map((f) => f.key);
     expect(keys).not.toContain(ASSET_LINKS_KEY);
-    expect(keys).toHaveLength(4);
+    expect(keys).toHaveLength(7);
   });
 
   it.each([
@@ -51,6 +60,9 @@ describe('site files', () => {
     ['.well-known/assetlinks.json', 'application/json'],
     ['portal_redirect', 'text/html; charset=utf-8'],
     ['checkout_redirect', 'text/html; charset=utf-8'],
+    ['checkout_redirect/success', 'text/html; charset=utf-8'],
+    ['checkout_redirect/cancel', 'text/html; charset=utf-8'],
+    ['checkout_redirect/return', 'text/html; charset=utf-8'],
   ])('%s is served as %s with a cache policy', (key, contentType) => {
     const file = fileAt(configWith(), key);
     expect(file.contentType).toBe(contentType);
@@ -148,6 +160,9 @@ describe('fallback pages', () => {
   it.each([
     ['portal_redirect', 'lumenphotos://portal_redirect'],
     ['checkout_redirect', 'lumenphotos://checkout_redirect'],
+    ['checkout_redirect/success', 'lumenphotos://checkout_redirect/success'],
+    ['checkout_redirect/cancel', 'lumenphotos://checkout_redirect/cancel'],
+    ['checkout_redirect/return', 'lumenphotos://checkout_redirect/return'],
   ])('%s links to %s and names the app on its button', (key, appUrl) => {
     const html = fileAt(configWith(), key).body;
     expect(html).toContain(`href="${appUrl}"`);
@@ -155,6 +170,27 @@ describe('fallback pages', () => {
     // The query string the page was opened with is passed on to the app.
     expect(html).toContain('location.search');
     expect(html).not.toMatch(/\{\{\w+\}\}/);
+  });
+
+  it.each([
+    ['checkout_redirect/success', 'Thank you', 'Return to Lumen Photos to start using your subscription.'],
+    ['checkout_redirect/cancel', 'No purchase was made', 'You have not been charged. Return to Lumen Photos to continue.'],
+    ['checkout_redirect/return', 'Thank you', 'Return to Lumen Photos to see your subscription.'],
+  ])('%s says "%s" before its script runs', (key, heading, message) => {
+    const html = fileAt(configWith(), key).body;
+    expect(html).toContain(`<h1>${heading}</h1>`);
+    expect(html).toContain(`<p>${message}</p>`);
+    // The status the script fills in is empty and hidden until it knows something (and stays so without JavaScript).
+    expect(html).toMatch(/<p class="status" id="purchase-status" data-testid="purchase-status" role="status" aria-live="polite" hidden><\/p>/);
+  });
+
+  it('the page script follows the purchase on its own origin, with no credentials, storage or markup insertion', () => {
+    expect(fallbackPageScript).toContain("fetch('/v1/purchases/' + encodeURIComponent(id) + '/refresh', { method: 'POST', credentials: 'omit'");
+    expect(fallbackPageScript).toContain("query.get('session_id') || query.get('setup_intent')");
+    expect(fallbackPageScript).not.toMatch(
+      /innerHTML|outerHTML|insertAdjacentHTML|document\.write|eval\(|localStorage|sessionStorage|document\.cookie|Authorization|https?:/i,
+    );
+    expect(fallbackPageScript).toContain('location.replace(link.href)');
   });
 
   it('escapes the app name so configuration cannot inject markup', () => {
@@ -187,11 +223,25 @@ describe('content security policy', () => {
     expect(SITE_CONTENT_SECURITY_POLICY).toContain(`'sha256-${hash}'`);
   });
 
-  it('covers every inline script and style the pages contain', () => {
-    const html = fileAt(configWith(), 'portal_redirect').body;
-    const inline = [...html.matchAll(/<(script|style)>([\s\S]*?)<\/\1>/g)].map((m) => sha256(m[2]!));
-    expect(inline.sort()).toEqual([FALLBACK_SCRIPT_SHA256, FALLBACK_STYLE_SHA256].sort());
-    expect(html).not.toMatch(/ on\w+=/);
-    expect(SITE_CONTENT_SECURITY_POLICY).toMatch(/^default-src 'none'/);
+  it.each(['portal_redirect', 'checkout_redirect', 'checkout_redirect/success', 'checkout_redirect/cancel', 'checkout_redirect/return'])(
+    'covers every inline script and style of %s',
+    (key) => {
+      const html = fileAt(configWith(), key).body;
+      const inline = [...html.matchAll(/<(script|style)>([\s\S]*?)<\/\1>/g)].map((m) => sha256(m[2]!));
+      expect(inline.sort()).toEqual([FALLBACK_SCRIPT_SHA256, FALLBACK_STYLE_SHA256].sort());
+      expect(html).not.toMatch(/ on\w+=/);
+    },
+  );
+
+  it('allows nothing else: requests only to the own origin (the purchase refresh), no forms, frames or base', () => {
+    expect(SITE_CONTENT_SECURITY_POLICY.split('; ')).toEqual([
+      "default-src 'none'",
+      `script-src 'sha256-${FALLBACK_SCRIPT_SHA256}'`,
+      `style-src 'sha256-${FALLBACK_STYLE_SHA256}'`,
+      "connect-src 'self'",
+      "base-uri 'none'",
+      "form-action 'none'",
+      "frame-ancestors 'none'",
+    ]);
   });
 });

@@ -265,6 +265,22 @@ describe('Stripe emulator: Checkout Sessions and the hosted checkout page', () =
       expect(again).toEqual([]);
     });
 
+    it('asks a customer without an email for one, and saves it on the customer (customer.updated)', async () => {
+      const { stripe } = harness;
+      const customer = await stripe.customers.create({ metadata: { app_account_id: 'acct-no-email' } });
+      const session = await subscriptionSession({ customer: customer.id });
+      const page = await (await fetch(session.url!)).text();
+      expect(page).toContain('data-testid="email"');
+      expect(page).not.toContain('data-testid="customer-email"');
+      const card = { card_number: '4242 4242 4242 4242', exp_month: '12', exp_year: '2040', cvc: '123' };
+      const types = await eventsOf(harness, async () => {
+        expect((await postForm(`${session.url}/card`, { ...card, email: 'new@lumenphotos.example' })).status).toBe(303);
+      });
+      expect(types).toContain('customer.updated');
+      expect((await stripe.customers.retrieve(customer.id)) as Stripe.Customer).toMatchObject({ email: 'new@lumenphotos.example' });
+      expect(await stripe.checkout.sessions.retrieve(session.id)).toMatchObject({ status: 'complete', customer_details: { email: 'new@lumenphotos.example' } });
+    });
+
     it('creates the customer when there is none and pays with Amazon Pay', async () => {
       const { stripe } = harness;
       const session = await subscriptionSession({ customer_email: 'amazon@lumenphotos.example', subscription_data: { trial_period_days: 14 } });

@@ -116,10 +116,9 @@ function paymentForm(checkout: Checkout): string {
 
 function emailField(checkout: Checkout): string {
   const { session, context } = checkout;
-  if (session.customer) {
-    const customer = context.store.get(session.customer, 'customer');
-    return `<p class="customer">Paying as <span data-testid="customer-email">${escapeHtml(customer?.email ?? session.customer)}</span></p>`;
-  }
+  // A customer with an email pays as that email; one without is asked for it, as Checkout does.
+  const customer = session.customer ? context.store.get(session.customer, 'customer') : undefined;
+  if (customer?.email) return `<p class="customer">Paying as <span data-testid="customer-email">${escapeHtml(customer.email)}</span></p>`;
   const fixed = session.customer_email as string | null;
   return `<label>Email <input type="email" name="email" data-testid="email" required value="${escapeHtml(fixed ?? '')}"${fixed ? ' readonly' : ''}></label>`;
 }

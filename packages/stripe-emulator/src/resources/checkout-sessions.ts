@@ -24,8 +24,8 @@ import {
   type Params,
   required,
 } from '../params';
-import { newId, type StripeObject } from '../store';
-import { expand, matchesCreated, newestFirst, paginate } from '../wire';
+import { clone, newId, type StripeObject } from '../store';
+import { emitIfChanged, expand, matchesCreated, newestFirst, paginate } from '../wire';
 import { customers } from './customers';
 import {
   chargeBehaviour,
@@ -726,8 +726,15 @@ export function payCheckoutSession(
       `This Checkout Session does not accept payment method type \`${paymentMethod.type}\`. It accepts: ${session.payment_method_types.join(', ')}.`,
     );
   }
-  const email = buyer.email || paymentMethod.billing_details?.email || session.customer_email || session.customer_details?.email;
+  const customer = session.customer ? context.store.get(session.customer, 'customer') : undefined;
+  const email = buyer.email || paymentMethod.billing_details?.email || session.customer_email || customer?.email || session.customer_details?.email;
   if (!email) throw missingParameter('email');
+  // Checkout saves the email it collected on a customer that had none.
+  if (customer && !customer.email) {
+    const before = clone(customer);
+    customer.email = email;
+    emitIfChanged(context, 'customer.updated', before, customer, meta);
+  }
   const details = { email, name: buyer.name || paymentMethod.billing_details?.name || null };
   if (!paymentMethod.billing_details.email) paymentMethod.billing_details = { ...paymentMethod.billing_details, email };
   return session.mode === 'subscription'
