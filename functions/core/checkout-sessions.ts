@@ -71,11 +71,7 @@ export async function createCheckoutSession(
   const request = parseCheckoutSessionRequest(body);
   assertMayPurchase(config, caller.role);
   const { successUrl, cancelUrl } = checkoutUrls(config, request.returnPath);
-  const priceId = await resolveCatalogPrice(config.catalog, request.priceId, ports.prices);
-
-  // The same get-or-create as portal sessions: one customer per account, whichever comes first.
-  const customerId = await ports.customers.customerIdForAccount(caller.accountId);
-  await assertNotSubscribed(config.access, customerId, ports);
+  const { priceId, customerId } = await preparePurchase(config, caller.accountId, request.priceId, ports);
 
   const now = ports.now();
   const session = await ports.sessions.create({
@@ -102,8 +98,25 @@ export function pendingPurchase(started: { id: string; kind: PurchaseKind; accou
   return { ...started, status: 'pending', reason: null, subscriptionId: null, createdAt: now, updatedAt: now };
 }
 
+/**
+ * What every purchase (Checkout, Amazon Pay) settles before Stripe creates anything for it: the
+ * catalog price, the account's one customer (the same get-or-create as portal sessions, whichever
+ * comes first) and that the account has no subscription granting access yet.
+ */
+export async function preparePurchase(
+  config: Pick<LinkoutConfig, 'catalog' | 'access'>,
+  accountId: string,
+  requestedPrice: string,
+  ports: Pick<CheckoutPorts, 'prices' | 'customers' | 'subscriptions' | 'now'>,
+): Promise<{ priceId: string; customerId: string }> {
+  const priceId = await resolveCatalogPrice(config.catalog, requestedPrice, ports.prices);
+  const customerId = await ports.customers.customerIdForAccount(accountId);
+  await assertNotSubscribed(config.access, customerId, ports);
+  return { priceId, customerId };
+}
+
 /** The Stripe price id of a catalog price named by id or lookup key: 400 outside the catalog, 503 when Stripe lacks it. */
-export async function resolveCatalogPrice(catalog: LinkoutConfig['catalog'], requested: string, prices: CatalogPrices): Promise<string> {
+async function resolveCatalogPrice(catalog: LinkoutConfig['catalog'], requested: string, prices: CatalogPrices): Promise<string> {
   const lookupKeys = catalogLookupKeys(catalog);
   const priceId = catalogPriceId(requested, await prices.priceIdsByLookupKey(lookupKeys));
   if (priceId) return priceId;
@@ -118,7 +131,7 @@ export async function resolveCatalogPrice(catalog: LinkoutConfig['catalog'], req
 }
 
 /** One subscription that grants access is enough; plan changes go through the portal, not a second subscription. */
-export async function assertNotSubscribed(
+async function assertNotSubscribed(
   rules: LinkoutConfig['access'],
   customerId: string,
   ports: { subscriptions: CustomerSubscriptions; now: () => number },

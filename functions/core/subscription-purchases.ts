@@ -7,14 +7,7 @@
  */
 import { z } from 'zod';
 import { amazonPayReturnUrl, assertMayPurchase, parsePurchaseRequest } from './checkout-policy';
-import {
-  assertNotSubscribed,
-  type CatalogPrices,
-  type CustomerSubscriptions,
-  dedupeWindowStart,
-  pendingPurchase,
-  resolveCatalogPrice,
-} from './checkout-sessions';
+import { type CatalogPrices, type CustomerSubscriptions, dedupeWindowStart, pendingPurchase, preparePurchase } from './checkout-sessions';
 import type { LinkoutConfig } from './config';
 import { invalidRequest } from './errors';
 import type { BillingCustomers } from './portal-sessions';
@@ -96,10 +89,7 @@ export async function createAmazonPaySubscription(
   if (!request.acceptance.ipAddress || !request.acceptance.userAgent) {
     throw invalidRequest('user_agent_required', 'The request must carry a User-Agent header: Amazon Pay records it as the customer acceptance of the mandate.');
   }
-  const priceId = await resolveCatalogPrice(config.catalog, body.priceId, ports.prices);
-
-  const customerId = await ports.customers.customerIdForAccount(caller.accountId);
-  await assertNotSubscribed(config.access, customerId, ports);
+  const { priceId, customerId } = await preparePurchase(config, caller.accountId, body.priceId, ports);
 
   const now = ports.now();
   const setup = await ports.setups.createAndConfirm({
