@@ -44,7 +44,7 @@ export function subscriptionAccess(
   const currentPeriodEnd = latestPeriodEnd(subscription);
   const scheduledEnd = subscription.cancelAtPeriodEnd ? (currentPeriodEnd ?? subscription.cancelAt) : subscription.cancelAt;
   const pause = subscription.pauseCollection;
-  const collectionPaused = pause !== null && (pause.resumesAt === null || pause.resumesAt > now);
+  const collectionPaused = collectionPauseInForce(subscription, now);
 
   let grantsAccess = statusGrantsAccess(subscription.status, rules);
   if (collectionPaused && rules.pausedCollectionSuspendsAccess) grantsAccess = false;
@@ -61,6 +61,40 @@ export function subscriptionAccess(
     expiresAt: scheduledEnd ?? currentPeriodEnd,
     currentPeriodEnd,
   };
+}
+
+/** How a subscription is paused (README "Pausing"): the two ways Stripe offers, which the roles' `pause.mode` name. */
+export type PauseKind = 'subscription' | 'collection';
+
+/**
+ * How a subscription is paused now: Stripe's status `paused`, a collection pause in force
+ * (`resumes_at` unset or still ahead), or not at all.
+ */
+export function pauseKind(subscription: SubscriptionSnapshot, now: number): PauseKind | null {
+  if (subscription.status === 'paused') return 'subscription';
+  return collectionPauseInForce(subscription, now) ? 'collection' : null;
+}
+
+/**
+ * Until when a subscription is paused, when that is known: a collection pause's `resumes_at`; a
+ * status pause's `scheduledResumeAt` (an app pause Linkout resumes). A portal pause has none here:
+ * Stripe resumes it by the portal's duration. A schedule left on a subscription that is no longer
+ * paused means nothing and is not shown.
+ */
+export function pausedUntil(subscription: SubscriptionSnapshot, scheduledResumeAt: number | undefined, now: number): number | null {
+  switch (pauseKind(subscription, now)) {
+    case 'subscription':
+      return scheduledResumeAt ?? null;
+    case 'collection':
+      return subscription.pauseCollection?.resumesAt ?? null;
+    default:
+      return null;
+  }
+}
+
+function collectionPauseInForce(subscription: SubscriptionSnapshot, now: number): boolean {
+  const pause = subscription.pauseCollection;
+  return pause !== null && (pause.resumesAt === null || pause.resumesAt > now);
 }
 
 /** A failed payment shows in the status: the app should ask for a new payment method. */

@@ -55,6 +55,33 @@ const ProductSchema = z.object({
   prices: z.array(PriceSchema).min(1),
 });
 
+/** A pause length: `count` `interval`s (calendar months and years). */
+const PauseDurationSchema = z.object({ interval: z.enum(['day', 'week', 'month', 'year']), count: z.number().int().positive().default(1) }).strict();
+
+/**
+ * How a role may pause its subscription; without it, the role may not pause at all.
+ * - `subscription`: Stripe's pause (status `paused`: no invoices, the period stands still). The app's
+ *   pause with a `resumesAt` is resumed by Linkout's scheduled resumer; the portal's durations are
+ *   resumed by Stripe itself.
+ * - `collection`: `pause_collection` (status stays `active`; invoices are voided, kept as drafts or
+ *   marked uncollectible); `resumesAt` becomes Stripe's `pause_collection.resumes_at`.
+ */
+const RolePauseSchema = z
+  .object({
+    mode: z.enum(['subscription', 'collection']),
+    /** `collection` mode: what Stripe does with the invoices of the paused periods. */
+    collectionBehavior: z.enum(['void', 'keep_as_draft', 'mark_uncollectible']).default('void'),
+    /** The longest pause the role may choose, in the app and in the portal (at most three years). */
+    maxDuration: PauseDurationSchema,
+    /** The role may pause and resume through the app API (POST /v1/subscriptions/{id}/pause and /resume). */
+    app: z.boolean().default(true),
+    /** The role's portal offers pausing (`features.subscription_pause` and the `subscription_pause` deep link); `subscription` mode only. */
+    portal: z.boolean().default(false),
+    /** The pause lengths the portal offers; default: the maximum alone. */
+    portalDurations: z.array(PauseDurationSchema).min(1).optional(),
+  })
+  .strict();
+
 const CancellationReasons = z.enum([
   'customer_service',
   'low_quality',
@@ -97,18 +124,9 @@ const PortalRoleSchema = z
             products: z.array(stripeId('prod')).default([]),
           })
           .default({ enabled: false, defaultAllowedUpdates: ['price'], prorationBehavior: 'create_prorations', products: [] }),
-        subscriptionPause: z
-          .object({
-            enabled: z.boolean(),
-            /** The pause lengths customers choose from (at most three years each); none = paused until they resume. */
-            durations: z
-              .array(z.object({ interval: z.enum(['day', 'week', 'month', 'year']), count: z.number().int().positive().default(1) }).strict())
-              .default([]),
-          })
-          .strict()
-          .default({ enabled: false, durations: [] }),
       })
       .strict(),
+    pause: RolePauseSchema.optional(),
     loginPage: z.object({ enabled: z.boolean() }).default({ enabled: false }),
   })
   .strict();
@@ -205,4 +223,6 @@ export type LinkoutConfig = z.infer<typeof LinkoutConfigSchema>;
 export type CatalogProduct = z.infer<typeof ProductSchema>;
 export type PortalRole = z.infer<typeof PortalRoleSchema>;
 export type AndroidApp = z.infer<typeof AndroidAppSchema>;
+export type RolePause = z.infer<typeof RolePauseSchema>;
+export type PauseDuration = z.infer<typeof PauseDurationSchema>;
 export type CheckoutSettings = LinkoutConfig['checkout'];

@@ -27,6 +27,11 @@ export interface EntitlementStore {
   putEntitlementSummary(event: EventPosition, customerId: string, lookupKeys: string[]): Promise<OrderedWriteResult>;
   putResolvedEntitlementSummary(event: EventPosition, customerId: string, lookupKeys: string[]): Promise<ResolvedWriteResult>;
   markCustomerDeleted(event: EventPosition, customerId: string): Promise<'applied' | 'duplicate'>;
+  /**
+   * When Linkout will resume a subscription it paused (status `paused` has no resume time in Stripe);
+   * null clears it. Kept beside the snapshot, untouched by event writes, shown only while paused.
+   */
+  setScheduledResume(customerId: string, subscriptionId: string, resumesAt: number | null): Promise<void>;
   customerRecords(customerId: string): Promise<CustomerRecords | undefined>;
   /** Whether Stripe was asked for this customer's account after `sinceSeconds` and had none. */
   customerLookedUpSince(customerId: string, sinceSeconds: number): Promise<boolean>;

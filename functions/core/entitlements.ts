@@ -2,7 +2,7 @@
  * The v1 entitlements response (README "GET /v1/entitlements"), computed at read time from what the
  * webhooks stored for the account's Stripe customer, the catalog and the access rules.
  */
-import { type StoredInvoiceSignal, subscriptionAccess } from './access';
+import { type PauseKind, pausedUntil, pauseKind, type StoredInvoiceSignal, subscriptionAccess } from './access';
 import type { SubscriptionItemSnapshot, SubscriptionSnapshot, SubscriptionStatus } from './billing-events';
 import type { LinkoutConfig } from './config';
 
@@ -14,6 +14,8 @@ export interface StoredSubscription {
   invoice?: StoredInvoiceSignal;
   /** When Linkout last changed the record (ISO). */
   updatedAt: string;
+  /** Unix seconds: when Linkout's resumer resumes a subscription the app paused (EntitlementStore.setScheduledResume). */
+  scheduledResumeAt?: number;
 }
 
 /** Everything stored for one Stripe customer. */
@@ -42,6 +44,10 @@ interface SubscriptionView {
   cancelAtPeriodEnd: boolean;
   collectionPaused: boolean;
   pauseResumesAt: string | null;
+  /** How the subscription is paused now, if it is: Stripe's status `paused` or a collection pause. */
+  pauseKind: PauseKind | null;
+  /** Until when it is paused, when known (a portal pause resumes by Stripe's own duration: null). */
+  pausedUntil: string | null;
   grantsAccess: boolean;
 }
 
@@ -95,6 +101,8 @@ export function entitlementsResponse(
         cancelAtPeriodEnd: snapshot.cancelAtPeriodEnd,
         collectionPaused: access.collectionPaused,
         pauseResumesAt: isoOrNull(access.pauseResumesAt),
+        pauseKind: pauseKind(snapshot, now),
+        pausedUntil: isoOrNull(pausedUntil(snapshot, stored.scheduledResumeAt, now)),
         grantsAccess,
       };
       return view;

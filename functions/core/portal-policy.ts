@@ -7,7 +7,7 @@ import type { LinkoutConfig, PortalRole } from './config';
 import { forbidden, invalidRequest } from './errors';
 import { siteUrl } from './site';
 
-const PORTAL_FLOW_TYPES = ['payment_method_update', 'subscription_cancel', 'subscription_update', 'subscription_update_confirm'] as const;
+const PORTAL_FLOW_TYPES = ['payment_method_update', 'subscription_cancel', 'subscription_pause', 'subscription_update', 'subscription_update_confirm'] as const;
 export type PortalFlowType = (typeof PORTAL_FLOW_TYPES)[number];
 
 /** The locales Stripe's portal supports ('auto' picks the browser's). */
@@ -67,6 +67,7 @@ const priceId = z.string().regex(/^price_[A-Za-z0-9_]{1,250}$/, 'a Stripe price 
 const PortalFlowSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('payment_method_update') }).strict(),
   z.object({ type: z.literal('subscription_cancel'), subscriptionId }).strict(),
+  z.object({ type: z.literal('subscription_pause'), subscriptionId }).strict(),
   z.object({ type: z.literal('subscription_update'), subscriptionId }).strict(),
   z
     .object({
@@ -117,6 +118,9 @@ export function roleAllowsFlow(role: PortalRole, flow: PortalFlowType): boolean 
       return paymentMethodUpdate.enabled;
     case 'subscription_cancel':
       return subscriptionCancel.enabled;
+    case 'subscription_pause':
+      // The role's `pause.portal` is what turns the portal's subscription_pause feature on.
+      return Boolean(role.pause?.portal);
     case 'subscription_update':
     case 'subscription_update_confirm':
       return subscriptionUpdate.enabled && subscriptionUpdate.products.length > 0;

@@ -4,6 +4,7 @@
  * (config-validation.ts), so a bad file never loads.
  */
 import type { CatalogProduct, LinkoutConfig, PortalRole } from './config';
+import { describeDuration, durationWithin } from './pause-policy';
 import { MAX_PORTAL_UPDATE_PRODUCTS, pauseBeyondLimit } from './portal-limits';
 
 export interface ConfigurationProblem {
@@ -57,16 +58,30 @@ function subscriptionUpdateProblems(config: PortalDefinitions, roleName: string,
 }
 
 function pauseProblems(roleName: string, role: PortalRole): ConfigurationProblem[] {
-  return role.features.subscriptionPause.durations.flatMap(({ interval, count }, index) => {
-    const tooLong = pauseBeyondLimit(interval, count);
-    if (!tooLong) return [];
-    return [
-      {
-        path: ['portal', 'roles', roleName, 'features', 'subscriptionPause', 'durations', index],
-        message: `a pause of ${tooLong} is longer than the three years Stripe allows`,
-      },
-    ];
+  const { pause } = role;
+  if (!pause) return [];
+  const at = (...rest: (string | number)[]) => ['portal', 'roles', roleName, 'pause', ...rest];
+  const problems: ConfigurationProblem[] = [];
+  const maxTooLong = pauseBeyondLimit(pause.maxDuration.interval, pause.maxDuration.count);
+  if (maxTooLong) problems.push({ path: at('maxDuration'), message: `a pause of ${maxTooLong} is longer than the three years Stripe allows` });
+  if (pause.portal && pause.mode === 'collection') {
+    problems.push({
+      path: at('portal'),
+      message: `role "${roleName}" pauses payment collection, but Stripe's portal can only pause the subscription itself; use mode "subscription" or set portal to false`,
+    });
+  }
+  if (!pause.app && !pause.portal) {
+    problems.push({ path: at(), message: `role "${roleName}" configures pausing but allows it neither in the app nor in the portal` });
+  }
+  (pause.portalDurations ?? []).forEach((duration, index) => {
+    if (!durationWithin(duration, pause.maxDuration)) {
+      problems.push({
+        path: at('portalDurations', index),
+        message: `${describeDuration(duration)} is longer than the role's maxDuration of ${describeDuration(pause.maxDuration)}`,
+      });
+    }
   });
+  return problems;
 }
 
 function customerUpdateProblems(roleName: string, role: PortalRole): ConfigurationProblem[] {
@@ -93,10 +108,7 @@ function businessProfileProblems(config: PortalDefinitions, roleName: string, ro
 }
 
 const contractChangesEnabled = (role: PortalRole) =>
-  role.features.subscriptionCancel.enabled ||
-  role.features.subscriptionUpdate.enabled ||
-  role.features.subscriptionPause.enabled ||
-  role.features.customerUpdate.enabled;
+  role.features.subscriptionCancel.enabled || role.features.subscriptionUpdate.enabled || Boolean(role.pause?.portal) || role.features.customerUpdate.enabled;
 
 /** "month/usd" when a product has two prices with the same interval and currency. */
 function duplicateIntervalAndCurrency(product: Pick<CatalogProduct, 'prices'>): string | undefined {

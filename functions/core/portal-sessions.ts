@@ -42,6 +42,7 @@ export interface Subscriptions {
 type PortalFlowData =
   | { type: 'payment_method_update' }
   | { type: 'subscription_cancel'; subscriptionId: string }
+  | { type: 'subscription_pause'; subscriptionId: string }
   | { type: 'subscription_update'; subscriptionId: string }
   | { type: 'subscription_update_confirm'; subscriptionId: string; item: { id: string; price: string; quantity: number } };
 
@@ -93,6 +94,7 @@ export async function createPortalSession(
   let subscription: SubscriptionRef | undefined;
   if (request.flow && 'subscriptionId' in request.flow) {
     subscription = await callersSubscription(caller.accountId, request.flow.subscriptionId, ports);
+    if (request.flow.type === 'subscription_pause') assertPausableInPortal(subscription);
     customerId = subscription.customerId;
   } else {
     customerId = await ports.customers.customerIdForAccount(caller.accountId);
@@ -123,6 +125,23 @@ async function callersSubscription(accountId: string, subscriptionId: string, po
     throw new AppError('conflict', 'subscription_ended', `The subscription ${subscriptionId} has ended (${subscription.status}).`);
   }
   return subscription;
+}
+
+/** The statuses Stripe's portal pauses from; it refuses the flow for any other (a paused one included). */
+const PORTAL_PAUSABLE_STATUSES = ['active', 'trialing'];
+
+/**
+ * Refused here with a clear 409 rather than as Stripe's generic 400 on the session: a paused
+ * subscription is resumed from the portal home (or POST /v1/subscriptions/{id}/resume), and a past-due
+ * or unpaid one has to be paid first.
+ */
+function assertPausableInPortal(subscription: SubscriptionRef): void {
+  if (PORTAL_PAUSABLE_STATUSES.includes(subscription.status)) return;
+  throw new AppError(
+    'conflict',
+    'subscription_not_pausable',
+    `The subscription ${subscription.id} cannot be paused in the portal while its status is ${subscription.status}.`,
+  );
 }
 
 function flowData(flow: PortalFlowRequest, subscription: SubscriptionRef | undefined): PortalFlowData {

@@ -4,7 +4,8 @@
  * Stripe's limits before anything is sent. Pure: the Stripe calls live in
  * functions/adapters/stripe/portal-sync.ts.
  */
-import { type CatalogProduct, type LinkoutConfig, LOOPBACK_HTTP_URL, type PortalRole } from './config';
+import { type CatalogProduct, type LinkoutConfig, LOOPBACK_HTTP_URL, type PauseDuration, type PortalRole } from './config';
+import { portalPauseDurations } from './pause-policy';
 import { MAX_PORTAL_HEADLINE_LENGTH, MAX_PORTAL_UPDATE_PRODUCTS, pauseBeyondLimit } from './portal-limits';
 import { portalReturnUrl } from './portal-policy';
 
@@ -71,7 +72,7 @@ export function portalConfigurationParams(
 ): PortalConfigurationParams {
   const role = config.portal.roles[roleName];
   if (!role) throw new Error(`Unknown portal role "${roleName}"`);
-  const { customerUpdate, invoiceHistory, paymentMethodUpdate, subscriptionCancel, subscriptionPause, subscriptionUpdate } = role.features;
+  const { customerUpdate, invoiceHistory, paymentMethodUpdate, subscriptionCancel, subscriptionUpdate } = role.features;
   const profile = config.portal.businessProfile;
   return {
     name: role.name ?? `${config.app.name} — ${roleName}`,
@@ -88,7 +89,7 @@ export function portalConfigurationParams(
       payment_method_update: { enabled: paymentMethodUpdate.enabled },
       subscription_cancel: cancelFeature(subscriptionCancel),
       subscription_update: updateFeature(config, subscriptionUpdate, priceIds),
-      subscription_pause: subscriptionPause.enabled ? { enabled: true, duration: pauseDuration(subscriptionPause.durations) } : { enabled: false },
+      subscription_pause: role.pause?.portal ? { enabled: true, duration: pauseDuration(portalPauseDurations(role.pause)) } : { enabled: false },
     },
     login_page: { enabled: role.loginPage.enabled },
     metadata: { [PORTAL_ROLE_METADATA_KEY]: roleName, [PORTAL_APP_METADATA_KEY]: config.app.bundleId },
@@ -126,9 +127,8 @@ function updateFeature(
   };
 }
 
-/** No durations means customers stay paused until they resume (Stripe's `indefinite`). */
-function pauseDuration(durations: Features['subscriptionPause']['durations']): ParamFeatures['subscription_pause']['duration'] {
-  if (durations.length === 0) return { type: 'indefinite' };
+/** The portal offers the role's preset lengths; Stripe resumes the subscription when the chosen one ends. */
+function pauseDuration(durations: PauseDuration[]): ParamFeatures['subscription_pause']['duration'] {
   return { type: 'interval_options', interval_options: durations.map(({ interval, count }) => ({ interval, interval_count: count })) };
 }
 

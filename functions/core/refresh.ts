@@ -9,12 +9,13 @@
  */
 import { z } from 'zod';
 import type { AccountLinks } from './accounts';
-import type { EventPosition, SubscriptionSnapshot } from './billing-events';
+import type { SubscriptionSnapshot } from './billing-events';
 import type { LinkoutConfig } from './config';
 import { type EntitlementsResponse, entitlementsResponse } from './entitlements';
 import type { EntitlementStore, PurchaseEvents } from './entitlements-sync';
 import { AppError, invalidRequest, notFound } from './errors';
 import { type Purchase, type PurchaseRecords, type PurchaseUpdate, type PurchaseView, purchaseView } from './purchases';
+import { readPosition, writeReadSnapshots } from './read-snapshots';
 
 /** At most one refresh (and so one round of Stripe reads) per account in this many seconds. */
 export const REFRESH_INTERVAL_SECONDS = 5;
@@ -156,24 +157,10 @@ function mayStillChange(purchase: Purchase): boolean {
 
 /**
  * Writes Stripe's current subscriptions as if they were one event, positioned one second before
- * the read began:
- * - an event Stripe creates after the read has `created` >= that second, so it applies, or ties
- *   and the tie re-reads Stripe: the refresh never hides it;
- * - an event older than the position is already reflected in the read, so it is rightly stale when
- *   it arrives late;
- * - the second of slack covers clock skew between this Lambda and Stripe; an event inside the slack
- *   ties (resolved with what Stripe says) or lands, and the tie rule corrects it either way.
- * So a refresh never overtakes a newer event, and a stored newer event makes the refresh stale.
+ * the read began (functions/core/read-snapshots.ts says why that never hides a newer event).
  */
 async function writeSubscriptions(customerId: string, ports: RefreshPorts): Promise<void> {
   const secondBeforeTheRead = ports.now();
   const subscriptions = await ports.subscriptions.allSubscriptions(customerId);
-  const position: EventPosition = { eventId: `refresh_${(ports.randomId ?? randomId)()}`, created: secondBeforeTheRead - 1 };
-  for (const snapshot of subscriptions) {
-    const written = await ports.store.putSubscription(position, snapshot);
-    // The snapshot was just read from Stripe: it is the tie's answer, no second read needed.
-    if (written === 'tie') await ports.store.putResolvedSubscription(position, snapshot);
-  }
+  await writeReadSnapshots(ports.store, subscriptions, readPosition(secondBeforeTheRead, ports.randomId));
 }
-
-const randomId = (): string => globalThis.crypto.randomUUID().replace(/-/g, '');

@@ -2,7 +2,15 @@
  * The HTTP API's routes, written once: the CDK stack creates one Lambda per handler and one route
  * per entry; the local dev server serves the same table with the same handlers.
  */
-export type HandlerName = 'webhook' | 'entitlements' | 'portal-sessions' | 'checkout-sessions' | 'entitlements-refresh' | 'subscriptions' | 'purchases';
+export type HandlerName =
+  | 'webhook'
+  | 'entitlements'
+  | 'portal-sessions'
+  | 'checkout-sessions'
+  | 'entitlements-refresh'
+  | 'subscriptions'
+  | 'purchases'
+  | 'subscription-pause';
 
 export interface ApiRoute {
   method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
@@ -22,6 +30,8 @@ export const apiRoutes: readonly ApiRoute[] = [
   { method: 'POST', path: '/v1/subscriptions', handler: 'subscriptions', authorized: true },
   { method: 'GET', path: '/v1/purchases/{id}', handler: 'purchases', authorized: true },
   { method: 'POST', path: '/v1/entitlements/refresh', handler: 'entitlements-refresh', authorized: true },
+  { method: 'POST', path: '/v1/subscriptions/{id}/pause', handler: 'subscription-pause', authorized: true },
+  { method: 'POST', path: '/v1/subscriptions/{id}/resume', handler: 'subscription-pause', authorized: true },
   // No JWT: the universal-link fallback page has no token; the purchase id is the capability (see the handler).
   { method: 'POST', path: '/v1/purchases/{id}/refresh', handler: 'entitlements-refresh', authorized: false },
 ];

@@ -22,6 +22,7 @@ import { SERVICE_NAME } from '#adapters/environment';
 import { STRIPE_ERROR_METRICS, type StripeErrorMetric, webhookOutcomeMetric } from '#adapters/metric-names';
 import { type ApiRoute, apiRoutes, type HandlerName } from '#handlers/routes';
 import { LinkoutFunction, metricNamespace, type TableAccess } from './linkout-function';
+import { PauseResumer } from './pause-resumer';
 import { type LinkoutStage, logRetention, portalConfigHash, statefulRemovalPolicy } from './stage';
 
 export interface ApiStackProps extends StackProps {
@@ -43,6 +44,8 @@ export const TABLE_ACCESS: Record<HandlerName, TableAccess> = {
   purchases: 'read',
   // Writes the per-account refresh bound, the subscriptions it read and the purchase outcome.
   'entitlements-refresh': 'read-write',
+  // Writes the subscription Stripe answered, its scheduled resume and the resume schedule's entry.
+  'subscription-pause': 'read-write',
 };
 
 /**
@@ -59,12 +62,18 @@ export const SUBSCRIPTION_THROTTLE = { rateLimit: 20, burstLimit: 20 } as const;
  * per-account bound (functions/core/refresh.ts) caps one client, this caps all of them together.
  */
 export const REFRESH_THROTTLE = { rateLimit: 10, burstLimit: 10 } as const;
+/**
+ * Each pause route: one subscription read and at most one subscription write per request; pausing
+ * is rare, so a low cap costs no real user anything and keeps a runaway client off Stripe's limit.
+ */
+export const PAUSE_THROTTLE = { rateLimit: 10, burstLimit: 10 } as const;
 /** The handlers whose every route calls Stripe per request, held under Stripe's per-endpoint limit (set per route). */
 const STRIPE_BOUND_HANDLERS: ReadonlyArray<[HandlerName, { rateLimit: number; burstLimit: number }]> = [
   ['portal-sessions', PORTAL_SESSION_THROTTLE],
   ['checkout-sessions', CHECKOUT_SESSION_THROTTLE],
   ['subscriptions', SUBSCRIPTION_THROTTLE],
   ['entitlements-refresh', REFRESH_THROTTLE],
+  ['subscription-pause', PAUSE_THROTTLE],
 ];
 
 /** Why each route without the JWT authorizer is safe (cdk-nag AwsSolutions-APIG4); an unlisted one fails synth. */
@@ -95,6 +104,7 @@ export class ApiStack extends Stack {
   readonly api: HttpApi;
   readonly functions: Map<HandlerName, LinkoutFunction>;
   readonly alarmTopic: Topic;
+  readonly pauseResumer: PauseResumer;
 
   constructor(scope: Construct, id: string, props: ApiStackProps) {
     super(scope, id, props);
@@ -127,6 +137,8 @@ export class ApiStack extends Stack {
     this.alarmTopic = this.createAlarmTopic(stage);
     this.createAlarms(accessLogs);
     this.createApplicationMetricAlarms();
+    // Not behind a route: EventBridge Scheduler runs it (lib/infra/pause-resumer.ts).
+    this.pauseResumer = new PauseResumer(this, 'PauseResumer', { stage, table: props.table, stripeSecret: props.stripeSecret, alarmTopic: this.alarmTopic });
     this.syncPortalConfigurations(props);
 
     const webhookPath = routeFor('webhook').path;

@@ -27,7 +27,8 @@ const HANDLERS_DIR = path.join(PROJECT_ROOT, 'functions/handlers');
 export const INLINE_CONFIG_LIMIT = 3000;
 const BUNDLED_CONFIG_FILE = 'linkout-config.json';
 
-export type TableAccess = 'read' | 'read-write';
+/** Read, read and write, or exactly these DynamoDB actions (for a function that needs less than read-write). */
+export type TableAccess = 'read' | 'read-write' | { actions: readonly string[] };
 
 export interface LinkoutFunctionProps {
   /** Module in functions/handlers/ whose `handler` export this Lambda runs. */
@@ -96,6 +97,7 @@ export class LinkoutFunction extends NodejsFunction {
     props.stripeSecret.grantRead(this);
     if (props.table?.access === 'read') props.table.table.grantReadData(this);
     if (props.table?.access === 'read-write') props.table.table.grantReadWriteData(this);
+    if (typeof props.table?.access === 'object') props.table.table.grant(this, ...props.table.access.actions);
   }
 }
 

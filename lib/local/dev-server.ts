@@ -15,11 +15,13 @@ import { STRIPE_SECRET_KEY_ENV, STRIPE_WEBHOOK_SECRET_ENV } from '#adapters/envi
 import { createStripeClient } from '#adapters/stripe/client';
 import { syncPortalConfigurations } from '#adapters/stripe/portal-sync';
 import type { LinkoutConfig } from '#core/config';
+import type { ResumeReport } from '#core/pause-resumer';
 import { type ApiRoute, apiRoutes } from '#handlers/routes';
 import { type DevJwtSettings, devJwtSettings, jwks, loadOrCreateSigningKey, stateDirFromEnv } from './dev-jwt';
 import { ensureTable, type LocalDynamo, localDynamoClient, startLocalDynamo } from './dynamodb';
 import { createGatewayServer, gatewayState } from './gateway';
-import { handlerModules, type LoadHandler } from './handler-loader';
+import { handlerModules, type LoadHandler, type LoadScheduledHandler } from './handler-loader';
+import { lambdaContext } from './lambda-bridge';
 import { DEFAULT_API_PORT, listen, portFromEnv } from './ports';
 import { type StaticFile, siteStaticRoutes } from './static-files';
 import { type RunningEmulator, type StripeTarget, startEmbeddedEmulator, stripeTargetFromEnv, webhookSecretsFromEnv } from './stripe-target';
@@ -44,6 +46,8 @@ export interface LocalStackOptions {
   routes?: readonly ApiRoute[];
   /** Replaces the handler modules (tests). Return undefined for "not implemented". */
   loadHandler?: LoadHandler;
+  /** Replaces the scheduled handler modules (tests); the pause resumer runs every LINKOUT_RESUME_INTERVAL_SECONDS. */
+  loadScheduledHandler?: LoadScheduledHandler;
   /** Extra static routes by URL path. */
   staticFiles?: Record<string, StaticFile>;
   /** Lambda timeout given to the handlers' Context; API Gateway's own limit is 30 s. */
@@ -83,6 +87,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   const jwtSettings = devJwtSettings(configured, env);
   const signingKey = await loadOrCreateSigningKey(options.stateDir ?? stateDirFromEnv(env));
   const tableName = options.tableName ?? env[TABLE_NAME_ENV] ?? DEFAULT_LOCAL_TABLE_NAME;
+  const resumeInterval = resumeIntervalSeconds(env);
 
   const modules = handlerModules();
   const gateway = gatewayState({
@@ -143,6 +148,9 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       ? await trySyncPortalConfigurations(createStripeClient({ secretKey: stripe.secretKey, apiUrl: stripeApiUrl! }), config, log)
       : false;
     gateway.ready = true;
+    // AWS runs the resumer of app pauses on a schedule; here a timer runs the same handler module.
+    const resumer = startPauseResumerTimer(options.loadScheduledHandler ?? modules.load, resumeInterval, log);
+    cleanups.push(() => resumer.stop());
     log(`local stack ready at ${url}`);
     return {
       url,
@@ -163,6 +171,64 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     await cleanups.runAll();
     throw error;
   }
+}
+
+/** Seconds between two runs of the pause resumer in the local stack; 0 disables it. */
+export const RESUME_INTERVAL_ENV = 'LINKOUT_RESUME_INTERVAL_SECONDS';
+const DEFAULT_RESUME_INTERVAL_SECONDS = 60;
+/** The resumer's Lambda has minutes; locally a run is one dynalite query and a few emulator calls. */
+const RESUMER_TIMEOUT_MS = 120_000;
+
+function resumeIntervalSeconds(env: NodeJS.ProcessEnv): number {
+  const raw = env[RESUME_INTERVAL_ENV]?.trim();
+  if (!raw) return DEFAULT_RESUME_INTERVAL_SECONDS;
+  const seconds = Number(raw);
+  if (!Number.isFinite(seconds) || seconds < 0) throw new Error(`${RESUME_INTERVAL_ENV} must be a number of seconds (0 disables the resumer), not "${raw}"`);
+  return seconds;
+}
+
+/**
+ * EventBridge Scheduler's part in the local stack: the `pause-resumer` handler module, invoked like a
+ * Lambda every interval. One run at a time (the next is timed from the end of the last), and `stop`
+ * waits for a run under way so that the table and the emulator are not closed beneath it.
+ */
+function startPauseResumerTimer(load: LoadScheduledHandler, intervalSeconds: number, log: (line: string) => void): { stop(): Promise<void> } {
+  if (intervalSeconds === 0) return { stop: async () => {} };
+  let timer: NodeJS.Timeout | undefined;
+  let running: Promise<void> | undefined;
+  let stopped = false;
+  const run = async () => {
+    try {
+      const handler = load('pause-resumer');
+      if (!handler) return;
+      const context = lambdaContext({ functionName: 'linkout-pause-resumer-local', timeoutMs: RESUMER_TIMEOUT_MS });
+      const report = (await handler({ source: 'linkout.local-stack' }, context)) as ResumeReport | undefined;
+      if (report && report.resumed + report.obsolete + report.failed > 0) {
+        log(`pause resumer: ${report.resumed} resumed, ${report.obsolete} obsolete, ${report.failed} left for the next run`);
+      }
+    } catch (error) {
+      log(`pause resumer failed: ${(error as Error).message}`);
+    }
+  };
+  const next = () => {
+    if (stopped) return;
+    timer = setTimeout(() => {
+      running = run().finally(() => {
+        running = undefined;
+        next();
+      });
+    }, intervalSeconds * 1000);
+    // Never the reason the process stays up: the server is.
+    timer.unref();
+  };
+  next();
+  return {
+    async stop() {
+      stopped = true;
+      clearTimeout(timer);
+      await running;
+    },
+  };
 }
 
 /** What to undo, in reverse order of start; a failing step is logged and the rest still run. */

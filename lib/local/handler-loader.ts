@@ -11,11 +11,17 @@ import type { RouteMatch } from './route-matcher';
 
 export type LambdaHandler = (event: unknown, context: unknown) => Promise<unknown>;
 
+/** Handlers without a route: the local stack runs them itself on a timer (EventBridge Scheduler in AWS). */
+type ScheduledHandlerName = 'pause-resumer';
+
 /** The handler for a name; undefined while its module does not exist or exports no `handler`. */
 export type LoadHandler = (name: HandlerName) => LambdaHandler | undefined;
 
+/** The same for a scheduled handler. */
+export type LoadScheduledHandler = (name: ScheduledHandlerName) => LambdaHandler | undefined;
+
 export interface HandlerModules {
-  load: LoadHandler;
+  load: (name: HandlerName | ScheduledHandlerName) => LambdaHandler | undefined;
   /** Forgets the loaded modules, so that the next load is a fresh cold start. */
   unload(): void;
 }
@@ -28,7 +34,7 @@ const HANDLERS_DIR = path.resolve(__dirname, '../../functions/handlers');
  * its own module registry, run one stack with real handlers per test file).
  */
 export function handlerModules(dir: string = HANDLERS_DIR): HandlerModules {
-  const loaded = new Map<HandlerName, { file: string; handler: LambdaHandler }>();
+  const loaded = new Map<HandlerName | ScheduledHandlerName, { file: string; handler: LambdaHandler }>();
   return {
     load(name) {
       const cached = loaded.get(name);

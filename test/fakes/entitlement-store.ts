@@ -31,6 +31,7 @@ interface SubscriptionItem {
   snapshot?: Watermarked<SubscriptionSnapshot>;
   invoice?: Watermarked<InvoiceSignal>;
   updatedAt: string;
+  scheduledResumeAt?: number;
 }
 
 interface CustomerItems {
@@ -110,6 +111,13 @@ export class InMemoryEntitlementStore implements EntitlementStore {
     return 'applied';
   }
 
+  async setScheduledResume(customerId: string, subscriptionId: string, resumesAt: number | null): Promise<void> {
+    this.log.record('store.setScheduledResume', [customerId, subscriptionId, resumesAt]);
+    const item = this.subscriptionItem(customerId, subscriptionId);
+    if (resumesAt === null) delete item.scheduledResumeAt;
+    else item.scheduledResumeAt = resumesAt;
+  }
+
   async customerRecords(customerId: string): Promise<CustomerRecords> {
     this.log.record('store.customerRecords', [customerId]);
     const customer = this.customers.get(customerId);
@@ -118,6 +126,7 @@ export class InMemoryEntitlementStore implements EntitlementStore {
       if (!item.snapshot) continue; // an invoice signal that arrived before any snapshot
       const stored: StoredSubscription = { snapshot: item.snapshot.value, snapshotCreated: item.snapshot.created, updatedAt: item.updatedAt };
       if (item.invoice) stored.invoice = { ...item.invoice.value, created: item.invoice.created };
+      if (item.scheduledResumeAt !== undefined) stored.scheduledResumeAt = item.scheduledResumeAt;
       records.subscriptions.push(stored);
     }
     if (customer?.summary) records.entitlementSummary = { lookupKeys: customer.summary.value, updatedAt: customer.summary.updatedAt };

@@ -209,10 +209,13 @@ describe('secrets never reach a template or an environment variable', () => {
 
 describe('Lambdas', () => {
   const handlerNames = [...new Set(apiRoutes.map((route) => route.handler))];
+  /** The API's functions, without the scheduled pause resumer (lib/infra/pause-resumer.ts, tested on its own). */
+  const routeFunctions = (template: Template) => Object.fromEntries(Object.entries(lambdaFunctions(template)).filter(([id]) => !id.startsWith('PauseResumer')));
 
-  it('has one function per handler of the route table, plus the portal configuration sync', () => {
-    const functions = Object.values(lambdaFunctions(dev.api));
-    expect(functions).toHaveLength(handlerNames.length + 1);
+  it('has one function per handler of the route table, plus the portal configuration sync and the pause resumer', () => {
+    const functions = Object.keys(lambdaFunctions(dev.api));
+    expect(functions).toHaveLength(handlerNames.length + 2);
+    expect(functions.filter((id) => id.startsWith('PauseResumer'))).toHaveLength(1);
   });
 
   it.each([
@@ -236,7 +239,7 @@ describe('Lambdas', () => {
       const logGroupId = fn.Properties.LoggingConfig.LogGroup.Ref as string;
       expect(logGroups[logGroupId]!.Properties.RetentionInDays).toBe(days);
     }
-    const apiFunctions = Object.values(functions).filter((fn) => 'TABLE_NAME' in fn.Properties.Environment.Variables);
+    const apiFunctions = Object.values(routeFunctions(template)).filter((fn) => 'TABLE_NAME' in fn.Properties.Environment.Variables);
     expect(apiFunctions).toHaveLength(handlerNames.length);
     for (const fn of apiFunctions) expect(fn.Properties.Timeout).toBeLessThanOrEqual(10);
   });
@@ -351,7 +354,8 @@ describe('alarms', () => {
   it('alarms on errors and throttles of every function, all wired to the alarm topic', () => {
     const alarms = Object.values(resourcesOf(dev.api, 'AWS::CloudWatch::Alarm'));
     const handlerCount = new Set(apiRoutes.map((route) => route.handler)).size;
-    expect(alarms.filter((a) => a.Properties.MetricName === 'Errors' && a.Properties.Namespace === 'AWS/Lambda')).toHaveLength(handlerCount);
+    // The pause resumer adds its own errors alarm (its other alarms are in test/infra/pause-resumer.test.ts).
+    expect(alarms.filter((a) => a.Properties.MetricName === 'Errors' && a.Properties.Namespace === 'AWS/Lambda')).toHaveLength(handlerCount + 1);
     expect(alarms.filter((a) => a.Properties.MetricName === 'Throttles' && a.Properties.Namespace === 'AWS/Lambda')).toHaveLength(handlerCount);
     const topicId = Object.keys(resourcesOf(dev.api, 'AWS::SNS::Topic'))[0]!;
     for (const alarm of alarms) expect(alarm.Properties.AlarmActions).toEqual([{ Ref: topicId }]);

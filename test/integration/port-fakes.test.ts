@@ -6,11 +6,14 @@
 import { DynamoAccountLinks } from '#adapters/dynamodb/account-links';
 import { documentClient } from '#adapters/dynamodb/client';
 import { DynamoEntitlementStore } from '#adapters/dynamodb/entitlement-store';
+import { DynamoResumeSchedule } from '#adapters/dynamodb/resume-schedule';
 import type { AccountLinks } from '#core/accounts';
 import type { SubscriptionSnapshot, SubscriptionStatus } from '#core/billing-events';
 import type { EntitlementStore } from '#core/entitlements-sync';
+import type { ResumeSchedule } from '#core/resume-schedule';
 import { InMemoryAccountLinks } from '../fakes/account-links';
 import { InMemoryEntitlementStore } from '../fakes/entitlement-store';
+import { InMemoryResumeSchedule } from '../fakes/resume-schedule';
 import { useLocalDynamo } from '../helpers/dynamodb';
 
 const STAMP = new Date('2026-03-01T12:00:00Z');
@@ -126,6 +129,46 @@ describe('in-memory fakes answer like the DynamoDB adapters', () => {
       await store.recordCustomerLookup(c, 1_000);
       const answers = await Promise.all([999, 1_000, 1_001].map((since) => store.customerLookedUpSince(c, since)));
       expect([before, ...answers]).toEqual([false, true, true, false]);
+    });
+
+    it('keeps a scheduled resume beside the snapshot: event writes leave it, null clears it', async () => {
+      const store = makeStore();
+      const c = freshCustomer();
+      await store.putSubscription(at('evt_1', 100), snapshot(c, 'paused'));
+      await store.setScheduledResume(c, 'sub_1', 1_800_000_000);
+      const scheduled = (await store.customerRecords(c))?.subscriptions[0]?.scheduledResumeAt;
+      await store.putSubscription(at('evt_2', 200), snapshot(c, 'paused'));
+      const afterEvent = (await store.customerRecords(c))?.subscriptions[0]?.scheduledResumeAt;
+      await store.setScheduledResume(c, 'sub_1', null);
+      const cleared = (await store.customerRecords(c))?.subscriptions[0];
+      expect([scheduled, afterEvent, cleared?.scheduledResumeAt, cleared?.snapshot.status]).toEqual([1_800_000_000, 1_800_000_000, undefined, 'paused']);
+    });
+  });
+
+  const schedules: Array<[string, () => ResumeSchedule]> = [
+    ['InMemoryResumeSchedule', () => new InMemoryResumeSchedule()],
+    ['DynamoResumeSchedule', () => new DynamoResumeSchedule(documentClient(db.client), db.tableName)],
+  ];
+
+  describe.each(schedules)('%s', (_name, makeSchedule) => {
+    it('answers due entries oldest first by time (9 before 10), at most the limit; cancel removes one entry only', async () => {
+      const schedule = makeSchedule();
+      const entry = (subscriptionId: string, resumesAt: number) => ({ accountId: 'acct_1', customerId: 'cus_1', subscriptionId, resumesAt });
+      // Far in the past of any other test's entries in the shared table, so only these are due.
+      const scheduled = [entry('sub_ten', 10), entry('sub_nine', 9), entry('sub_eleven', 11), entry('sub_a_ten', 10)];
+      for (const one of scheduled) await schedule.schedule(one);
+      const first = await schedule.due(10, 10);
+      const limited = await schedule.due(11, 2);
+      await schedule.cancel({ subscriptionId: 'sub_ten', resumesAt: 10 });
+      await schedule.cancel({ subscriptionId: 'sub_eleven', resumesAt: 12 });
+      const after = await schedule.due(11, 10);
+      for (const e of after) await schedule.cancel(e);
+      expect([first, limited, after].map((list) => list.map((e) => e.subscriptionId))).toEqual([
+        ['sub_nine', 'sub_a_ten', 'sub_ten'],
+        ['sub_nine', 'sub_a_ten'],
+        ['sub_nine', 'sub_a_ten', 'sub_eleven'],
+      ]);
+      expect(first[0]).toEqual(entry('sub_nine', 9));
     });
   });
 

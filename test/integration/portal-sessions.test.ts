@@ -32,6 +32,7 @@ describe('POST /v1/portal-sessions (handler + dynalite + Stripe emulator)', () =
       ['no flow', () => undefined],
       ['payment_method_update', () => ({ type: 'payment_method_update' })],
       ['subscription_cancel', () => ({ type: 'subscription_cancel', subscriptionId })],
+      ['subscription_pause', () => ({ type: 'subscription_pause', subscriptionId })],
       ['subscription_update', () => ({ type: 'subscription_update', subscriptionId })],
       ['subscription_update_confirm', () => ({ type: 'subscription_update_confirm', subscriptionId, priceId: yearlyPrice, quantity: 2 })],
     ] as const;
@@ -67,6 +68,9 @@ describe('POST /v1/portal-sessions (handler + dynalite + Stripe emulator)', () =
         expect(session.flow).toMatchObject({ type: requestFlow.type, after_completion: { type: 'redirect', redirect: { return_url: RETURN_URL } } });
       } else {
         expect(session.flow).toBeNull();
+      }
+      if (requestFlow?.type === 'subscription_pause') {
+        expect(session.flow!.subscription_pause).toEqual({ subscription: subscriptionId });
       }
       if (requestFlow?.type === 'subscription_update_confirm') {
         const [item] = (await emu.stripe.subscriptions.retrieve(subscriptionId)).items.data;
@@ -105,6 +109,25 @@ describe('POST /v1/portal-sessions (handler + dynalite + Stripe emulator)', () =
       await portal.subscribedAccount('team-typo');
       const reply = await portal.post(owner('team-typo'), { flow: { type: 'subscription_cancel', subscriptionId: 'sub_doesnotexist' } });
       expect([reply.status, reply.body.error.code]).toEqual([404, 'subscription_not_found']);
+    });
+
+    it("the pause deep link for another account's subscription is a 404, and nothing is created", async () => {
+      const { subscription } = await portal.subscribedAccount('team-pause-victim');
+      await portal.subscribedAccount('team-pause-neighbour');
+      const sessionsBefore = portal.sessionsCreated();
+      const reply = await portal.post(owner('team-pause-neighbour'), { flow: { type: 'subscription_pause', subscriptionId: subscription.id } });
+      expect([reply.status, reply.body.error.code]).toEqual([404, 'subscription_not_found']);
+      expect(portal.sessionsCreated()).toBe(sessionsBefore);
+      expect((await emu.stripe.subscriptions.retrieve(subscription.id)).status).toBe('active');
+    });
+
+    it('the pause deep link for a subscription already paused is a 409 subscription_not_pausable', async () => {
+      const { subscription } = await portal.subscribedAccount('team-paused-already');
+      await emu.stripe.subscriptions.pause(subscription.id, {});
+      const sessionsBefore = portal.sessionsCreated();
+      const reply = await portal.post(owner('team-paused-already'), { flow: { type: 'subscription_pause', subscriptionId: subscription.id } });
+      expect([reply.status, reply.body.error.code]).toEqual([409, 'subscription_not_pausable']);
+      expect(portal.sessionsCreated()).toBe(sessionsBefore);
     });
 
     it('a canceled subscription is a 409', async () => {

@@ -12,7 +12,19 @@ describe('configuration schema', () => {
     expect(config.auth.accountClaim).toBe('sub');
     expect(config.catalog.products[0]!.prices[0]!.intervalCount).toBe(1);
     expect(config.portal.roles.member!.features.subscriptionCancel.enabled).toBe(false);
-    expect(config.portal.roles.member!.features.subscriptionPause).toEqual({ enabled: false, durations: [] });
+    // Owners may pause for up to 3 months, in the app and the portal; members may not pause.
+    expect(config.portal.roles.owner!.pause).toEqual({
+      mode: 'subscription',
+      collectionBehavior: 'void',
+      maxDuration: { interval: 'month', count: 3 },
+      app: true,
+      portal: true,
+      portalDurations: [
+        { interval: 'month', count: 1 },
+        { interval: 'month', count: 3 },
+      ],
+    });
+    expect(config.portal.roles.member!.pause).toBeUndefined();
   });
 
   describe('Android app', () => {
@@ -43,16 +55,22 @@ describe('configuration schema', () => {
     ['a headline over 60 characters', (c: any) => (c.portal.businessProfile.headline = 'x'.repeat(61)), 'headline'],
     ['a least-privileged role that does not exist', (c: any) => (c.portal.leastPrivilegedRole = 'guest'), 'leastPrivilegedRole'],
     ['an unknown portal feature', (c: any) => (c.portal.roles.owner.features.subscriptionSkip = { enabled: true }), 'subscriptionSkip'],
+    ['a pause duration in an unknown unit', (c: any) => (c.portal.roles.owner.pause.maxDuration = { interval: 'decade' }), 'pause.maxDuration.interval'],
+    ['a maximum pause over three years', (c: any) => (c.portal.roles.owner.pause.maxDuration = { interval: 'year', count: 4 }), 'pause.maxDuration'],
+    ['an unknown pause mode', (c: any) => (c.portal.roles.owner.pause.mode = 'skip'), 'pause.mode'],
+    ['an unknown collection behaviour', (c: any) => (c.portal.roles.owner.pause.collectionBehavior = 'refund'), 'pause.collectionBehavior'],
     [
-      'a pause duration in an unknown unit',
-      (c: any) => (c.portal.roles.owner.features.subscriptionPause = { enabled: true, durations: [{ interval: 'decade' }] }),
-      'subscriptionPause',
+      'a portal pause for a role that pauses collection (the portal can only pause the subscription)',
+      (c: any) => (c.portal.roles.owner.pause.mode = 'collection'),
+      'pause.portal',
     ],
     [
-      'a pause duration over three years',
-      (c: any) => (c.portal.roles.owner.features.subscriptionPause = { enabled: true, durations: [{ interval: 'year', count: 4 }] }),
-      'subscriptionPause.durations',
+      'a portal duration longer than the maximum',
+      (c: any) => (c.portal.roles.owner.pause.portalDurations = [{ interval: 'week', count: 14 }]),
+      'pause.portalDurations[0]',
     ],
+    ['a pause allowed nowhere', (c: any) => Object.assign(c.portal.roles.owner.pause, { app: false, portal: false }), 'pause'],
+    ['the old portal-only pause setting', (c: any) => (c.portal.roles.owner.features.subscriptionPause = { enabled: true }), 'subscriptionPause'],
     ['a return path that is a full URL', (c: any) => (c.portal.returnPaths = ['https://evil.example/']), 'returnPaths'],
     ['a product id without the prod_ prefix', (c: any) => (c.catalog.products[0].id = 'stock'), 'catalog.products'],
     ['an Android package name with one segment', (c: any) => (c.app.android.packageName = 'lumenphotos'), 'app.android.packageName'],

@@ -4,7 +4,11 @@
  * DynamoDB and the Stripe emulator, with signatures and HTTP, are in test/integration/webhook.test.ts.
  */
 
+import { readFileSync } from 'node:fs';
+import { DEFAULT_CONFIG_FILE } from '#adapters/config';
 import type { BillingEvent, SubscriptionSnapshot, SubscriptionStatus } from '#core/billing-events';
+import { parseConfig } from '#core/config-validation';
+import { entitlementsResponse } from '#core/entitlements';
 import { CUSTOMER_LOOKUP_TTL_SECONDS, EntitlementSync, type WebhookOutcome } from '#core/entitlements-sync';
 import { PurchaseFulfilment } from '#core/purchases';
 import { InMemoryAccountLinks } from '../fakes/account-links';
@@ -436,5 +440,91 @@ describe('EntitlementSync: customer_deleted', () => {
     await w.sync.process(customerDeleted('evt_del', 'cus_d'));
     expect(await w.sync.process(customerEvent('evt_next', 'cus_next', 'acct_d'))).toBe('applied');
     expect(await w.links.customerForAccount('acct_d')).toBe('cus_next');
+  });
+});
+
+describe('EntitlementSync: customer.subscription.paused and .resumed', () => {
+  const config = parseConfig(JSON.parse(readFileSync(DEFAULT_CONFIG_FILE, 'utf8')));
+  const active = snapshot('active');
+  const paused = snapshot('paused');
+  const pausedEvent = (eventId: string, created: number, subscription = paused): BillingEvent => ({
+    ...subscriptionEvent(eventId, created, subscription),
+    type: 'customer.subscription.paused',
+  });
+  const resumedEvent = (eventId: string, created: number, subscription = active): BillingEvent => ({
+    ...subscriptionEvent(eventId, created, subscription),
+    type: 'customer.subscription.resumed',
+  });
+
+  it.each([
+    // [case, deliveries, the subscription in Stripe now (breaks ties), outcomes, stored status, access, Stripe reads]
+    ['paused', [pausedEvent('evt_p', second(2))], undefined, ['applied'], 'paused', false, 0],
+    ['paused, then resumed', [pausedEvent('evt_p', second(2)), resumedEvent('evt_r', second(3))], undefined, ['applied', 'applied'], 'active', true, 0],
+    [
+      'a paused event delivered twice',
+      [pausedEvent('evt_p', second(2)), pausedEvent('evt_p', second(2))],
+      undefined,
+      ['applied', 'duplicate'],
+      'paused',
+      false,
+      0,
+    ],
+    [
+      'a resumed event delivered twice',
+      [pausedEvent('evt_p', second(2)), resumedEvent('evt_r', second(3)), resumedEvent('evt_r', second(3))],
+      undefined,
+      ['applied', 'applied', 'duplicate'],
+      'active',
+      true,
+      0,
+    ],
+    [
+      'resumed delivered before paused',
+      [resumedEvent('evt_r', second(3)), pausedEvent('evt_p', second(2))],
+      undefined,
+      ['applied', 'stale'],
+      'active',
+      true,
+      0,
+    ],
+    [
+      'paused and resumed in the same second, Stripe now active',
+      [pausedEvent('evt_p', second(5)), resumedEvent('evt_r', second(5))],
+      active,
+      ['applied', 'applied'],
+      'active',
+      true,
+      1,
+    ],
+    [
+      'resumed and paused in the same second, Stripe now paused',
+      [resumedEvent('evt_r', second(5)), pausedEvent('evt_p', second(5))],
+      paused,
+      ['applied', 'applied'],
+      'paused',
+      false,
+      1,
+    ],
+    [
+      'an update after the pause (same status) is ordered like any other',
+      [pausedEvent('evt_p', second(2)), subscriptionEvent('evt_u', second(4), paused), resumedEvent('evt_r', second(3))],
+      undefined,
+      ['applied', 'applied', 'stale'],
+      'paused',
+      false,
+      0,
+    ],
+  ] as const)('%s', async (_case, deliveries, inStripe, outcomes, status, grantsAccess, stripeReads) => {
+    const w = await linkedWorld();
+    await w.deliver([subscriptionEvent('evt_start', second(1), active)]);
+    if (inStripe) w.billing.subscriptions.set('sub_1', inStripe);
+    expect(await w.deliver([...deliveries])).toEqual(outcomes);
+    const records = await w.stored();
+    expect(records.subscriptions.map((s) => s.snapshot.status)).toEqual([status]);
+    const view = entitlementsResponse('acct_1', 'cus_1', records, config, NOW);
+    expect([view.active, view.subscriptions[0]!.grantsAccess]).toEqual([grantsAccess, grantsAccess]);
+    expect(view.subscriptions[0]!.pauseKind).toBe(status === 'paused' ? 'subscription' : null);
+    expect(view.entitlements.length > 0).toBe(grantsAccess);
+    expect(w.stripeReads()).toEqual(Array(stripeReads).fill('billing.subscription'));
   });
 });

@@ -86,6 +86,8 @@ describe('entitlementsResponse', () => {
           cancelAtPeriodEnd: false,
           collectionPaused: false,
           pauseResumesAt: null,
+          pauseKind: null,
+          pausedUntil: null,
           grantsAccess: true,
         },
       ],
@@ -136,5 +138,46 @@ describe('entitlementsResponse', () => {
     const response = entitlementsResponse('acct_1', 'cus_1', records, config, NOW);
     expect(response.active).toBe(true);
     expect(response.entitlements).toEqual([{ key: 'raw_export', expiresAt: null, willRenew: true, billingIssue: false, subscriptionId: null }]);
+  });
+});
+
+describe('entitlementsResponse: pauseKind and pausedUntil', () => {
+  const withSchedule = (subscription: StoredSubscription, scheduledResumeAt: number): StoredSubscription => ({ ...subscription, scheduledResumeAt });
+  it.each<[string, StoredSubscription, { grantsAccess: boolean; pauseKind: string | null; pausedUntil: string | null; collectionPaused: boolean }]>([
+    ['active', stored({}), { grantsAccess: true, pauseKind: null, pausedUntil: null, collectionPaused: false }],
+    [
+      'collection paused until a time ahead',
+      stored({ pauseCollection: { behavior: 'void', resumesAt: NOW + 60 } }),
+      { grantsAccess: false, pauseKind: 'collection', pausedUntil: iso(NOW + 60), collectionPaused: true },
+    ],
+    [
+      'collection paused without resumes_at',
+      stored({ pauseCollection: { behavior: 'void', resumesAt: null } }),
+      { grantsAccess: false, pauseKind: 'collection', pausedUntil: null, collectionPaused: true },
+    ],
+    [
+      'collection pause whose resumes_at has passed (Stripe resumed it, its event still on the way)',
+      stored({ pauseCollection: { behavior: 'void', resumesAt: NOW - 1 } }),
+      { grantsAccess: true, pauseKind: null, pausedUntil: null, collectionPaused: false },
+    ],
+    [
+      'status paused by the app, resume scheduled',
+      withSchedule(stored({ status: 'paused' }), NOW + 3600),
+      { grantsAccess: false, pauseKind: 'subscription', pausedUntil: iso(NOW + 3600), collectionPaused: false },
+    ],
+    [
+      'status paused by the portal (Stripe resumes it; no schedule)',
+      stored({ status: 'paused' }),
+      { grantsAccess: false, pauseKind: 'subscription', pausedUntil: null, collectionPaused: false },
+    ],
+    [
+      'resumed, a stale scheduledResumeAt left behind',
+      withSchedule(stored({}), NOW + 3600),
+      { grantsAccess: true, pauseKind: null, pausedUntil: null, collectionPaused: false },
+    ],
+  ])('%s', (_, subscription, expected) => {
+    const response = entitlementsResponse('acct_1', 'cus_1', { subscriptions: [subscription], deleted: false }, config, NOW);
+    expect(response.subscriptions[0]).toMatchObject(expected);
+    expect(response.active).toBe(expected.grantsAccess);
   });
 });

@@ -40,22 +40,12 @@ describe('portal definitions are validated when the configuration loads', () => 
     ['customer updates without fields', (c: any) => (c.portal.roles.owner.features.customerUpdate.allowedUpdates = []), 'allows no field'],
     ['a headline over 60 characters', (c: any) => (c.portal.businessProfile.headline = 'h'.repeat(61)), '60 characters'],
     [
-      'a pause duration over three years',
-      (c: any) =>
-        (c.portal.roles.owner.features.subscriptionPause = {
-          enabled: true,
-          durations: [
-            { interval: 'month', count: 1 },
-            { interval: 'month', count: 37 },
-          ],
-        }),
+      'a maximum pause over three years',
+      (c: any) => (c.portal.roles.owner.pause.maxDuration = { interval: 'month', count: 37 }),
       'a pause of 37 months is longer than the three years Stripe allows',
     ],
-    [
-      'a pause duration of zero',
-      (c: any) => (c.portal.roles.owner.features.subscriptionPause = { enabled: true, durations: [{ interval: 'week', count: 0 }] }),
-      'subscriptionPause',
-    ],
+    ['a pause duration of zero', (c: any) => (c.portal.roles.owner.pause.portalDurations = [{ interval: 'week', count: 0 }]), 'portalDurations'],
+    ['no portal durations at all', (c: any) => (c.portal.roles.owner.pause.portalDurations = []), 'portalDurations'],
   ])('rejects %s', (_name, mutate, message) => {
     const raw = example();
     mutate(raw);
@@ -87,14 +77,20 @@ describe('portal definitions are validated when the configuration loads', () => 
     [
       'pause durations of exactly three years',
       (c: any) =>
-        (c.portal.roles.owner.features.subscriptionPause = {
-          enabled: true,
-          durations: [
+        (c.portal.roles.owner.pause = {
+          mode: 'subscription',
+          maxDuration: { interval: 'year', count: 3 },
+          portal: true,
+          portalDurations: [
             { interval: 'day', count: 1095 },
             { interval: 'week', count: 156 },
             { interval: 'year', count: 3 },
           ],
         }),
+    ],
+    [
+      'a collection pause for the app only',
+      (c: any) => (c.portal.roles.owner.pause = { mode: 'collection', collectionBehavior: 'keep_as_draft', maxDuration: { interval: 'week', count: 2 } }),
     ],
   ])('accepts %s', (_name, mutate) => {
     const raw = example();
@@ -133,7 +129,16 @@ describe('declarative role -> Stripe configuration parameters', () => {
             { product: 'prod_stock_photos_pro', prices: ['price_pro_monthly'] },
           ],
         },
-        subscription_pause: { enabled: false },
+        subscription_pause: {
+          enabled: true,
+          duration: {
+            type: 'interval_options',
+            interval_options: [
+              { interval: 'month', interval_count: 1 },
+              { interval: 'month', interval_count: 3 },
+            ],
+          },
+        },
       },
       login_page: { enabled: false },
       metadata: { linkout_role: 'owner', linkout_app: 'com.lumenphotos.app' },
@@ -153,10 +158,9 @@ describe('declarative role -> Stripe configuration parameters', () => {
     });
   });
 
-  it('maps subscriptionPause onto features.subscription_pause: preset durations, or indefinite without any', () => {
+  it("maps the role's portal pause onto features.subscription_pause with its preset durations (default: the maximum alone)", () => {
     const raw = example();
-    raw.portal.roles.owner.features.subscriptionPause = { enabled: true, durations: [{ interval: 'month' }, { interval: 'month', count: 3 }] };
-    raw.portal.roles.member.features.subscriptionPause = { enabled: true };
+    raw.portal.roles.member.pause = { mode: 'subscription', maxDuration: { interval: 'week', count: 2 }, portal: true };
     const pausing = parseConfig(raw);
     const owner = portalConfigurationParams(pausing, 'owner', priceIds);
     expect(owner.features.subscription_pause).toEqual({
@@ -170,7 +174,13 @@ describe('declarative role -> Stripe configuration parameters', () => {
       },
     });
     expect(portalParamsProblems(owner)).toEqual([]);
-    expect(portalConfigurationParams(pausing, 'member', priceIds).features.subscription_pause).toEqual({ enabled: true, duration: { type: 'indefinite' } });
+    expect(portalConfigurationParams(pausing, 'member', priceIds).features.subscription_pause).toEqual({
+      enabled: true,
+      duration: { type: 'interval_options', interval_options: [{ interval: 'week', interval_count: 2 }] },
+    });
+    // App-only pausing leaves the portal without it.
+    raw.portal.roles.member.pause.portal = false;
+    expect(portalConfigurationParams(parseConfig(raw), 'member', priceIds).features.subscription_pause).toEqual({ enabled: false });
   });
 
   it('refuses to build when a catalog price has no Stripe id yet', () => {
@@ -230,6 +240,16 @@ describe('drift between the definition and Stripe', () => {
         cancellation_reason: { enabled: true, options: ['other', 'unused', 'missing_features', 'too_expensive'] },
       } as never,
       subscription_update: { ...desired.features.subscription_update, products: [...desired.features.subscription_update.products!].reverse() } as never,
+      subscription_pause: {
+        enabled: true,
+        duration: {
+          type: 'interval_options',
+          interval_options: [
+            { interval: 'month', interval_count: 3 },
+            { interval: 'month', interval_count: 1 },
+          ],
+        },
+      },
     },
     login_page: { enabled: false },
     metadata: { ...desired.metadata, unrelated: 'kept' },
@@ -281,11 +301,7 @@ describe('drift between the definition and Stripe', () => {
       'features.subscription_update.products',
     ],
     ['another return URL', (s) => (s.default_return_url = 'https://elsewhere.example/'), 'default_return_url'],
-    [
-      'pausing enabled in the dashboard',
-      (s) => (s.features.subscription_pause = { enabled: true, duration: { type: 'indefinite', interval_options: [] } }),
-      'features.subscription_pause.enabled',
-    ],
+    ['pausing disabled in the dashboard', (s) => (s.features.subscription_pause!.enabled = false), 'features.subscription_pause.enabled'],
   ])('reports %s', (_name, mutate, field) => {
     const snapshot = stripeCopy();
     mutate(snapshot);

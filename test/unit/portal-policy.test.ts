@@ -32,10 +32,10 @@ describe('portal role resolution (deny by default)', () => {
 });
 
 describe('flows each role may deep-link into', () => {
-  const flows: PortalFlowType[] = ['payment_method_update', 'subscription_cancel', 'subscription_update', 'subscription_update_confirm'];
+  const flows: PortalFlowType[] = ['payment_method_update', 'subscription_cancel', 'subscription_pause', 'subscription_update', 'subscription_update_confirm'];
   it.each([
-    ['owner', [true, true, true, true]],
-    ['member', [false, false, false, false]],
+    ['owner', [true, true, true, true, true]],
+    ['member', [false, false, false, false, false]],
   ] as const)('%s', (role, expected) => {
     expect(flows.map((flow) => roleAllowsFlow(config.portal.roles[role]!, flow))).toEqual(expected);
   });
@@ -43,6 +43,22 @@ describe('flows each role may deep-link into', () => {
   it('refuses a flow with 403 flow_not_allowed', () => {
     const error = appError(() => assertFlowAllowed(config.portal, 'member', 'subscription_cancel'));
     expect([error.kind, error.code]).toEqual(['forbidden', 'flow_not_allowed']);
+  });
+
+  // The deep link needs the portal's subscription_pause feature, which only `pause.portal` turns on.
+  it.each([
+    ['pausing in the portal', { portal: true }, true],
+    ['pausing in the app only', { portal: false }, false],
+  ] as const)('the pause flow follows pause.portal: %s -> %p', (_name, portal, expected) => {
+    const role = structuredClone(config.portal.roles.owner!);
+    role.pause = { ...role.pause!, ...portal };
+    expect(roleAllowsFlow(role, 'subscription_pause')).toBe(expected);
+  });
+
+  it('refuses the pause flow to a role without a pause block', () => {
+    const role = structuredClone(config.portal.roles.owner!);
+    delete role.pause;
+    expect(roleAllowsFlow(role, 'subscription_pause')).toBe(false);
   });
 
   it('treats subscription updates without products as not allowed', () => {
@@ -82,6 +98,7 @@ describe('request body', () => {
     ['a locale', '{"locale":"fr-CA"}', { locale: 'fr-CA' }],
     ['auto locale', '{"locale":"auto"}', { locale: 'auto' }],
     ['payment method flow', '{"flow":{"type":"payment_method_update"}}', { flow: { type: 'payment_method_update' } }],
+    ['pause flow', '{"flow":{"type":"subscription_pause","subscriptionId":"sub_1"}}', { flow: { type: 'subscription_pause', subscriptionId: 'sub_1' } }],
     [
       'update confirm with default quantity',
       '{"flow":{"type":"subscription_update_confirm","subscriptionId":"sub_1","priceId":"price_9"}}',
@@ -95,7 +112,13 @@ describe('request body', () => {
     ['malformed JSON', '{"flow":', 'invalid_json'],
     ['an unknown field', '{"customerId":"cus_123"}', 'invalid_request'],
     ['an unknown flow field', '{"flow":{"type":"payment_method_update","subscriptionId":"sub_1"}}', 'invalid_request'],
-    ['an unknown flow type', '{"flow":{"type":"subscription_pause","subscriptionId":"sub_1"}}', 'invalid_request'],
+    ['an unknown flow type', '{"flow":{"type":"subscription_resume","subscriptionId":"sub_1"}}', 'invalid_request'],
+    ['a pause flow without subscription', '{"flow":{"type":"subscription_pause"}}', 'invalid_request'],
+    [
+      'a pause flow with a duration (the portal offers those)',
+      '{"flow":{"type":"subscription_pause","subscriptionId":"sub_1","resumesAt":"2030-01-01T00:00:00Z"}}',
+      'invalid_request',
+    ],
     ['a cancel flow without subscription', '{"flow":{"type":"subscription_cancel"}}', 'invalid_request'],
     ['a subscription id of another kind', '{"flow":{"type":"subscription_cancel","subscriptionId":"cus_1"}}', 'invalid_request'],
     ['update confirm without price', '{"flow":{"type":"subscription_update_confirm","subscriptionId":"sub_1"}}', 'invalid_request'],

@@ -24,7 +24,8 @@ const subscription = (id: string, customerId: string, overrides: Partial<Subscri
 });
 
 /**
- * acct_owner has customer cus_owner with sub_owner (one item), sub_ended (canceled) and sub_two_items;
+ * acct_owner has customer cus_owner with sub_owner (one item), sub_ended (canceled), sub_two_items,
+ * sub_paused, sub_past_due and sub_trialing;
  * acct_other has cus_other with sub_other; acct_new has no customer yet.
  */
 async function world() {
@@ -49,6 +50,9 @@ async function world() {
         ],
       }),
       subscription('sub_other', 'cus_other'),
+      subscription('sub_paused', 'cus_owner', { status: 'paused' }),
+      subscription('sub_past_due', 'cus_owner', { status: 'past_due' }),
+      subscription('sub_trialing', 'cus_owner', { status: 'trialing' }),
     ),
     sessions: new InMemoryPortalSessions(log),
   };
@@ -134,6 +138,54 @@ describe('createPortalSession: a refused request creates nothing', () => {
       reads.subscription,
     ],
     [
+      'a pause flow for a member (no pause.portal)',
+      'acct_owner',
+      'member',
+      { flow: { type: 'subscription_pause', subscriptionId: 'sub_owner' } },
+      { kind: 'forbidden', code: 'flow_not_allowed' },
+      [],
+    ],
+    [
+      "a pause flow for another account's subscription",
+      'acct_owner',
+      'owner',
+      { flow: { type: 'subscription_pause', subscriptionId: 'sub_other' } },
+      { kind: 'not_found', code: 'subscription_not_found' },
+      reads.subscription,
+    ],
+    [
+      'a pause flow from an account without a customer',
+      'acct_new',
+      'owner',
+      { flow: { type: 'subscription_pause', subscriptionId: 'sub_owner' } },
+      { kind: 'not_found', code: 'subscription_not_found' },
+      reads.callersCustomer,
+    ],
+    [
+      'a pause flow for a subscription already paused',
+      'acct_owner',
+      'owner',
+      { flow: { type: 'subscription_pause', subscriptionId: 'sub_paused' } },
+      { kind: 'conflict', code: 'subscription_not_pausable' },
+      reads.subscription,
+    ],
+    [
+      'a pause flow for a past-due subscription',
+      'acct_owner',
+      'owner',
+      { flow: { type: 'subscription_pause', subscriptionId: 'sub_past_due' } },
+      { kind: 'conflict', code: 'subscription_not_pausable' },
+      reads.subscription,
+    ],
+    [
+      'a pause flow for a subscription that has ended',
+      'acct_owner',
+      'owner',
+      { flow: { type: 'subscription_pause', subscriptionId: 'sub_ended' } },
+      { kind: 'conflict', code: 'subscription_ended' },
+      reads.subscription,
+    ],
+    [
       'a subscription that has ended',
       'acct_owner',
       'owner',
@@ -206,12 +258,18 @@ describe('createPortalSession: the account’s customer', () => {
   it.each([
     ['subscription_cancel', { type: 'subscription_cancel', subscriptionId: 'sub_owner' }, { type: 'subscription_cancel', subscriptionId: 'sub_owner' }],
     ['subscription_update', { type: 'subscription_update', subscriptionId: 'sub_owner' }, { type: 'subscription_update', subscriptionId: 'sub_owner' }],
+    ['subscription_pause', { type: 'subscription_pause', subscriptionId: 'sub_owner' }, { type: 'subscription_pause', subscriptionId: 'sub_owner' }],
+    [
+      'subscription_pause (trialing)',
+      { type: 'subscription_pause', subscriptionId: 'sub_trialing' },
+      { type: 'subscription_pause', subscriptionId: 'sub_trialing' },
+    ],
     [
       'subscription_update_confirm',
       { type: 'subscription_update_confirm', subscriptionId: 'sub_owner', priceId: YEARLY, quantity: 2 },
       { type: 'subscription_update_confirm', subscriptionId: 'sub_owner', item: { id: 'si_sub_owner', price: YEARLY, quantity: 2 } },
     ],
-  ] as const)('a %s flow is for the subscription’s customer and never creates one', async (type, flow, expectedFlow) => {
+  ] as const)('a %s flow is for the subscription’s customer and never creates one', async (_case, flow, expectedFlow) => {
     const w = await world();
     const result = await w.open('acct_owner', 'owner', { flow, locale: 'fr-CA' });
     expect(w.log.calls).toEqual(['configurations.configurationForRole', 'customers.existingCustomerId', 'subscriptions.find', 'sessions.create']);
@@ -219,6 +277,6 @@ describe('createPortalSession: the account’s customer', () => {
     expect(w.ports.sessions.created).toEqual([
       { customerId: 'cus_owner', configurationId: 'bpc_owner', returnUrl: RETURN_URL, locale: 'fr-CA', flow: expectedFlow },
     ]);
-    expect(result).toMatchObject({ configuration: 'bpc_owner', flow: type });
+    expect(result).toMatchObject({ configuration: 'bpc_owner', flow: flow.type });
   });
 });

@@ -1,7 +1,8 @@
 /**
  * The entitlement records in Linkout's single table (README "Entitlements" has the full model).
  *
- *   pk = CUSTOMER#<customerId>  sk = SUB#<subscriptionId>    newest snapshot + watermark; newest invoice signal + its watermark
+ *   pk = CUSTOMER#<customerId>  sk = SUB#<subscriptionId>    newest snapshot + watermark; newest invoice signal + its watermark;
+ *                                                            scheduledResumeAt when Linkout will resume an app pause
  *   pk = CUSTOMER#<customerId>  sk = ENTITLEMENT_SUMMARY     Stripe Entitlements' active lookup keys + watermark
  *   pk = CUSTOMER#<customerId>  sk = DELETED                 the customer was deleted in Stripe
  *   pk = CUSTOMER#<customerId>  sk = LOOKUP                  Stripe named no account for the customer (ttl)
@@ -104,6 +105,15 @@ export class DynamoEntitlementStore implements EntitlementStore {
       ),
     );
     return result.written ? 'applied' : 'duplicate';
+  }
+
+  async setScheduledResume(customerId: string, subscriptionId: string, resumesAt: number | null): Promise<void> {
+    // Its own attribute: the ordered writes SET only theirs, so an event never clears the schedule.
+    const update =
+      resumesAt === null
+        ? { UpdateExpression: 'REMOVE scheduledResumeAt' }
+        : { UpdateExpression: 'SET scheduledResumeAt = :at', ExpressionAttributeValues: { ':at': resumesAt } };
+    await guardStorage(this.db.send(new UpdateCommand({ TableName: this.tableName, Key: subscriptionKey(customerId, subscriptionId), ...update })));
   }
 
   async customerRecords(customerId: string): Promise<CustomerRecords> {
@@ -261,6 +271,7 @@ function addRecord(records: CustomerRecords, item: Item): void {
       updatedAt: item.updatedAt as string,
     };
     if (item.invoice) stored.invoice = { ...(item.invoice as InvoiceSignal), created: item.invoiceWatermark as number };
+    if (typeof item.scheduledResumeAt === 'number') stored.scheduledResumeAt = item.scheduledResumeAt;
     records.subscriptions.push(stored);
   } else if (sk === 'ENTITLEMENT_SUMMARY') {
     records.entitlementSummary = { lookupKeys: (item.lookupKeys as string[]) ?? [], updatedAt: item.updatedAt as string };

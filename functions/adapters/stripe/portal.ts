@@ -96,6 +96,8 @@ function flowData(flow: NonNullable<PortalSessionParams['flow']>, returnUrl: str
       return { type: flow.type, after_completion };
     case 'subscription_cancel':
       return { type: flow.type, after_completion, subscription_cancel: { subscription: flow.subscriptionId } };
+    case 'subscription_pause':
+      return { type: flow.type, after_completion, subscription_pause: { subscription: flow.subscriptionId } };
     case 'subscription_update':
       return { type: flow.type, after_completion, subscription_update: { subscription: flow.subscriptionId } };
     case 'subscription_update_confirm':
