@@ -12,7 +12,14 @@ import { gatewayReplies, type HttpReply, json, lambdaContext, replyFromLambdaRes
 import { compileRoutes, type RouteMatch } from './route-matcher';
 import type { StaticFile, StaticRoutes } from './static-files';
 
-const MAX_BODY_BYTES = 10 * 1024 * 1024; // API Gateway's payload limit
+/** API Gateway's request limit; beyond it API Gateway answers 413 before anything runs. */
+const MAX_BODY_BYTES = 10 * 1024 * 1024;
+/**
+ * Lambda's synchronous invocation payload limit (6 MB): API Gateway accepts a request up to 10 MB,
+ * but an event larger than this fails the invoke and the caller gets 413 "Request Too Long", so a
+ * webhook that AWS would refuse is refused locally too.
+ */
+const MAX_EVENT_BYTES = 6 * 1024 * 1024;
 
 export interface GatewayState {
   /** Everything is up: /healthz answers 200. */
@@ -59,10 +66,29 @@ interface GatewayRequest {
 async function handleRequest(state: GatewayState, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const started = Date.now();
   const rawUrl = req.url ?? '/';
-  const request: GatewayRequest = { req, method: (req.method ?? 'GET').toUpperCase(), rawUrl, pathname: new URL(rawUrl, 'http://localhost').pathname };
+  const method = (req.method ?? 'GET').toUpperCase();
+  const pathname = pathnameOf(rawUrl);
+  if (pathname === undefined) {
+    // An unparseable request target is the client's mistake: API Gateway answers its own 400.
+    send(res, json(400, { message: 'Bad Request' }), method === 'HEAD');
+    state.log(`${method} <unparseable target> -> 400 (${Date.now() - started} ms)`);
+    return;
+  }
+  const request: GatewayRequest = { req, method, rawUrl, pathname };
   const reply = await replyTo(state, request);
   send(res, reply, request.method === 'HEAD');
   state.log(`${request.method} ${request.pathname} -> ${reply.statusCode} (${Date.now() - started} ms)`);
+}
+
+/** The request target's path, decodable as the route matcher and the event need it; undefined when it is not. */
+function pathnameOf(rawUrl: string): string | undefined {
+  try {
+    const { pathname } = new URL(rawUrl, 'http://localhost');
+    decodeURIComponent(pathname);
+    return pathname;
+  } catch {
+    return undefined;
+  }
 }
 
 async function replyTo(state: GatewayState, request: GatewayRequest): Promise<HttpReply> {
@@ -86,20 +112,25 @@ function staticReply(file: StaticFile): HttpReply {
   };
 }
 
-/** A matched API route, in API Gateway's order: payload limit, authorizer, integration. */
+/**
+ * A matched API route: the authorizer on the headers alone (an unauthenticated caller never gets a
+ * body read), then API Gateway's 10 MB limit, then Lambda's 6 MB event limit, then the integration.
+ */
 async function routeReply(state: GatewayState, request: GatewayRequest, match: RouteMatch): Promise<HttpReply> {
-  const body = await readBody(request.req);
-  if (body === 'too_large') return json(413, { message: 'Request Entity Too Large' });
-
   let claims: Claims | undefined;
   if (match.route.authorized) {
     const verdict = await verifyAuthorization(headerValue(request.req, 'authorization'), state.signingKey, state.jwtSettings);
     if (!verdict.ok) {
       state.log(`401 for ${match.routeKey}: ${verdict.reason}`);
-      return gatewayReplies.unauthorized(verdict.reason);
+      const refused = gatewayReplies.unauthorized(verdict.reason);
+      // Shared caches and browsers must not keep a refusal: the next request may carry a valid token.
+      return { ...refused, headers: { ...refused.headers, 'cache-control': 'no-store' } };
     }
     claims = verdict.claims;
   }
+
+  const body = await readBody(request.req);
+  if (body === 'too_large') return json(413, { message: 'Request Entity Too Large' });
 
   const handler = handlerForRoute(state.loadHandler, match, state.log);
   if (typeof handler !== 'function') return handler;
@@ -114,6 +145,10 @@ async function routeReply(state: GatewayState, request: GatewayRequest, match: R
     ...(claims && { claims }),
     sourceIp: request.req.socket.remoteAddress?.replace(/^::ffff:/, '') ?? '127.0.0.1',
   });
+  if (Buffer.byteLength(JSON.stringify(event)) > MAX_EVENT_BYTES) {
+    state.log(`${match.routeKey}: the event exceeds Lambda's ${MAX_EVENT_BYTES}-byte invocation payload limit`);
+    return json(413, { message: 'Request Too Long' });
+  }
   const context = lambdaContext({ functionName: `linkout-${match.route.handler}-local`, timeoutMs: state.lambdaTimeoutMs });
   return invoke(state, handler, event, context, match.routeKey);
 }
@@ -145,6 +180,12 @@ function readBody(req: IncomingMessage): Promise<Buffer | 'too_large'> {
     const chunks: Buffer[] = [];
     let size = 0;
     let tooLarge = false;
+    const declared = Number(req.headers['content-length']);
+    if (declared > MAX_BODY_BYTES) {
+      // Refused on the declared length alone, without reading 10 MB first.
+      resolve('too_large');
+      return;
+    }
     req.on('data', (chunk: Buffer) => {
       size += chunk.length;
       if (size > MAX_BODY_BYTES) tooLarge = true;

@@ -84,7 +84,7 @@ describe('Stripe failures map to clear API errors', () => {
     ['a 500 -> 502', { status: 500, body: stripeError('api_error', 'Internal error') }, 502, 'stripe_failed', undefined],
     ['a 503 -> 502', { status: 503, body: stripeError('api_error', 'Service unavailable') }, 502, 'stripe_failed', undefined],
     [
-      'a 400 Stripe rejected -> 502 with its reason',
+      "a 400 Stripe rejected -> 502 with Linkout's message, Stripe's in the log",
       { status: 400, body: stripeError('invalid_request_error', 'No such configuration', 'resource_missing') },
       502,
       'stripe_rejected',

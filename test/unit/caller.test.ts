@@ -37,6 +37,21 @@ describe('callerFrom', () => {
     expect(error.message).toBe('The token has no "team" claim to identify the billing account.');
   });
 
+  it.each([
+    ['exactly the limit', 500, undefined],
+    ['one character over', 501, 'account_claim_too_long'],
+    ['a 3,000-character sub', 3000, 'account_claim_too_long'],
+  ])('an account claim of %s: %s characters', (_case, length, code) => {
+    const claims = { team: 'a'.repeat(length as number) };
+    if (!code) {
+      expect(callerFrom(withClaims(claims), teamAuth).accountId).toHaveLength(length as number);
+      return;
+    }
+    const error = refusal(() => callerFrom(withClaims(claims), teamAuth));
+    expect([error.kind, error.code]).toEqual(['invalid_request', code]);
+    expect(error.message).toContain('at most 500');
+  });
+
   it('refuses an event without verified claims', () => {
     expect(refusal(() => callerFrom(buildApiGatewayEvent({ method: 'GET', url: '/v1/entitlements' }), teamAuth)).kind).toBe('unauthorized');
   });

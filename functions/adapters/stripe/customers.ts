@@ -16,10 +16,17 @@ import { callStripe } from './errors';
 /**
  * One key per account and customer generation: after Stripe deleted the account's customer, the
  * next create must not replay the deleted customer from Stripe's idempotency cache.
+ * The later generations are JSON-encoded under their own prefix, so no account id (whatever
+ * characters it holds) can produce another account's key: a plain join let `a\ncus_x` collide.
+ * The first generation keeps its original key, so keys in flight across a deploy stay valid.
  */
-function customerIdempotencyKey(accountId: string, deletedCustomerId?: string): string {
-  const scope = deletedCustomerId ? `${accountId}\n${deletedCustomerId}` : accountId;
-  return `linkout-customer-${createHash('sha256').update(scope).digest('hex')}`;
+export function customerIdempotencyKey(accountId: string, deletedCustomerId?: string): string {
+  if (!deletedCustomerId) return `linkout-customer-${sha256(accountId)}`;
+  return `linkout-customer-after-${sha256(JSON.stringify([accountId, deletedCustomerId]))}`;
+}
+
+function sha256(text: string): string {
+  return createHash('sha256').update(text).digest('hex');
 }
 
 export class StripeBillingCustomers implements BillingCustomers {

@@ -12,6 +12,7 @@
  * Errors that are not Stripe's pass through unchanged (the mapper turns them into a 500).
  */
 import { AppError } from '#core/errors';
+import { logger } from '../logger';
 
 /** The fields of stripe-node's StripeError that the mapping reads (duck-typed: robust across copies of the SDK). */
 export interface StripeErrorLike {
@@ -20,6 +21,8 @@ export interface StripeErrorLike {
   code?: string;
   message: string;
   headers?: Record<string, string>;
+  /** Stripe's id of the failed request (`req_…`). */
+  requestId?: string;
 }
 
 /** Seconds to wait when Stripe rate-limits us without saying how long. */
@@ -62,9 +65,17 @@ export function appErrorFromStripe(error: unknown, operation: string): unknown {
       cause: error,
     });
   }
-  return new AppError('upstream_failed', 'stripe_rejected', `Stripe rejected the request while ${operation}: ${error.message}`, {
-    cause: error,
+  // Stripe's own wording names parameters and ids of Linkout's request: it goes to the log (with
+  // Stripe's request id, to find the call in Stripe's dashboard), never to the app.
+  logger.warn('Stripe rejected a request', {
+    operation,
+    stripeStatus: status,
+    stripeType: error.type,
+    stripeCode: error.code,
+    stripeMessage: error.message,
+    stripeRequestId: error.requestId,
   });
+  return new AppError('upstream_failed', 'stripe_rejected', `Stripe rejected Linkout's request while ${operation}.`, { cause: error });
 }
 
 /**

@@ -3,6 +3,7 @@
  * Only the fields the access rules need are kept; everything else in Stripe's payload is ignored.
  */
 import type Stripe from 'stripe';
+import { z } from 'zod';
 import { type BillingEvent, SUBSCRIPTION_STATUSES, type SubscriptionSnapshot, type SubscriptionStatus } from '#core/billing-events';
 import { invalidRequest } from '#core/errors';
 import { accountIdFromMetadata } from './account-metadata';
@@ -22,7 +23,58 @@ const SUBSCRIPTION_EVENTS = new Set([
 type IdOrObject = string | { id: string } | null | undefined;
 const idOf = (value: IdOrObject): string | null => (typeof value === 'string' ? value : (value?.id ?? null));
 
-export function toSubscriptionSnapshot(subscription: Stripe.Subscription): SubscriptionSnapshot {
+/*
+ * The parts of Stripe's payloads that Linkout reads, checked before anything is mapped: a signed but
+ * malformed event is the sender's mistake (400 invalid_payload, which Stripe does not retry for days),
+ * never a 5xx or a write under a key like CUSTOMER#undefined. Objects stay loose: Stripe adds fields.
+ */
+const id = z.string().min(1);
+const idOrObject = z.union([id, z.looseObject({ id })]).nullish();
+/** Unix seconds that fit a Date and a DynamoDB number: 1e300, -1 or 1.5 are not timestamps. */
+const unixSeconds = z.number().int().nonnegative().max(253_402_300_799);
+
+const subscriptionSchema = z.looseObject({
+  id,
+  customer: idOrObject,
+  status: z.string(),
+  created: unixSeconds,
+  items: z
+    .looseObject({
+      data: z.array(
+        z.looseObject({
+          price: z.looseObject({ id, product: idOrObject, lookup_key: z.string().nullish() }),
+          current_period_end: unixSeconds.nullish(),
+        }),
+      ),
+    })
+    .nullish(),
+  cancel_at_period_end: z.boolean().nullish(),
+  cancel_at: unixSeconds.nullish(),
+  pause_collection: z.looseObject({ behavior: z.string(), resumes_at: unixSeconds.nullish() }).nullish(),
+});
+const eventSchema = z.looseObject({ id, type: z.string(), created: unixSeconds });
+const invoiceSchema = z.looseObject({
+  id: z.string().nullish(),
+  customer: idOrObject,
+  parent: z.looseObject({ subscription_details: z.looseObject({ subscription: idOrObject }).nullish() }).nullish(),
+});
+const customerSchema = z.looseObject({ id, metadata: z.record(z.string(), z.unknown()).nullish() });
+const entitlementSummarySchema = z.looseObject({
+  customer: id,
+  entitlements: z.looseObject({ data: z.array(z.looseObject({ lookup_key: z.string() })) }).nullish(),
+});
+
+function checked<T>(schema: z.ZodType<T>, value: unknown, what: string): T {
+  const result = schema.safeParse(value);
+  if (result.success) return result.data;
+  const issue = result.error.issues[0];
+  const where = issue && issue.path.length > 0 ? ` at ${issue.path.join('.')}` : '';
+  throw invalidRequest('invalid_payload', `The ${what} is malformed${where}.`);
+}
+
+export function toSubscriptionSnapshot(unchecked: Stripe.Subscription): SubscriptionSnapshot {
+  checked(subscriptionSchema, unchecked, 'subscription');
+  const subscription = unchecked;
   const customerId = idOf(subscription.customer as IdOrObject);
   if (!customerId) throw invalidRequest('invalid_payload', 'The subscription has no customer.');
   return {
@@ -46,6 +98,7 @@ export function toSubscriptionSnapshot(subscription: Stripe.Subscription): Subsc
 
 /** Turns a verified event into the core's view of it; types Linkout does not act on become `ignored`. */
 export function toBillingEvent(event: Stripe.Event): BillingEvent {
+  checked(eventSchema, event, 'event');
   const meta = { eventId: event.id, type: event.type, created: event.created };
   const object = event.data.object as unknown as Record<string, unknown>;
   if (SUBSCRIPTION_EVENTS.has(event.type)) {
@@ -54,6 +107,7 @@ export function toBillingEvent(event: Stripe.Event): BillingEvent {
   switch (event.type) {
     case 'invoice.paid':
     case 'invoice.payment_failed': {
+      checked(invoiceSchema, object, 'invoice');
       const invoice = object as unknown as Stripe.Invoice;
       const subscriptionId = invoiceSubscriptionId(invoice);
       const customerId = idOf(invoice.customer as IdOrObject);
@@ -69,12 +123,14 @@ export function toBillingEvent(event: Stripe.Event): BillingEvent {
     }
     case 'customer.created':
     case 'customer.updated': {
+      checked(customerSchema, object, 'customer');
       const customer = object as unknown as Stripe.Customer;
       return { ...meta, kind: 'customer', customerId: customer.id, accountId: accountIdFromMetadata(customer.metadata) };
     }
     case 'customer.deleted':
-      return { ...meta, kind: 'customer_deleted', customerId: String(object.id) };
+      return { ...meta, kind: 'customer_deleted', customerId: checked(customerSchema, object, 'deleted customer').id };
     case 'entitlements.active_entitlement_summary.updated': {
+      checked(entitlementSummarySchema, object, 'entitlement summary');
       const summary = object as unknown as Stripe.Entitlements.ActiveEntitlementSummary;
       return {
         ...meta,

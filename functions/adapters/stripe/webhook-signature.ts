@@ -45,13 +45,19 @@ export function verifyStripeEvent({ rawBody, signatureHeader, secrets, now }: Ve
   throw invalidRequest('invalid_signature', 'The Stripe signature does not match the body.');
 }
 
+/**
+ * The header's one `t`. Stripe sends exactly one; with several, stripe-node signs-checks one copy
+ * while a naive tolerance check reads another, so a header with two is refused outright.
+ */
 function signedTimestamp(header: string): number | undefined {
-  const t = header
+  const timestamps = header
     .split(',')
     .map((part) => part.trim().split('='))
-    .find(([key]) => key === 't')?.[1];
-  const value = t !== undefined && /^\d+$/.test(t) ? Number(t) : undefined;
-  return value;
+    .filter(([key]) => key === 't')
+    .map(([, value]) => value);
+  if (timestamps.length > 1) throw invalidRequest('invalid_signature', 'The Stripe-Signature header carries more than one timestamp (t=).');
+  const [t] = timestamps;
+  return t !== undefined && /^\d+$/.test(t) ? Number(t) : undefined;
 }
 
 function asEvent(parsed: unknown): Stripe.Event {
