@@ -6,6 +6,7 @@ import { z } from 'zod';
 import type { CheckoutSettings, LinkoutConfig } from './config';
 import { forbidden, invalidRequest } from './errors';
 import { portalRoleFor } from './portal-policy';
+import { parseJsonBody } from './request-body';
 import { siteUrl } from './site';
 
 /** POST /v1/checkout-sessions body. Strict: an unknown field (a customer id, a quantity) is a client bug worth a 400. */
@@ -24,15 +25,7 @@ export function parseCheckoutSessionRequest(body: string | undefined): CheckoutS
 
 /** A purchase request body (Checkout or Amazon Pay): JSON, then the route's strict schema; 400 otherwise. */
 export function parsePurchaseRequest<T>(body: string | undefined, schema: z.ZodType<T>): T {
-  let raw: unknown;
-  try {
-    raw = JSON.parse(body ?? '');
-  } catch {
-    throw invalidRequest('invalid_json', 'The request body must be a JSON object such as {"priceId": "price_..."}.');
-  }
-  const result = schema.safeParse(raw);
-  if (!result.success) throw invalidRequest('invalid_request', `The request body is invalid: ${z.prettifyError(result.error).replace(/\n/g, ' ')}`);
-  return result.data;
+  return parseJsonBody(body, schema, { example: '{"priceId": "price_..."}' });
 }
 
 /** Buying needs a role the configuration lists; an unknown or missing role gets the portal's least privileged one. */

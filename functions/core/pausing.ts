@@ -28,6 +28,7 @@ import { addDuration, describeDuration } from './pause-policy';
 import { resumeIdempotencyKey } from './pause-resumer';
 import { portalRoleFor } from './portal-policy';
 import { readPosition, writeReadSnapshots } from './read-snapshots';
+import { parseJsonBody } from './request-body';
 import type { ResumeSchedule } from './resume-schedule';
 
 export type CollectionBehavior = RolePause['collectionBehavior'];
@@ -90,16 +91,7 @@ const PauseRequestSchema = z.strictObject({ resumesAt: z.iso.datetime({ offset: 
 
 /** The optional body of the pause: nothing, `{}` or `{"resumesAt": "<ISO 8601>"}`; resumesAt in Unix seconds. */
 export function parsePauseRequest(body: string | undefined): { resumesAt?: number } {
-  if (!body || body.trim() === '') return {};
-  let raw: unknown;
-  try {
-    raw = JSON.parse(body);
-  } catch {
-    throw invalidRequest('invalid_json', 'The request body must be empty or a JSON object such as {"resumesAt": "2027-01-31T00:00:00Z"}.');
-  }
-  const result = PauseRequestSchema.safeParse(raw);
-  if (!result.success) throw invalidRequest('invalid_request', `The request body is invalid: ${z.prettifyError(result.error).replace(/\n/g, ' ')}`);
-  const { resumesAt } = result.data;
+  const { resumesAt } = parseJsonBody(body, PauseRequestSchema, { example: '{"resumesAt": "2027-01-31T00:00:00Z"}', optional: true });
   return resumesAt === undefined ? {} : { resumesAt: Math.floor(Date.parse(resumesAt) / 1000) };
 }
 

@@ -5,6 +5,7 @@
 import { z } from 'zod';
 import type { LinkoutConfig, PortalRole } from './config';
 import { forbidden, invalidRequest } from './errors';
+import { parseJsonBody } from './request-body';
 import { siteUrl } from './site';
 
 const PORTAL_FLOW_TYPES = ['payment_method_update', 'subscription_cancel', 'subscription_pause', 'subscription_update', 'subscription_update_confirm'] as const;
@@ -92,17 +93,7 @@ export type PortalSessionRequest = z.infer<typeof PortalSessionRequestSchema>;
 
 /** Parses the (optional) JSON body; an empty body means "the portal home page". */
 export function parsePortalSessionRequest(body: string | undefined): PortalSessionRequest {
-  let raw: unknown = {};
-  if (body !== undefined && body.trim() !== '') {
-    try {
-      raw = JSON.parse(body);
-    } catch {
-      throw invalidRequest('invalid_json', 'The request body is not valid JSON.');
-    }
-  }
-  const result = PortalSessionRequestSchema.safeParse(raw);
-  if (!result.success) throw invalidRequest('invalid_request', `The request body is invalid: ${z.prettifyError(result.error).replace(/\n/g, ' ')}`);
-  return result.data;
+  return parseJsonBody(body, PortalSessionRequestSchema, { example: '{"flow": {"type": "payment_method_update"}}', optional: true });
 }
 
 /** The portal role a caller gets: their role claim when it names a configured role, else the least privileged. */

@@ -16,6 +16,7 @@ import type { EntitlementStore, PurchaseEvents } from './entitlements-sync';
 import { AppError, invalidRequest, notFound } from './errors';
 import { type Purchase, type PurchaseRecords, type PurchaseUpdate, type PurchaseView, purchaseView } from './purchases';
 import { readPosition, writeReadSnapshots } from './read-snapshots';
+import { parseJsonBody } from './request-body';
 
 /** At most one refresh (and so one round of Stripe reads) per account in this many seconds. */
 export const REFRESH_INTERVAL_SECONDS = 5;
@@ -77,16 +78,8 @@ const RefreshRequestSchema = z.strictObject({ purchaseId: z.string().optional() 
 
 /** The optional body of POST /v1/entitlements/refresh: nothing, `{}` or `{"purchaseId": "cs_..."}`. */
 export function parseRefreshRequest(body: string | undefined): { purchaseId?: string } {
-  if (!body || body.trim() === '') return {};
-  let raw: unknown;
-  try {
-    raw = JSON.parse(body);
-  } catch {
-    throw invalidRequest('invalid_json', 'The request body must be empty or a JSON object such as {"purchaseId": "cs_..."}.');
-  }
-  const result = RefreshRequestSchema.safeParse(raw);
-  if (!result.success) throw invalidRequest('invalid_request', `The request body is invalid: ${z.prettifyError(result.error).replace(/\n/g, ' ')}`);
-  return result.data.purchaseId === undefined ? {} : { purchaseId: parsePurchaseId(result.data.purchaseId) };
+  const { purchaseId } = parseJsonBody(body, RefreshRequestSchema, { example: '{"purchaseId": "cs_..."}', optional: true });
+  return purchaseId === undefined ? {} : { purchaseId: parsePurchaseId(purchaseId) };
 }
 
 const purchaseNotFound = () => notFound('purchase_not_found', 'No purchase with this id exists for this account.');

@@ -1,0 +1,29 @@
+/**
+ * The one way the app's JSON request bodies are read: JSON first (400 `invalid_json` with an example
+ * of what is expected), then the route's strict zod schema (400 `invalid_request` naming every problem).
+ */
+import { z } from 'zod';
+import { invalidRequest } from './errors';
+
+export interface BodyOptions {
+  /** What a valid body looks like, for the `invalid_json` message, e.g. `{"priceId": "price_..."}`. */
+  example: string;
+  /** An absent or blank body counts as `{}` (routes whose every field is optional). */
+  optional?: boolean;
+}
+
+export function parseJsonBody<T>(body: string | undefined, schema: z.ZodType<T>, options: BodyOptions): T {
+  const blank = body === undefined || body.trim() === '';
+  let raw: unknown = {};
+  if (!(blank && options.optional)) {
+    try {
+      raw = JSON.parse(body ?? '');
+    } catch {
+      const expected = options.optional ? `empty or a JSON object such as ${options.example}` : `a JSON object such as ${options.example}`;
+      throw invalidRequest('invalid_json', `The request body must be ${expected}.`);
+    }
+  }
+  const result = schema.safeParse(raw);
+  if (!result.success) throw invalidRequest('invalid_request', `The request body is invalid: ${z.prettifyError(result.error).replace(/\n/g, ' ')}`);
+  return result.data;
+}
