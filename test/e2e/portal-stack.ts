@@ -28,12 +28,13 @@ export interface PortalStack {
   subscribedAccount(account: string): Promise<{ customerId: string; subscriptionId: string }>;
 }
 
-export function usePortalStack(): PortalStack {
+/** `adjust` changes the team configuration for one suite (e.g. another pause mode). */
+export function usePortalStack(adjust: (config: LinkoutConfig) => LinkoutConfig = (config) => config): PortalStack {
   const handle = {} as PortalStack;
   let stateDir: string;
   beforeAll(async () => {
     stateDir = mkdtempSync(path.join(tmpdir(), 'linkout-portal-e2e-'));
-    handle.stack = await startLocalStack({ port: 0, env: { STRIPE_EMULATOR_PORT: '0' }, config: teamConfig, stateDir });
+    handle.stack = await startLocalStack({ port: 0, env: { STRIPE_EMULATOR_PORT: '0' }, config: adjust(teamConfig), stateDir });
     if (!handle.stack.portalSynced) throw new Error('the local stack did not sync the portal configurations');
     handle.stripe = createStripeClient({ secretKey: handle.stack.stripe.secretKey, apiUrl: handle.stack.stripeApiUrl!, maxNetworkRetries: 0 });
   });
