@@ -48,6 +48,14 @@ export interface SiteStackProps extends StackProps {
   apiEndpoint?: string;
 }
 
+const SECURITY_HEADERS = {
+  strictTransportSecurity: { accessControlMaxAge: Duration.days(365), includeSubdomains: true, override: true },
+  contentTypeOptions: { override: true },
+  frameOptions: { frameOption: HeadersFrameOption.DENY, override: true },
+  referrerPolicy: { referrerPolicy: HeadersReferrerPolicy.NO_REFERRER, override: true },
+  contentSecurityPolicy: { contentSecurityPolicy: SITE_CONTENT_SECURITY_POLICY, override: true },
+};
+
 export class SiteStack extends Stack {
   readonly bucket: Bucket;
   readonly distribution: Distribution;
@@ -82,7 +90,7 @@ export class SiteStack extends Stack {
       },
       // Deliberately no errorResponses and no defaultRootObject: a missing file is a 403/404, never
       // an HTML page at the AASA path.
-      ...(props.apiEndpoint && { additionalBehaviors: { '/v1/*': this.apiBehavior(props.apiEndpoint, headers) } }),
+      ...(props.apiEndpoint && { additionalBehaviors: { '/v1/*': this.apiBehavior(props.apiEndpoint, this.apiHeaders()) } }),
       domainNames,
       certificate,
       ...(certificate && { minimumProtocolVersion: SecurityPolicyProtocol.TLS_V1_2_2021 }),
@@ -161,13 +169,20 @@ export class SiteStack extends Stack {
   private securityHeaders(): ResponseHeadersPolicy {
     return new ResponseHeadersPolicy(this, 'SecurityHeaders', {
       comment: 'Linkout universal-link site security headers',
-      securityHeadersBehavior: {
-        strictTransportSecurity: { accessControlMaxAge: Duration.days(365), includeSubdomains: true, override: true },
-        contentTypeOptions: { override: true },
-        frameOptions: { frameOption: HeadersFrameOption.DENY, override: true },
-        referrerPolicy: { referrerPolicy: HeadersReferrerPolicy.NO_REFERRER, override: true },
-        contentSecurityPolicy: { contentSecurityPolicy: SITE_CONTENT_SECURITY_POLICY, override: true },
-      },
+      securityHeadersBehavior: SECURITY_HEADERS,
+    });
+  }
+
+  /**
+   * The API's responses get the same security headers, plus `Cache-Control: no-store` where the
+   * response has none: the handlers set their own, but API Gateway's JWT authorizer answers 401
+   * without one, and HTTP APIs cannot customise that answer.
+   */
+  private apiHeaders(): ResponseHeadersPolicy {
+    return new ResponseHeadersPolicy(this, 'ApiHeaders', {
+      comment: 'Linkout API responses under the site domain',
+      securityHeadersBehavior: SECURITY_HEADERS,
+      customHeadersBehavior: { customHeaders: [{ header: 'Cache-Control', value: 'no-store', override: false }] },
     });
   }
 

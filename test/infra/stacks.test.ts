@@ -439,6 +439,11 @@ describe('universal-link site', () => {
       OriginRequestPolicyId: 'b689b0a8-53d0-40ab-baf2-68738e2966ac', // Managed-AllViewerExceptHostHeader
     });
     expect(api.AllowedMethods).toEqual(expect.arrayContaining(['POST']));
+    // API Gateway's JWT authorizer answers 401 without Cache-Control; the CDN adds no-store where a response has none.
+    const policyId = api.ResponseHeadersPolicyId.Ref as string;
+    const policy = resourcesOf(dev.site, 'AWS::CloudFront::ResponseHeadersPolicy')[policyId]!.Properties.ResponseHeadersPolicyConfig;
+    expect(policy.CustomHeadersConfig.Items).toEqual([{ Header: 'Cache-Control', Value: 'no-store', Override: false }]);
+    expect(policy.SecurityHeadersConfig.StrictTransportSecurity.Override).toBe(true);
   });
 
   it('keeps the API off the site domain with apiOnSiteDomain: false', () => {
@@ -450,7 +455,8 @@ describe('universal-link site', () => {
   });
 
   it("adds security headers, with a CSP that allows only the pages' own inline script", () => {
-    const policy = Object.values(resourcesOf(dev.site, 'AWS::CloudFront::ResponseHeadersPolicy'))[0]!.Properties.ResponseHeadersPolicyConfig;
+    const policies = Object.entries(resourcesOf(dev.site, 'AWS::CloudFront::ResponseHeadersPolicy'));
+    const policy = policies.find(([id]) => id.startsWith('SecurityHeaders'))![1].Properties.ResponseHeadersPolicyConfig;
     const headers = policy.SecurityHeadersConfig;
     expect(headers.StrictTransportSecurity.AccessControlMaxAgeSec).toBeGreaterThanOrEqual(31536000);
     expect(headers.ContentTypeOptions.Override).toBe(true);
