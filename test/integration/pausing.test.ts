@@ -253,46 +253,6 @@ describe('pause and resume through the handler with the emulator\u2019s webhooks
   });
 });
 
-describe('collection mode end to end on the local stack', () => {
-  // Owners pause payment collection (void the invoices), in the app only: the portal cannot pause this way.
-  const portal = usePortalStack((config) => {
-    const owner = config.portal.roles.owner!;
-    const pause = { ...owner.pause!, mode: 'collection' as const, collectionBehavior: 'void' as const, portal: false };
-    return { ...config, portal: { ...config.portal, roles: { ...config.portal.roles, owner: { ...owner, pause } } } };
-  });
-
-  it('owner pauses collection until resumesAt: access off at once and after the webhooks; resumes: access back', async () => {
-    const { subscriptionId } = await portal.subscribedAccount('acct_e2e_collection');
-    const owner = await portal.token('acct_e2e_collection', 'owner');
-    const resumesAt = nowInUnixSeconds() + 14 * DAY;
-
-    const paused = await portal.call('POST', `/v1/subscriptions/${subscriptionId}/pause`, owner, { resumesAt: iso(resumesAt) });
-    expect(paused.status).toBe(200);
-    const pausedView = {
-      id: subscriptionId,
-      status: 'active',
-      grantsAccess: false,
-      collectionPaused: true,
-      pauseKind: 'collection',
-      pausedUntil: iso(resumesAt),
-    };
-    expect(paused.body).toMatchObject({ active: false, entitlements: [], subscriptions: [pausedView] });
-    expect((await portal.stripe.subscriptions.retrieve(subscriptionId)).pause_collection).toMatchObject({ behavior: 'void', resumes_at: resumesAt });
-    expect(contractProblems('POST', '/v1/subscriptions/{id}/pause', paused)).toEqual([]);
-
-    await portal.stack.emulator!.flushDeliveries();
-    expect((await portal.call('GET', '/v1/entitlements', owner)).body).toMatchObject({ active: false, subscriptions: [pausedView] });
-
-    const resumed = await portal.call('POST', `/v1/subscriptions/${subscriptionId}/resume`, owner);
-    expect(resumed.status).toBe(200);
-    const activeView = { id: subscriptionId, status: 'active', grantsAccess: true, collectionPaused: false, pauseKind: null, pausedUntil: null };
-    expect(resumed.body).toMatchObject({ active: true, subscriptions: [activeView] });
-    expect((await portal.stripe.subscriptions.retrieve(subscriptionId)).pause_collection).toBeNull();
-    await portal.stack.emulator!.flushDeliveries();
-    expect((await portal.call('GET', '/v1/entitlements', owner)).body).toMatchObject({ active: true, subscriptions: [activeView] });
-  });
-});
-
 describe('subscription mode end to end on the local stack', () => {
   const portal = usePortalStack();
 
