@@ -59,3 +59,8 @@ export type BillingEvent =
   | (EventMeta & { kind: 'ignored' });
 
 export type EventPosition = Pick<EventMeta, 'eventId' | 'created'>;
+/**
+ * The position of a state read from Stripe (a tie's answer, a refresh, a pause's answer): `readAtMs`
+ * is when the read began. Of two reads written for the same second, the later read wins.
+ */
+export type ReadPosition = EventPosition & { readAtMs: number };

@@ -7,8 +7,8 @@
  */
 import { statusSignalsBillingIssue } from './access';
 import type { AccountLinks } from './accounts';
-import type { BillingEvent, EventPosition, InvoiceSignal, SubscriptionSnapshot } from './billing-events';
-import { nowInUnixSeconds } from './clock';
+import type { BillingEvent, EventPosition, InvoiceSignal, ReadPosition, SubscriptionSnapshot } from './billing-events';
+import { nowInMilliseconds, nowInUnixSeconds } from './clock';
 import type { CustomerRecords } from './entitlements';
 import type { PurchaseApplyResult, PurchaseUpdate } from './purchases';
 
@@ -20,12 +20,17 @@ export type ResolvedWriteResult = 'applied' | 'stale';
 
 /** Port: the entitlement records (functions/adapters/dynamodb/entitlement-store.ts). */
 export interface EntitlementStore {
-  putSubscription(event: EventPosition, subscription: SubscriptionSnapshot): Promise<OrderedWriteResult>;
-  putResolvedSubscription(event: EventPosition, subscription: SubscriptionSnapshot): Promise<ResolvedWriteResult>;
+  /** From an event, or read from Stripe (a ReadPosition: the stored value remembers when it was read). */
+  putSubscription(event: EventPosition | ReadPosition, subscription: SubscriptionSnapshot): Promise<OrderedWriteResult>;
+  /**
+   * Stripe's answer to a tie: lands while the watermark is still the tie's second and no copy read
+   * later is stored ('stale' otherwise).
+   */
+  putResolvedSubscription(event: ReadPosition, subscription: SubscriptionSnapshot): Promise<ResolvedWriteResult>;
   putInvoiceSignal(event: EventPosition, customerId: string, subscriptionId: string, signal: InvoiceSignal): Promise<OrderedWriteResult>;
-  putResolvedInvoiceSignal(event: EventPosition, customerId: string, subscriptionId: string, signal: InvoiceSignal): Promise<ResolvedWriteResult>;
+  putResolvedInvoiceSignal(event: ReadPosition, customerId: string, subscriptionId: string, signal: InvoiceSignal): Promise<ResolvedWriteResult>;
   putEntitlementSummary(event: EventPosition, customerId: string, lookupKeys: string[]): Promise<OrderedWriteResult>;
-  putResolvedEntitlementSummary(event: EventPosition, customerId: string, lookupKeys: string[]): Promise<ResolvedWriteResult>;
+  putResolvedEntitlementSummary(event: ReadPosition, customerId: string, lookupKeys: string[]): Promise<ResolvedWriteResult>;
   markCustomerDeleted(event: EventPosition, customerId: string): Promise<'applied' | 'duplicate'>;
   /**
    * When Linkout will resume a subscription it paused (status `paused` has no resume time in Stripe);
@@ -58,6 +63,8 @@ export interface EntitlementSyncPorts {
   purchases: PurchaseEvents;
   /** Unix seconds. */
   now?: () => number;
+  /** Milliseconds: when a tie's read of Stripe began (orders concurrent resolutions of one second). */
+  nowMs?: () => number;
 }
 
 /** How long a "this customer has no account" answer from Stripe is trusted before asking again. */
@@ -71,9 +78,11 @@ export class EntitlementSync {
   /** customerId -> Unix second until which no link work is needed (Infinity once linked). */
   private readonly settledCustomers = new Map<string, number>();
   private readonly now: () => number;
+  private readonly nowMs: () => number;
 
   constructor(private readonly ports: EntitlementSyncPorts) {
     this.now = ports.now ?? nowInUnixSeconds;
+    this.nowMs = ports.nowMs ?? nowInMilliseconds;
   }
 
   async process(event: BillingEvent): Promise<WebhookOutcome> {
@@ -119,22 +128,30 @@ export class EntitlementSync {
 
   /** Two events of one subscription in one second: store what Stripe says now. */
   private async resolveSubscriptionTie(event: EventPosition, subscriptionId: string): Promise<WebhookOutcome> {
+    const read = this.readStartingNow(event);
     const current = await this.ports.billing.subscription(subscriptionId);
     if (!current) return 'stale';
-    return this.ports.store.putResolvedSubscription(event, current);
+    return this.ports.store.putResolvedSubscription(read, current);
+  }
+
+  /** The tie's position, stamped with when its read of Stripe begins (taken before the call). */
+  private readStartingNow(event: EventPosition): ReadPosition {
+    return { eventId: event.eventId, created: event.created, readAtMs: this.nowMs() };
   }
 
   /** Two entitlement summaries of one customer in one second: Stripe's current list decides. */
   private async resolveSummaryTie(event: Extract<BillingEvent, { kind: 'entitlement_summary' }>): Promise<WebhookOutcome> {
+    const read = this.readStartingNow(event);
     const keys = await this.ports.billing.activeEntitlementKeys(event.customerId);
-    return this.ports.store.putResolvedEntitlementSummary(event, event.customerId, keys);
+    return this.ports.store.putResolvedEntitlementSummary(read, event.customerId, keys);
   }
 
   /** Two invoice events of one subscription in one second: the subscription's status decides. */
   private async resolveInvoiceTie(event: Extract<BillingEvent, { kind: 'invoice' }>): Promise<WebhookOutcome> {
+    const read = this.readStartingNow(event);
     const current = await this.ports.billing.subscription(event.subscriptionId);
     if (!current) return 'stale';
-    return this.ports.store.putResolvedInvoiceSignal(event, event.customerId, event.subscriptionId, {
+    return this.ports.store.putResolvedInvoiceSignal(read, event.customerId, event.subscriptionId, {
       invoiceId: event.invoice.invoiceId,
       paymentFailed: statusSignalsBillingIssue(current.status),
     });

@@ -17,7 +17,7 @@
  */
 import type { SubscriptionSnapshot } from './billing-events';
 import type { EntitlementStore } from './entitlements-sync';
-import { readPosition, writeReadSnapshots } from './read-snapshots';
+import { type ReadStart, readPosition, readStart, writeReadSnapshots } from './read-snapshots';
 import type { ResumeSchedule, ScheduledResume } from './resume-schedule';
 
 /** Entries handled per run: two Stripe calls each, well inside a run's time and Stripe's rate limit. */
@@ -83,11 +83,11 @@ async function resumeOne(entry: ScheduledResume, ports: PauseResumerPorts): Prom
     return 'obsolete';
   }
 
-  const readAt = ports.now();
+  const readAt = readStart(ports.now);
   const current = await ports.subscriptions.retrieve(subscriptionId);
   if (current?.status !== 'paused') return finishWithoutResume(entry, current, readAt, ports);
 
-  const resumeAt = ports.now();
+  const resumeAt = readStart(ports.now);
   let resumed: SubscriptionSnapshot;
   try {
     resumed = await ports.subscriptions.resume(subscriptionId, resumeIdempotencyKey(entry));
@@ -107,7 +107,7 @@ async function resumeOne(entry: ScheduledResume, ports: PauseResumerPorts): Prom
 async function finishWithoutResume(
   entry: ScheduledResume,
   current: SubscriptionSnapshot | undefined,
-  readAt: number,
+  readAt: ReadStart,
   ports: PauseResumerPorts,
 ): Promise<'obsolete'> {
   // What Stripe said is news too (e.g. a portal resume whose webhook is late): store it now.
@@ -123,6 +123,6 @@ async function clear(entry: ScheduledResume, ports: PauseResumerPorts): Promise<
 }
 
 /** Stripe's answer through the ordered path, one second before the call (./read-snapshots.ts: it never hides a newer event). */
-function writeSnapshot(snapshot: SubscriptionSnapshot, secondBeforeTheCall: number, ports: PauseResumerPorts): Promise<void> {
-  return writeReadSnapshots(ports.store, [snapshot], readPosition(secondBeforeTheCall, ports.randomId, 'resume'));
+function writeSnapshot(snapshot: SubscriptionSnapshot, beforeTheCall: ReadStart, ports: PauseResumerPorts): Promise<void> {
+  return writeReadSnapshots(ports.store, [snapshot], readPosition(beforeTheCall, ports.randomId, 'resume'));
 }

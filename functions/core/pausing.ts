@@ -19,7 +19,7 @@
 import { z } from 'zod';
 import { type PauseKind, pauseKind } from './access';
 import type { AccountLinks } from './accounts';
-import type { EventPosition, SubscriptionSnapshot, SubscriptionStatus } from './billing-events';
+import type { ReadPosition, SubscriptionSnapshot, SubscriptionStatus } from './billing-events';
 import type { LinkoutConfig, RolePause } from './config';
 import { type EntitlementsResponse, entitlementsResponse, type StoredSubscription } from './entitlements';
 import type { EntitlementStore } from './entitlements-sync';
@@ -27,7 +27,7 @@ import { AppError, forbidden, invalidRequest, notFound } from './errors';
 import { addDuration, describeDuration } from './pause-policy';
 import { resumeIdempotencyKey } from './pause-resumer';
 import { portalRoleFor } from './portal-policy';
-import { readPosition, writeReadSnapshots } from './read-snapshots';
+import { type ReadStart, readPosition, readStart, writeReadSnapshots } from './read-snapshots';
 import { parseJsonBody } from './request-body';
 import type { ResumeSchedule } from './resume-schedule';
 
@@ -114,8 +114,8 @@ export async function pauseSubscription(
   if (kind !== null && kind !== pause.mode) throw pausedDifferently(subscriptionId, kind);
   if (kind === pause.mode) return answerWith(caller.accountId, target, subscription, positionOf(target, target.readAt, 'read', ports), ports);
 
-  const writeAt = ports.now();
-  const window = Math.floor(writeAt / IDEMPOTENCY_WINDOW_SECONDS);
+  const writeAt = readStart(ports.now);
+  const window = Math.floor(writeAt.second / IDEMPOTENCY_WINDOW_SECONDS);
   if (pause.mode === 'collection') {
     const paused = await ports.subscriptions.pauseCollection(
       subscriptionId,
@@ -143,8 +143,8 @@ export async function resumeSubscription(caller: PauseCaller, subscriptionId: st
   if (kind !== null && kind !== pause.mode) throw pausedDifferently(subscriptionId, kind);
   if (kind === null) return answerWith(caller.accountId, target, subscription, positionOf(target, target.readAt, 'read', ports), ports);
 
-  const writeAt = ports.now();
-  const window = Math.floor(writeAt / IDEMPOTENCY_WINDOW_SECONDS);
+  const writeAt = readStart(ports.now);
+  const window = Math.floor(writeAt.second / IDEMPOTENCY_WINDOW_SECONDS);
   if (kind === 'collection') {
     const resumed = await ports.subscriptions.clearPauseCollection(subscriptionId, `linkout-resume-collection-${subscriptionId}-${window}`);
     return answerWith(caller.accountId, target, resumed, positionOf(target, writeAt, 'resume', ports), ports);
@@ -186,8 +186,8 @@ function boundedResumesAt(requested: number | undefined, pause: RolePause, now: 
 interface Target {
   customerId: string;
   subscription: SubscriptionSnapshot;
-  /** Unix seconds, just before the read. */
-  readAt: number;
+  /** Just before the read. */
+  readAt: ReadStart;
   stored: StoredSubscription | undefined;
 }
 
@@ -201,7 +201,7 @@ async function callersSubscription(accountId: string, subscriptionId: string, po
   const customerId = await ports.links.customerForAccount(accountId);
   if (!customerId) throw missing();
   const records = await ports.store.customerRecords(customerId);
-  const readAt = ports.now();
+  const readAt = readStart(ports.now);
   const subscription = await ports.subscriptions.retrieve(subscriptionId);
   if (!subscription || subscription.customerId !== customerId) throw missing();
   const stored = records?.subscriptions.find((candidate) => candidate.snapshot.id === subscriptionId);
@@ -215,8 +215,8 @@ async function callersSubscription(accountId: string, subscriptionId: string, po
  * itself resolves. Without this, a resume in the same second as the pause's stored webhook would be
  * stale and the answer would still say paused until the resume's own webhook arrived.
  */
-function positionOf(target: Target, secondBefore: number, kind: string, ports: PausingPorts): EventPosition {
-  const position = readPosition(secondBefore, ports.randomId, kind);
+function positionOf(target: Target, before: ReadStart, kind: string, ports: PausingPorts): ReadPosition {
+  const position = readPosition(before, ports.randomId, kind);
   return { ...position, created: Math.max(position.created, target.stored?.snapshotCreated ?? position.created) };
 }
 
@@ -234,7 +234,7 @@ async function answerWith(
   accountId: string,
   target: Target,
   snapshot: SubscriptionSnapshot,
-  position: EventPosition,
+  position: ReadPosition,
   ports: PausingPorts,
 ): Promise<EntitlementsResponse> {
   await writeReadSnapshots(ports.store, [snapshot], position);

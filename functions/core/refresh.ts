@@ -15,7 +15,7 @@ import { type EntitlementsResponse, entitlementsResponse } from './entitlements'
 import type { EntitlementStore, PurchaseEvents } from './entitlements-sync';
 import { AppError, invalidRequest, notFound } from './errors';
 import { type Purchase, type PurchaseRecords, type PurchaseUpdate, type PurchaseView, purchaseView } from './purchases';
-import { readPosition, writeReadSnapshots } from './read-snapshots';
+import { readPosition, readStart, writeReadSnapshots } from './read-snapshots';
 import { parseJsonBody } from './request-body';
 
 /** At most one refresh (and so one round of Stripe reads) per account in this many seconds. */
@@ -153,7 +153,7 @@ function mayStillChange(purchase: Purchase): boolean {
  * the read began (functions/core/read-snapshots.ts says why that never hides a newer event).
  */
 async function writeSubscriptions(customerId: string, ports: RefreshPorts): Promise<void> {
-  const secondBeforeTheRead = ports.now();
+  const start = readStart(ports.now);
   const subscriptions = await ports.subscriptions.allSubscriptions(customerId);
-  await writeReadSnapshots(ports.store, subscriptions, readPosition(secondBeforeTheRead, ports.randomId));
+  await writeReadSnapshots(ports.store, subscriptions, readPosition(start, ports.randomId));
 }

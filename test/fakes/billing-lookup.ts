@@ -20,6 +20,7 @@ export class InMemoryBillingLookup implements BillingLookup {
   readonly entitlementKeys = new Map<string, string[]>();
   private reachable = true;
   private duringNextRead: (() => Promise<void>) | undefined;
+  private afterNextAnswer: (() => Promise<void>) | undefined;
 
   constructor(readonly log = new CallLog()) {}
 
@@ -33,9 +34,21 @@ export class InMemoryBillingLookup implements BillingLookup {
     this.duringNextRead = happening;
   }
 
+  /**
+   * Runs after the next subscription read has taken Stripe's answer and before the caller gets it:
+   * an answer that is slow to come back, while others read (and write) newer state.
+   */
+  whileNextAnswerTravels(happening: () => Promise<void>): void {
+    this.afterNextAnswer = happening;
+  }
+
   async subscription(subscriptionId: string): Promise<SubscriptionSnapshot | undefined> {
     await this.read('billing.subscription', [subscriptionId]);
-    return structuredClone(this.subscriptions.get(subscriptionId));
+    const answer = structuredClone(this.subscriptions.get(subscriptionId));
+    const happening = this.afterNextAnswer;
+    this.afterNextAnswer = undefined;
+    await happening?.();
+    return answer;
   }
 
   async customerAccountId(customerId: string): Promise<string | null> {

@@ -5,8 +5,9 @@
  * - an ordered write lands only when nothing is stored or the stored watermark is older, and never
  *   over a terminal subscription with a non-terminal snapshot (the adapter's condition expression);
  *   when it does not land, the stored watermark is classified with the core's ordering rule;
- * - a resolved write (after a tie) lands only while the watermark is still the tie's second, and
- *   adds the event id to that second's ids;
+ * - a resolved write (after a tie) lands only while the watermark is still the tie's second and no
+ *   copy read from Stripe later is stored, and adds the event id to that second's ids;
+ * - a value read from Stripe (a ReadPosition) remembers when it was read; a value from an event does not;
  * - a subscription item holds two independently ordered values, the snapshot and the invoice signal;
  *   an invoice signal without a snapshot is kept but not shown;
  * - a customer, once marked deleted, stays deleted; writes about it still land, as in the table.
@@ -14,7 +15,7 @@
  * Every call is recorded in the CallLog as "store.<method>", the failed conditional writes included.
  */
 
-import { type EventPosition, type InvoiceSignal, isTerminal, type SubscriptionSnapshot } from '#core/billing-events';
+import { type EventPosition, type InvoiceSignal, isTerminal, type ReadPosition, type SubscriptionSnapshot } from '#core/billing-events';
 import type { CustomerRecords, StoredSubscription } from '#core/entitlements';
 import type { EntitlementStore, OrderedWriteResult, ResolvedWriteResult } from '#core/entitlements-sync';
 import { orderEvent } from '#core/ordering';
@@ -25,6 +26,8 @@ interface Watermarked<T> {
   value: T;
   created: number;
   eventIds: string[];
+  /** When the value was read from Stripe (ms); absent when it came from an event. */
+  readAtMs?: number;
 }
 
 interface SubscriptionItem {
@@ -51,7 +54,7 @@ export class InMemoryEntitlementStore implements EntitlementStore {
     private readonly clock: () => Date = () => new Date('2026-01-01T00:00:00Z'),
   ) {}
 
-  async putSubscription(event: EventPosition, subscription: SubscriptionSnapshot): Promise<OrderedWriteResult> {
+  async putSubscription(event: EventPosition | ReadPosition, subscription: SubscriptionSnapshot): Promise<OrderedWriteResult> {
     this.log.record('store.putSubscription', [event, subscription]);
     const item = this.subscriptionItem(subscription.customerId, subscription.id);
     const incomingTerminal = isTerminal(subscription.status);
@@ -60,7 +63,7 @@ export class InMemoryEntitlementStore implements EntitlementStore {
     return result;
   }
 
-  async putResolvedSubscription(event: EventPosition, subscription: SubscriptionSnapshot): Promise<ResolvedWriteResult> {
+  async putResolvedSubscription(event: ReadPosition, subscription: SubscriptionSnapshot): Promise<ResolvedWriteResult> {
     this.log.record('store.putResolvedSubscription', [event, subscription]);
     const item = this.subscriptionItem(subscription.customerId, subscription.id);
     const stored = resolvedWrite(item.snapshot, event, subscription);
@@ -77,7 +80,7 @@ export class InMemoryEntitlementStore implements EntitlementStore {
     return result;
   }
 
-  async putResolvedInvoiceSignal(event: EventPosition, customerId: string, subscriptionId: string, signal: InvoiceSignal): Promise<ResolvedWriteResult> {
+  async putResolvedInvoiceSignal(event: ReadPosition, customerId: string, subscriptionId: string, signal: InvoiceSignal): Promise<ResolvedWriteResult> {
     this.log.record('store.putResolvedInvoiceSignal', [event, customerId, subscriptionId, signal]);
     const item = this.subscriptionItem(customerId, subscriptionId);
     const stored = resolvedWrite(item.invoice, event, signal);
@@ -94,7 +97,7 @@ export class InMemoryEntitlementStore implements EntitlementStore {
     return result;
   }
 
-  async putResolvedEntitlementSummary(event: EventPosition, customerId: string, lookupKeys: string[]): Promise<ResolvedWriteResult> {
+  async putResolvedEntitlementSummary(event: ReadPosition, customerId: string, lookupKeys: string[]): Promise<ResolvedWriteResult> {
     this.log.record('store.putResolvedEntitlementSummary', [event, customerId, lookupKeys]);
     const customer = this.customer(customerId);
     const stored = resolvedWrite(customer.summary, event, lookupKeys);
@@ -176,22 +179,27 @@ export class InMemoryEntitlementStore implements EntitlementStore {
 /** The adapter's one conditional write; on a failed condition, the core's rule says why. */
 function orderedWrite<T>(
   stored: Watermarked<T> | undefined,
-  event: EventPosition,
+  event: EventPosition | ReadPosition,
   value: T,
   incomingTerminal: boolean,
   isTerminalValue: (value: T) => boolean,
 ): Ordered<T> {
   const storedTerminal = stored !== undefined && isTerminalValue(stored.value);
   const lands = !stored || (stored.created < event.created && !(storedTerminal && !incomingTerminal));
-  if (lands) return { result: 'applied', stored: { value: structuredClone(value), created: event.created, eventIds: [event.eventId] } };
+  if (lands) {
+    const written: Watermarked<T> = { value: structuredClone(value), created: event.created, eventIds: [event.eventId] };
+    if ('readAtMs' in event) written.readAtMs = event.readAtMs;
+    return { result: 'applied', stored: written };
+  }
   const decision = orderEvent({ created: stored.created, eventIds: stored.eventIds, terminal: storedTerminal }, { ...event, terminal: incomingTerminal });
   // Watermarks only grow, so a failed condition can never mean "apply" (the adapter reports it as a fault).
   if (decision === 'apply') throw new Error('ordering condition failed but the stored state allows the event');
   return { result: decision, stored };
 }
 
-/** The write after a tie: only while the watermark is still the tie's second. */
-function resolvedWrite<T>(stored: Watermarked<T> | undefined, event: EventPosition, value: T): Watermarked<T> | undefined {
+/** The write after a tie: only while the watermark is still the tie's second and nothing read later is stored. */
+function resolvedWrite<T>(stored: Watermarked<T> | undefined, event: ReadPosition, value: T): Watermarked<T> | undefined {
   if (!stored || stored.created !== event.created) return undefined;
-  return { value: structuredClone(value), created: stored.created, eventIds: [...stored.eventIds, event.eventId] };
+  if (stored.readAtMs !== undefined && stored.readAtMs >= event.readAtMs) return undefined;
+  return { value: structuredClone(value), created: stored.created, eventIds: [...stored.eventIds, event.eventId], readAtMs: event.readAtMs };
 }

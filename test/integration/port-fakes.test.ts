@@ -30,6 +30,8 @@ const snapshot = (customerId: string, status: SubscriptionStatus, cancelAtPeriod
   pauseCollection: null,
 });
 const at = (eventId: string, created: number) => ({ eventId, created });
+/** A position read from Stripe at `readAtMs`; the ms are small on purpose, only their order matters. */
+const read = (eventId: string, created: number, readAtMs = 1) => ({ eventId, created, readAtMs });
 
 describe('in-memory fakes answer like the DynamoDB adapters', () => {
   const db = useLocalDynamo();
@@ -66,16 +68,68 @@ describe('in-memory fakes answer like the DynamoDB adapters', () => {
       const store = makeStore();
       const c = freshCustomer();
       const answers = [
-        await store.putResolvedSubscription(at('evt_0', 100), snapshot(c, 'active')),
+        await store.putResolvedSubscription(read('evt_0', 100), snapshot(c, 'active')),
         await store.putSubscription(at('evt_a', 200), snapshot(c, 'active')),
         await store.putSubscription(at('evt_b', 200), snapshot(c, 'past_due')),
-        await store.putResolvedSubscription(at('evt_b', 200), snapshot(c, 'active', true)),
+        await store.putResolvedSubscription(read('evt_b', 200), snapshot(c, 'active', true)),
         await store.putSubscription(at('evt_a', 200), snapshot(c, 'active')),
         await store.putSubscription(at('evt_b', 200), snapshot(c, 'past_due')),
-        await store.putResolvedSubscription(at('evt_x', 199), snapshot(c, 'unpaid')),
+        await store.putResolvedSubscription(read('evt_x', 199), snapshot(c, 'unpaid')),
       ];
       expect(answers).toEqual(['stale', 'applied', 'tie', 'applied', 'duplicate', 'duplicate', 'stale']);
       expect((await store.customerRecords(c))?.subscriptions.map((s) => s.snapshot)).toEqual([snapshot(c, 'active', true)]);
+    });
+
+    it('three ties of one second resolved out of order: the copy read last stays, whatever lands last', async () => {
+      const store = makeStore();
+      const c = freshCustomer();
+      const answers = [
+        await store.putSubscription(at('evt_created', 200), snapshot(c, 'incomplete')),
+        await store.putSubscription(at('evt_updated', 200), snapshot(c, 'active')),
+        await store.putSubscription(at('evt_paid', 200), snapshot(c, 'active')),
+        // The invoice.paid tie read Stripe last but lands first; the .updated tie's older copy lands after it.
+        await store.putResolvedSubscription(read('evt_paid', 200, 2_000), snapshot(c, 'active', true)),
+        await store.putResolvedSubscription(read('evt_updated', 200, 1_000), snapshot(c, 'incomplete')),
+        // A read of the same second that began later still lands; an event of the next second replaces it and forgets the read.
+        await store.putResolvedSubscription(read('evt_late_read', 200, 3_000), snapshot(c, 'past_due')),
+        await store.putSubscription(at('evt_next', 201), snapshot(c, 'active')),
+        await store.putSubscription(at('evt_next_tie', 201), snapshot(c, 'active')),
+        await store.putResolvedSubscription(read('evt_next_tie', 201, 1), snapshot(c, 'unpaid')),
+      ];
+      expect(answers).toEqual(['applied', 'tie', 'tie', 'applied', 'stale', 'applied', 'applied', 'tie', 'applied']);
+      expect((await store.customerRecords(c))?.subscriptions.map((s) => s.snapshot.status)).toEqual(['unpaid']);
+    });
+
+    it('a snapshot read from Stripe and written in order keeps its read time against later resolutions', async () => {
+      const store = makeStore();
+      const c = freshCustomer();
+      const answers = [
+        await store.putSubscription(read('refresh_1', 300, 5_000), snapshot(c, 'active', true)),
+        await store.putSubscription(at('evt_same_second', 300), snapshot(c, 'active')),
+        await store.putResolvedSubscription(read('evt_same_second', 300, 4_000), snapshot(c, 'active')),
+        await store.putResolvedSubscription(read('evt_same_second', 300, 6_000), snapshot(c, 'past_due')),
+      ];
+      expect(answers).toEqual(['applied', 'tie', 'stale', 'applied']);
+      expect((await store.customerRecords(c))?.subscriptions.map((s) => s.snapshot.status)).toEqual(['past_due']);
+    });
+
+    it('three invoice ties and three summary ties keep the copy read last', async () => {
+      const store = makeStore();
+      const c = freshCustomer();
+      const answers = [
+        await store.putSubscription(at('evt_s', 100), snapshot(c, 'active')),
+        await store.putInvoiceSignal(at('evt_i1', 300), c, 'sub_1', { invoiceId: 'in_1', paymentFailed: true }),
+        await store.putInvoiceSignal(at('evt_i2', 300), c, 'sub_1', { invoiceId: 'in_2', paymentFailed: true }),
+        await store.putResolvedInvoiceSignal(read('evt_i2', 300, 20), c, 'sub_1', { invoiceId: 'in_2', paymentFailed: false }),
+        await store.putResolvedInvoiceSignal(read('evt_i3', 300, 10), c, 'sub_1', { invoiceId: 'in_3', paymentFailed: true }),
+        await store.putEntitlementSummary(at('evt_e1', 400), c, ['a']),
+        await store.putResolvedEntitlementSummary(read('evt_e2', 400, 20), c, ['a', 'b']),
+        await store.putResolvedEntitlementSummary(read('evt_e3', 400, 10), c, []),
+      ];
+      expect(answers).toEqual(['applied', 'applied', 'tie', 'applied', 'stale', 'applied', 'applied', 'stale']);
+      const records = await store.customerRecords(c);
+      expect(records?.subscriptions[0]?.invoice).toEqual({ invoiceId: 'in_2', paymentFailed: false, created: 300 });
+      expect(records?.entitlementSummary?.lookupKeys).toEqual(['a', 'b']);
     });
 
     it('orders invoice signals apart from snapshots, and shows them only with a snapshot', async () => {
@@ -89,7 +143,7 @@ describe('in-memory fakes answer like the DynamoDB adapters', () => {
       answers.push(
         await store.putSubscription(at('evt_s', 100), snapshot(c, 'active')),
         await store.putInvoiceSignal(at('evt_i3', 300), c, 'sub_1', { invoiceId: 'in_3', paymentFailed: false }),
-        await store.putResolvedInvoiceSignal(at('evt_i3', 300), c, 'sub_1', { invoiceId: 'in_3', paymentFailed: false }),
+        await store.putResolvedInvoiceSignal(read('evt_i3', 300), c, 'sub_1', { invoiceId: 'in_3', paymentFailed: false }),
       );
       expect(answers).toEqual(['applied', 'stale', 'applied', 'tie', 'applied']);
       expect(beforeSnapshot).toEqual([]);
@@ -110,7 +164,7 @@ describe('in-memory fakes answer like the DynamoDB adapters', () => {
         await store.putEntitlementSummary(at('evt_1', 100), c, ['a']),
         await store.putEntitlementSummary(at('evt_0', 90), c, []),
         await store.putEntitlementSummary(at('evt_2', 100), c, ['b']),
-        await store.putResolvedEntitlementSummary(at('evt_2', 100), c, ['a', 'b']),
+        await store.putResolvedEntitlementSummary(read('evt_2', 100), c, ['a', 'b']),
         await store.markCustomerDeleted(at('evt_del', 120), c),
         await store.markCustomerDeleted(at('evt_del_again', 130), c),
       ];

@@ -87,11 +87,12 @@ function world() {
   const store = new InMemoryEntitlementStore(log);
   const links = new InMemoryAccountLinks(log);
   const billing = new InMemoryBillingLookup(log);
-  const clock = { now: NOW };
+  /** `ms` only orders reads of Stripe; every read takes the next millisecond. */
+  const clock = { now: NOW, ms: 0 };
   const purchases = new InMemoryPurchaseRecords(log);
   const starter = new InMemorySubscriptionStarter(log);
   const fulfilment = new PurchaseFulfilment({ records: purchases, starter, now: () => clock.now });
-  const startProcess = () => new EntitlementSync({ store, links, billing, purchases: fulfilment, now: () => clock.now });
+  const startProcess = () => new EntitlementSync({ store, links, billing, purchases: fulfilment, now: () => clock.now, nowMs: () => ++clock.ms });
   const sync = startProcess();
   const deliver = async (events: BillingEvent[], process = sync): Promise<WebhookOutcome[]> => {
     const outcomes: WebhookOutcome[] = [];
@@ -206,6 +207,23 @@ describe('EntitlementSync: the order of one subscription’s events', () => {
     });
     expect(await w.deliver([subscriptionEvent('evt_a', second(5), pastDue)])).toEqual(['stale']);
     expect((await w.stored()).subscriptions.map((s) => s.snapshot)).toEqual([canceled]);
+  });
+
+  it('three events in one second: a tie whose answer comes back last cannot replace a copy read after it', async () => {
+    const w = await linkedWorld();
+    // customer.subscription.created, .updated and invoice.paid of a Checkout purchase, in one second.
+    const incomplete = snapshot('incomplete');
+    await w.deliver([subscriptionEvent('evt_created', second(5), incomplete)]);
+    w.billing.subscriptions.set('sub_1', incomplete);
+    // The .updated tie reads Stripe while the payment is still under way; its answer is slow to come back.
+    // Meanwhile the payment succeeds and the next tie, in another container, reads and stores `active`.
+    w.billing.whileNextAnswerTravels(async () => {
+      w.billing.subscriptions.set('sub_1', active);
+      expect(await w.deliver([subscriptionEvent('evt_paid', second(5), active)], w.startProcess())).toEqual(['applied']);
+    });
+    expect(await w.deliver([subscriptionEvent('evt_updated', second(5), incomplete)])).toEqual(['stale']);
+    expect((await w.stored()).subscriptions.map((s) => s.snapshot)).toEqual([active]);
+    expect(w.stripeReads()).toEqual(['billing.subscription', 'billing.subscription']);
   });
 
   it('Stripe unreachable during a tie: the event fails (to be redelivered) and the stored state stays', async () => {

@@ -66,7 +66,9 @@ describe('resumeDuePauses', () => {
     expect(record?.snapshot.status).toBe('active');
     // Positioned one second before the call, like a refresh.
     expect(record?.snapshotCreated).toBe(NOW - 1);
-    expect(log.argsOf('store.putSubscription').map(([position]) => position)).toEqual([{ eventId: 'resume_1', created: NOW - 1 }]);
+    expect(log.argsOf('store.putSubscription').map(([position]) => position)).toEqual([
+      { eventId: 'resume_1', created: NOW - 1, readAtMs: expect.any(Number) },
+    ]);
     expect(record?.scheduledResumeAt).toBeUndefined();
     expect(schedule.all()).toEqual([]);
   });

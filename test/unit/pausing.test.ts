@@ -244,7 +244,7 @@ describe('subscription mode', () => {
       collectionPaused: false,
     });
     // Written through the ordered path one second before the call.
-    expect(w.log.argsOf('store.putSubscription').at(-1)![0]).toEqual({ eventId: 'pause_r1', created: NOW - 1 });
+    expect(w.log.argsOf('store.putSubscription').at(-1)![0]).toEqual({ eventId: 'pause_r1', created: NOW - 1, readAtMs: expect.any(Number) });
   });
 
   it('resume: Stripe resume with the resumer key, record cleared, entry cancelled; the answer already shows access on', async () => {

@@ -172,7 +172,7 @@ describe('refreshAccount: writes what it read through the ordered path', () => {
     expect(w.log.calls.filter((call) => call.startsWith('store.put'))).toEqual(storeWrites);
     // One list, and never a second read for the tie: the list's snapshot is the tie's answer.
     expect(w.stripeCalls()).toEqual(['stripe.subscriptions']);
-    expect(w.log.argsOf('store.putSubscription')[0]![0]).toEqual({ eventId: 'refresh_r1', created: POSITION });
+    expect(w.log.argsOf('store.putSubscription')[0]![0]).toEqual({ eventId: 'refresh_r1', created: POSITION, readAtMs: expect.any(Number) });
   });
 
   it('writes every subscription of the customer, canceled ones included', async () => {

@@ -19,6 +19,7 @@ import {
   type EventPosition,
   type InvoiceSignal,
   isTerminal,
+  type ReadPosition,
   type SubscriptionSnapshot,
   type SubscriptionStatus,
   TERMINAL_STATUSES,
@@ -45,12 +46,14 @@ const customerLookupKey = (customerId: string): Key => ({ pk: customerPk(custome
 interface OrderedGroup {
   watermark: string;
   eventIds: string;
+  /** When the stored value was read from Stripe (ms), absent when it came from an event. */
+  readAt: string;
   /** Attribute with the subscription status, when terminal states must not be overwritten. */
   status?: string;
 }
-const SNAPSHOT: OrderedGroup = { watermark: 'watermark', eventIds: 'eventIds', status: 'status' };
-const INVOICE: OrderedGroup = { watermark: 'invoiceWatermark', eventIds: 'invoiceEventIds' };
-const SUMMARY: OrderedGroup = { watermark: 'watermark', eventIds: 'eventIds' };
+const SNAPSHOT: OrderedGroup = { watermark: 'watermark', eventIds: 'eventIds', readAt: 'readAt', status: 'status' };
+const INVOICE: OrderedGroup = { watermark: 'invoiceWatermark', eventIds: 'invoiceEventIds', readAt: 'invoiceReadAt' };
+const SUMMARY: OrderedGroup = { watermark: 'watermark', eventIds: 'eventIds', readAt: 'readAt' };
 
 export class DynamoEntitlementStore implements EntitlementStore {
   constructor(
@@ -59,12 +62,12 @@ export class DynamoEntitlementStore implements EntitlementStore {
     private readonly clock: () => Date = () => new Date(),
   ) {}
 
-  putSubscription(event: EventPosition, subscription: SubscriptionSnapshot): Promise<OrderedWriteResult> {
+  putSubscription(event: EventPosition | ReadPosition, subscription: SubscriptionSnapshot): Promise<OrderedWriteResult> {
     const key = subscriptionKey(subscription.customerId, subscription.id);
     return this.orderedWrite(key, SNAPSHOT, event, this.snapshotValues(subscription), isTerminal(subscription.status));
   }
 
-  putResolvedSubscription(event: EventPosition, subscription: SubscriptionSnapshot): Promise<ResolvedWriteResult> {
+  putResolvedSubscription(event: ReadPosition, subscription: SubscriptionSnapshot): Promise<ResolvedWriteResult> {
     const key = subscriptionKey(subscription.customerId, subscription.id);
     return this.resolvedWrite(key, SNAPSHOT, event, this.snapshotValues(subscription));
   }
@@ -74,7 +77,7 @@ export class DynamoEntitlementStore implements EntitlementStore {
     return this.orderedWrite(subscriptionKey(customerId, subscriptionId), INVOICE, event, values, false);
   }
 
-  putResolvedInvoiceSignal(event: EventPosition, customerId: string, subscriptionId: string, signal: InvoiceSignal): Promise<ResolvedWriteResult> {
+  putResolvedInvoiceSignal(event: ReadPosition, customerId: string, subscriptionId: string, signal: InvoiceSignal): Promise<ResolvedWriteResult> {
     const values = this.invoiceValues(customerId, subscriptionId, signal);
     return this.resolvedWrite(subscriptionKey(customerId, subscriptionId), INVOICE, event, values);
   }
@@ -83,7 +86,7 @@ export class DynamoEntitlementStore implements EntitlementStore {
     return this.orderedWrite(entitlementSummaryKey(customerId), SUMMARY, event, this.summaryValues(customerId, lookupKeys), false);
   }
 
-  putResolvedEntitlementSummary(event: EventPosition, customerId: string, lookupKeys: string[]): Promise<ResolvedWriteResult> {
+  putResolvedEntitlementSummary(event: ReadPosition, customerId: string, lookupKeys: string[]): Promise<ResolvedWriteResult> {
     return this.resolvedWrite(entitlementSummaryKey(customerId), SUMMARY, event, this.summaryValues(customerId, lookupKeys));
   }
 
@@ -154,10 +157,25 @@ export class DynamoEntitlementStore implements EntitlementStore {
     );
   }
 
-  /** The one conditional write of the common path. */
-  private async orderedWrite(key: Key, group: OrderedGroup, event: EventPosition, values: Item, incomingTerminal: boolean): Promise<OrderedWriteResult> {
+  /**
+   * The one conditional write of the common path. A value read from Stripe keeps when it was read,
+   * a value from an event clears it (see resolvedWrite).
+   */
+  private async orderedWrite(
+    key: Key,
+    group: OrderedGroup,
+    event: EventPosition | ReadPosition,
+    values: Item,
+    incomingTerminal: boolean,
+  ): Promise<OrderedWriteResult> {
+    const readAtMs = 'readAtMs' in event ? event.readAtMs : undefined;
     const set: Item = { ...values, [group.watermark]: event.created, [group.eventIds]: [event.eventId] };
+    if (readAtMs !== undefined) set[group.readAt] = readAtMs;
     const update = updateExpression(set);
+    if (readAtMs === undefined) {
+      update.names['#ra'] = group.readAt;
+      update.expression += ' REMOVE #ra';
+    }
     update.names['#wm'] = group.watermark;
     update.values[':created'] = event.created;
     let condition = 'attribute_not_exists(#wm) OR #wm < :created';
@@ -190,20 +208,27 @@ export class DynamoEntitlementStore implements EntitlementStore {
     return decision;
   }
 
-  /** After a tie: store Stripe's answer unless a newer event moved the watermark meanwhile. */
-  private async resolvedWrite(key: Key, group: OrderedGroup, event: EventPosition, values: Item): Promise<ResolvedWriteResult> {
-    const update = updateExpression(values);
+  /**
+   * After a tie: store Stripe's answer unless a newer event moved the watermark meanwhile, or a
+   * copy read from Stripe later is already stored. Ties of one second resolve concurrently, and
+   * their reads may land in any order: without the second guard an older copy could land last and
+   * stay until the subscription's next event, which may be a month away.
+   */
+  private async resolvedWrite(key: Key, group: OrderedGroup, event: ReadPosition, values: Item): Promise<ResolvedWriteResult> {
+    const update = updateExpression({ ...values, [group.readAt]: event.readAtMs });
     update.names['#wm'] = group.watermark;
     update.names['#ids'] = group.eventIds;
+    update.names['#ra'] = group.readAt;
     update.values[':created'] = event.created;
     update.values[':ids'] = [event.eventId];
+    update.values[':readAt'] = event.readAtMs;
     const result = await conditionalWrite(
       this.db.send(
         new UpdateCommand({
           TableName: this.tableName,
           Key: key,
           UpdateExpression: `${update.expression}, #ids = list_append(#ids, :ids)`,
-          ConditionExpression: '#wm = :created',
+          ConditionExpression: '#wm = :created AND (attribute_not_exists(#ra) OR #ra < :readAt)',
           ExpressionAttributeNames: update.names,
           ExpressionAttributeValues: update.values,
         }),
