@@ -1,5 +1,5 @@
 /**
- * The in-memory fakes (test/fakes) answer like the DynamoDB adapters wherever the core relies on it:
+ * the same script of calls runs against both, on dynalite (and the entitlement store also on DynamoDB Local), and must give the same, specified answers.
  * the same script of calls runs against both, on dynalite, and must give the same, specified answers.
  * The unit tests of the core use the fakes, so this is what keeps them honest.
  */
@@ -35,6 +35,8 @@ const read = (eventId: string, created: number, readAtMs = 1) => ({ eventId, cre
 
 describe('in-memory fakes answer like the DynamoDB adapters', () => {
   const db = useLocalDynamo();
+  // The condition expressions also against Amazon's DynamoDB Local, which evaluates them like the service.
+  const amazonDb = useLocalDynamo({ kind: 'dynamodb-local' });
   let unique = 0;
   /** A fresh customer id per run, so that runs never see each other's items in the shared table. */
   const freshCustomer = () => `cus_contract_${++unique}`;
@@ -42,6 +44,7 @@ describe('in-memory fakes answer like the DynamoDB adapters', () => {
   const stores: Array<[string, () => EntitlementStore]> = [
     ['InMemoryEntitlementStore', () => new InMemoryEntitlementStore(undefined, clock)],
     ['DynamoEntitlementStore', () => new DynamoEntitlementStore(documentClient(db.client), db.tableName, clock)],
+    ['DynamoEntitlementStore on DynamoDB Local', () => new DynamoEntitlementStore(documentClient(amazonDb.client), amazonDb.tableName, clock)],
   ];
 
   describe.each(stores)('%s', (_name, makeStore) => {
