@@ -1,6 +1,7 @@
 /**
- * the same script of calls runs against both, on dynalite (and the entitlement store also on DynamoDB Local), and must give the same, specified answers.
- * the same script of calls runs against both, on dynalite, and must give the same, specified answers.
+ * The in-memory fakes (test/fakes) answer like the DynamoDB adapters wherever the core relies on it:
+ * the same script of calls runs against both, on dynalite (the entitlement store also on DynamoDB
+ * Local), and must give the same, specified answers.
  * The unit tests of the core use the fakes, so this is what keeps them honest.
  */
 import { DynamoAccountLinks } from '#adapters/dynamodb/account-links';
