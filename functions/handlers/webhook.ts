@@ -62,22 +62,28 @@ function countFailedDeliveries(): HttpMiddleware {
 }
 
 export function webhookDepsFromEnv(env: NodeJS.ProcessEnv = process.env): WebhookDeps {
+  return { sync: entitlementSyncFromEnv(env) };
+}
+
+/**
+ * The one composition of the webhook's EntitlementSync: reconciliation (functions/handlers/reconciler.ts)
+ * applies missed events through this same code path, so the two can race harmlessly.
+ */
+export function entitlementSyncFromEnv(env: NodeJS.ProcessEnv = process.env): EntitlementSync {
   const db = documentClient(dynamoFromEnv(env));
   const tableName = tableNameFromEnv(env);
   loadConfig(env); // fail at cold start on an invalid configuration, not on the first tie
   const stripe = lazyStripeClient(env);
-  return {
-    sync: new EntitlementSync({
-      store: new DynamoEntitlementStore(db, tableName),
-      links: new DynamoAccountLinks(db, tableName),
-      billing: new StripeBillingLookup(stripe),
-      purchases: new PurchaseFulfilment({
-        records: new DynamoPurchaseRecords(db, tableName),
-        starter: new StripeSubscriptionStarter(stripe),
-        now: nowInUnixSeconds,
-      }),
+  return new EntitlementSync({
+    store: new DynamoEntitlementStore(db, tableName),
+    links: new DynamoAccountLinks(db, tableName),
+    billing: new StripeBillingLookup(stripe),
+    purchases: new PurchaseFulfilment({
+      records: new DynamoPurchaseRecords(db, tableName),
+      starter: new StripeSubscriptionStarter(stripe),
+      now: nowInUnixSeconds,
     }),
-  };
+  });
 }
 
 export const handler = buildOnFirstCall(() => makeWebhookHandler(webhookDepsFromEnv()));

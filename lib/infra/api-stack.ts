@@ -23,6 +23,7 @@ import { STRIPE_ERROR_METRICS, type StripeErrorMetric, webhookOutcomeMetric } fr
 import { type ApiRoute, apiRoutes, type HandlerName } from '#handlers/routes';
 import { LinkoutFunction, metricNamespace, type TableAccess } from './linkout-function';
 import { PauseResumer } from './pause-resumer';
+import { Reconciler } from './reconciler';
 import { type LinkoutStage, logRetention, portalConfigHash, statefulRemovalPolicy } from './stage';
 
 export interface ApiStackProps extends StackProps {
@@ -105,6 +106,7 @@ export class ApiStack extends Stack {
   readonly functions: Map<HandlerName, LinkoutFunction>;
   readonly alarmTopic: Topic;
   readonly pauseResumer: PauseResumer;
+  readonly reconciler: Reconciler;
 
   constructor(scope: Construct, id: string, props: ApiStackProps) {
     super(scope, id, props);
@@ -139,6 +141,8 @@ export class ApiStack extends Stack {
     this.createApplicationMetricAlarms();
     // Not behind a route: EventBridge Scheduler runs it (lib/infra/pause-resumer.ts).
     this.pauseResumer = new PauseResumer(this, 'PauseResumer', { stage, table: props.table, stripeSecret: props.stripeSecret, alarmTopic: this.alarmTopic });
+    // Heals missed webhooks on a schedule (lib/infra/reconciler.ts).
+    this.reconciler = new Reconciler(this, 'Reconciler', { stage, table: props.table, stripeSecret: props.stripeSecret, alarmTopic: this.alarmTopic });
     this.syncPortalConfigurations(props);
 
     const webhookPath = routeFor('webhook').path;

@@ -16,6 +16,8 @@ import { createStripeClient } from '#adapters/stripe/client';
 import { syncPortalConfigurations } from '#adapters/stripe/portal-sync';
 import type { LinkoutConfig } from '#core/config';
 import type { ResumeReport } from '#core/pause-resumer';
+import type { ReconcileReport } from '#core/reconciliation';
+import { makeReconciler, reconcilerPortsFromEnv } from '#handlers/reconciler';
 import { type ApiRoute, apiRoutes } from '#handlers/routes';
 import { type DevJwtSettings, devJwtSettings, jwks, loadOrCreateSigningKey, stateDirFromEnv } from './dev-jwt';
 import { ensureTable, type LocalDynamo, localDynamoClient, startLocalDynamo } from './dynamodb';
@@ -52,6 +54,12 @@ export interface LocalStackOptions {
   staticFiles?: Record<string, StaticFile>;
   /** Lambda timeout given to the handlers' Context; API Gateway's own limit is 30 s. */
   lambdaTimeoutMs?: number;
+  /**
+   * The DynamoDB endpoint handed to the handlers, given the embedded one (default: that one). Lets a
+   * test put a fault-injecting proxy between the handlers and the table; the stack itself and
+   * `dynamoEndpoint` keep the direct one.
+   */
+  handlerDynamoEndpoint?: (endpoint: string) => string | Promise<string>;
   /** One line per request and notable events; silent when omitted. */
   log?: (line: string) => void;
 }
@@ -71,6 +79,11 @@ export interface LocalStack {
   portalSynced: boolean;
   emulator?: RunningEmulator;
   jwt: DevJwtSettings;
+  /**
+   * One reconciliation run now (functions/handlers/reconciler.ts), in-process against this stack's
+   * table and Stripe, through the webhook's own code path; AWS runs it every 15 minutes.
+   */
+  reconcile(): Promise<ReconcileReport>;
   close(): Promise<void>;
 }
 
@@ -130,7 +143,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     // Handlers read their settings from the environment at cold start: set it before any handler loads.
     const restoreEnv = applyHandlerEnv({
       [TABLE_NAME_ENV]: tableName,
-      DYNAMODB_ENDPOINT: dynamo.endpoint,
+      DYNAMODB_ENDPOINT: options.handlerDynamoEndpoint ? await options.handlerDynamoEndpoint(dynamo.endpoint) : dynamo.endpoint,
       AWS_REGION: env.AWS_REGION ?? 'local',
       [STRIPE_SECRET_KEY_ENV]: stripe.secretKey,
       [STRIPE_WEBHOOK_SECRET_ENV]: webhookSecrets.join(','),
@@ -165,6 +178,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       portalSynced,
       ...(emulator && { emulator }),
       jwt: jwtSettings,
+      reconcile: reconcilerFor(stripeApiUrl),
       close: cleanups.runAll,
     };
   } catch (error) {
@@ -228,6 +242,18 @@ function startPauseResumerTimer(load: LoadScheduledHandler, intervalSeconds: num
       clearTimeout(timer);
       await running;
     },
+  };
+}
+
+/**
+ * The stack's reconciler, built on the first run from the handler environment set above, like a
+ * Lambda cold start, and kept warm. Pages are not paced against the local emulator.
+ */
+function reconcilerFor(stripeApiUrl: string | undefined): () => Promise<ReconcileReport> {
+  let run: (() => Promise<ReconcileReport>) | undefined;
+  return () => {
+    run ??= makeReconciler(reconcilerPortsFromEnv(process.env, { pageIntervalMs: stripeApiUrl ? 0 : undefined }));
+    return run();
   };
 }
 

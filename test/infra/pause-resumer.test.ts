@@ -61,7 +61,7 @@ it('does not let Lambda retry a failed run: the next scheduled run retries every
 
 it('invokes it every five minutes from EventBridge Scheduler, with a bounded retry policy', () => {
   const [functionId] = resumerFunction();
-  const schedules = resources('AWS::Scheduler::Schedule');
+  const schedules = resources('AWS::Scheduler::Schedule').filter(([id]) => id.startsWith('PauseResumer'));
   expect(schedules).toHaveLength(1);
   const [, schedule] = schedules[0]!;
   expect(schedule.Properties.ScheduleExpression).toBe('rate(5 minutes)');
@@ -72,7 +72,7 @@ it('invokes it every five minutes from EventBridge Scheduler, with a bounded ret
 
 it("gives the scheduler's role nothing but invoking the resumer", () => {
   const [functionId] = resumerFunction();
-  const [, schedule] = resources('AWS::Scheduler::Schedule')[0]!;
+  const [, schedule] = resources('AWS::Scheduler::Schedule').find(([id]) => id.startsWith('PauseResumer'))!;
   const statements = actionsOfRole(schedule.Properties.Target.RoleArn['Fn::GetAtt'][0]);
   expect(statements.flatMap((s) => [s.Action].flat())).toEqual(['lambda:InvokeFunction']);
   const targets = statements.flatMap((s) => [s.Resource].flat()) as Array<Record<string, unknown>>;

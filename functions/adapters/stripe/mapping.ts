@@ -20,6 +20,27 @@ const SUBSCRIPTION_EVENTS = new Set([
   'customer.subscription.trial_will_end',
 ]);
 
+/**
+ * Every event type toBillingEvent acts on; any other type maps to `ignored` before its payload is read.
+ * Reconciliation lists exactly these (functions/adapters/stripe/event-source.ts; Stripe's `types[]`
+ * takes at most 20), so adding a case below without listing it here would leave it unreconciled.
+ */
+export const HANDLED_EVENT_TYPES: readonly string[] = [
+  ...SUBSCRIPTION_EVENTS,
+  'invoice.paid',
+  'invoice.payment_failed',
+  'customer.created',
+  'customer.updated',
+  'customer.deleted',
+  'entitlements.active_entitlement_summary.updated',
+  'checkout.session.completed',
+  'checkout.session.expired',
+  'setup_intent.succeeded',
+  'setup_intent.setup_failed',
+  'setup_intent.canceled',
+];
+const HANDLED = new Set(HANDLED_EVENT_TYPES);
+
 type IdOrObject = string | { id: string } | null | undefined;
 const idOf = (value: IdOrObject): string | null => (typeof value === 'string' ? value : (value?.id ?? null));
 
@@ -28,7 +49,8 @@ const idOf = (value: IdOrObject): string | null => (typeof value === 'string' ? 
  * malformed event is the sender's mistake (400 invalid_payload, which Stripe does not retry for days),
  * never a 5xx or a write under a key like CUSTOMER#undefined. Objects stay loose: Stripe adds fields.
  */
-const id = z.string().min(1);
+/** Stripe ids are at most 255 characters: a longer one is no id (nor fits a DynamoDB key). */
+const id = z.string().min(1).max(255);
 const idOrObject = z.union([id, z.looseObject({ id })]).nullish();
 /** Unix seconds that fit a Date and a DynamoDB number: 1e300, -1 or 1.5 are not timestamps. */
 const unixSeconds = z.number().int().nonnegative().max(253_402_300_799);
@@ -54,14 +76,23 @@ const subscriptionSchema = z.looseObject({
 });
 const eventSchema = z.looseObject({ id, type: z.string(), created: unixSeconds });
 const invoiceSchema = z.looseObject({
-  id: z.string().nullish(),
+  id: id.nullish(),
   customer: idOrObject,
   parent: z.looseObject({ subscription_details: z.looseObject({ subscription: idOrObject }).nullish() }).nullish(),
 });
-const customerSchema = z.looseObject({ id, metadata: z.record(z.string(), z.unknown()).nullish() });
+/** Stripe's metadata values are strings of at most 500 characters; the account id becomes a DynamoDB key. */
+const customerSchema = z.looseObject({ id, metadata: z.looseObject({ app_account_id: z.string().max(500).nullish() }).nullish() });
 const entitlementSummarySchema = z.looseObject({
   customer: id,
   entitlements: z.looseObject({ data: z.array(z.looseObject({ lookup_key: z.string() })) }).nullish(),
+});
+
+const checkoutSessionSchema = z.looseObject({ id, status: z.string().nullish(), subscription: idOrObject });
+const setupIntentSchema = z.looseObject({
+  id,
+  status: z.string(),
+  payment_method: idOrObject,
+  last_setup_error: z.looseObject({ code: z.string().nullish(), decline_code: z.string().nullish() }).nullish(),
 });
 
 function checked<T>(schema: z.ZodType<T>, value: unknown, what: string): T {
@@ -100,6 +131,7 @@ export function toSubscriptionSnapshot(unchecked: Stripe.Subscription): Subscrip
 export function toBillingEvent(event: Stripe.Event): BillingEvent {
   checked(eventSchema, event, 'event');
   const meta = { eventId: event.id, type: event.type, created: event.created };
+  if (!HANDLED.has(event.type)) return { ...meta, kind: 'ignored' };
   const object = event.data.object as unknown as Record<string, unknown>;
   if (SUBSCRIPTION_EVENTS.has(event.type)) {
     return { ...meta, kind: 'subscription', subscription: toSubscriptionSnapshot(object as unknown as Stripe.Subscription) };
@@ -141,12 +173,14 @@ export function toBillingEvent(event: Stripe.Event): BillingEvent {
     }
     case 'checkout.session.completed':
     case 'checkout.session.expired': {
+      checked(checkoutSessionSchema, object, 'checkout session');
       const session = object as unknown as Stripe.Checkout.Session;
       return { ...meta, kind: 'purchase', purchaseId: session.id, update: checkoutSessionUpdate(session) };
     }
     case 'setup_intent.succeeded':
     case 'setup_intent.setup_failed':
     case 'setup_intent.canceled': {
+      checked(setupIntentSchema, object, 'setup intent');
       const intent = object as unknown as Stripe.SetupIntent;
       return { ...meta, kind: 'purchase', purchaseId: intent.id, update: setupIntentUpdate(intent) };
     }
