@@ -14,12 +14,19 @@ export interface StripeClientOptions {
   timeoutMs?: number;
 }
 
+/**
+ * Per attempt. A call that never answers costs two attempts (maxNetworkRetries 1) plus stripe-node's
+ * 0.5 s backoff: 8.5 s, inside the API Lambdas' 10 s timeout, so the caller gets 503
+ * stripe_unreachable rather than the gateway's bare timeout (test/adversarial/stripe-faults.test.ts).
+ */
+const DEFAULT_TIMEOUT_MS = 4000;
+
 export function createStripeClient(options: StripeClientOptions): Stripe {
   const target = options.apiUrl ? new URL(options.apiUrl) : undefined;
   return new Stripe(options.secretKey, {
     apiVersion: STRIPE_API_VERSION as Stripe.LatestApiVersion,
     maxNetworkRetries: options.maxNetworkRetries ?? 1,
-    timeout: options.timeoutMs ?? 8000,
+    timeout: options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
     telemetry: false,
     ...(target && {
       host: target.hostname,

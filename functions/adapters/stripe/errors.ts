@@ -62,7 +62,7 @@ export function appErrorFromStripe(error: unknown, operation: string): unknown {
   }
   if (error.type === 'StripeAuthenticationError' || error.type === 'StripePermissionError') {
     return new AppError('upstream_failed', 'stripe_rejected_credentials', `Stripe rejected Linkout's API key while ${operation}.`, {
-      cause: error,
+      cause: withoutKeyQuote(error),
     });
   }
   // Stripe's own wording names parameters and ids of Linkout's request: it goes to the log (with
@@ -76,6 +76,16 @@ export function appErrorFromStripe(error: unknown, operation: string): unknown {
     stripeRequestId: error.requestId,
   });
   return new AppError('upstream_failed', 'stripe_rejected', `Stripe rejected Linkout's request while ${operation}.`, { cause: error });
+}
+
+/**
+ * A rejected key's error without Stripe's message, which quotes the key ("Invalid API Key provided:
+ * sk_…"; Stripe masks it, a proxy or a test double may not) and would reach the log as the cause.
+ * It stays a Stripe error of the same type, status, code and request id, for the metrics and the log.
+ */
+function withoutKeyQuote(error: StripeErrorLike): Error & StripeErrorLike {
+  const message = `${error.type} (${error.statusCode ?? 'no status'}); Stripe's message is left out because it quotes the API key`;
+  return Object.assign(new Error(message), { name: error.type, type: error.type, statusCode: error.statusCode, code: error.code, requestId: error.requestId });
 }
 
 /**

@@ -4,6 +4,7 @@
  * default and `off_session` (the customer is no longer there to approve anything).
  */
 import type Stripe from 'stripe';
+import { AppError } from '#core/errors';
 import type { StartSubscriptionParams, SubscriptionStarter } from '#core/purchases';
 import { accountMetadata } from './account-metadata';
 import { callStripe } from './errors';
@@ -25,7 +26,17 @@ export class StripeSubscriptionStarter implements SubscriptionStarter {
         // Duplicated, concurrent or late deliveries of setup_intent.succeeded replay this one creation.
         { idempotencyKey: `linkout-subscription-from-${params.setupIntentId}` },
       ),
-    );
+    ).catch(rateLimitAsUnavailable);
     return { subscriptionId: subscription.id, status: subscription.status };
   }
+}
+
+/**
+ * The webhook (setup_intent.succeeded) is this call's main caller, and a webhook's 4xx tells Stripe and
+ * Linkout's metrics "refused, not worth delivering again": Stripe's rate limit is transient, so it
+ * answers 503 (same code, same Retry-After) and the event is delivered again.
+ */
+function rateLimitAsUnavailable(error: unknown): never {
+  if (error instanceof AppError && error.kind === 'throttled') throw new AppError('unavailable', error.code, error.message, error.options);
+  throw error;
 }

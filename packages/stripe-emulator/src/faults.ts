@@ -1,13 +1,29 @@
 /**
- * Injected failures, for testing how callers handle Stripe being unavailable or refusing: the next
- * `count` matching API requests answer with the given status in Stripe's envelope, without running.
- * Note that stripe-node retries 409, 429 and 5xx answers up to its maxNetworkRetries.
+ * Injected failures, for testing how callers handle Stripe being unavailable, refusing, or the network
+ * losing an answer. The next `count` matching API requests fail in one of three ways:
+ *
+ *   kind 'status' (default)  answer `status` in Stripe's envelope, without running the request
+ *   kind 'timeout'           accept the request and never answer (the client's own timeout ends it;
+ *                            the server's close() still closes the held connection)
+ *   kind 'reset'             destroy the connection without an answer (the client sees ECONNRESET)
+ *
+ * With `afterHandling: true` a timeout or reset happens AFTER the request ran (and its result was
+ * stored under its idempotency key): the object exists but the client never heard. That is the case
+ * that makes a blind retry create a duplicate unless the retry carries the same idempotency key.
+ * Note that stripe-node retries 409, 429, 5xx and connection errors up to its maxNetworkRetries.
  */
 import { StripeApiError, type StripeErrorBody } from './errors';
 
+export const FAULT_KINDS = ['status', 'timeout', 'reset'] as const;
+export type FaultKind = (typeof FAULT_KINDS)[number];
+
 export interface Fault {
-  /** 402, 409, 429, 500, 502, 503... */
-  status: number;
+  /** 'status' (default), 'timeout' or 'reset'. */
+  kind?: FaultKind;
+  /** For kind 'status': 402, 409, 429, 500, 502, 503... */
+  status?: number;
+  /** For 'timeout' and 'reset': run the request first, then lose its answer. */
+  afterHandling?: boolean;
   /** How many requests fail (default 1). */
   count?: number;
   /** Only requests whose path starts with this, e.g. /v1/billing_portal/sessions. */
@@ -16,25 +32,42 @@ export interface Fault {
   method?: 'GET' | 'POST' | 'DELETE';
 }
 
+/** What the server must do with a request a fault matched. */
+export type TakenFault = { kind: 'status'; error: StripeApiError } | { kind: 'timeout' | 'reset'; afterHandling: boolean };
+
+type PlannedFault = Fault & { kind: FaultKind; count: number };
+
 export class FaultPlan {
-  private faults: Array<Required<Pick<Fault, 'status' | 'count'>> & Fault> = [];
+  private faults: PlannedFault[] = [];
 
   add(fault: Fault): void {
-    if (!Number.isInteger(fault.status) || fault.status < 400 || fault.status > 599) throw new Error(`A fault needs a 4xx or 5xx status, not ${fault.status}`);
-    this.faults.push({ ...fault, count: fault.count ?? 1 });
+    const kind = fault.kind ?? 'status';
+    if (!FAULT_KINDS.includes(kind)) throw new Error(`A fault's kind is one of ${FAULT_KINDS.join(', ')}, not ${String(kind)}`);
+    if (kind === 'status') {
+      const status = fault.status;
+      if (status === undefined || !Number.isInteger(status) || status < 400 || status > 599)
+        throw new Error(`A status fault needs a 4xx or 5xx status, not ${status}`);
+      if (fault.afterHandling) throw new Error('afterHandling applies to timeout and reset faults only (a status fault never runs the request)');
+    } else if (fault.status !== undefined) {
+      throw new Error(`A ${kind} fault has no status: nothing is answered`);
+    }
+    const count = fault.count ?? 1;
+    if (!Number.isInteger(count) || count < 1) throw new Error(`A fault's count is a positive integer, not ${count}`);
+    this.faults.push({ ...fault, kind, count });
   }
 
   clear(): void {
     this.faults = [];
   }
 
-  /** The error a request must answer with, consuming one use of the first matching fault. */
-  take(method: string, path: string): StripeApiError | undefined {
+  /** What a request must suffer, consuming one use of the first matching fault. */
+  take(method: string, path: string): TakenFault | undefined {
     const fault = this.faults.find((candidate) => (!candidate.method || candidate.method === method) && (!candidate.path || path.startsWith(candidate.path)));
     if (!fault) return undefined;
     fault.count -= 1;
     if (fault.count <= 0) this.faults = this.faults.filter((candidate) => candidate !== fault);
-    return new StripeApiError(fault.status, envelopeFor(fault.status));
+    if (fault.kind === 'status') return { kind: 'status', error: new StripeApiError(fault.status!, envelopeFor(fault.status!)) };
+    return { kind: fault.kind, afterHandling: fault.afterHandling ?? false };
   }
 }
 

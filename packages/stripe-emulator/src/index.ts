@@ -14,7 +14,7 @@ import type { ApiRequest, EmulatorContext, RequestMeta } from './context';
 import { testControls } from './controls';
 import { type DeliveryOptions, type DeliveryRecord, WebhookDelivery, type WebhookTarget } from './delivery';
 import { authenticationError, StripeApiError, unrecognizedUrl } from './errors';
-import { type Fault, FaultPlan } from './faults';
+import { type Fault, type FaultKind, FaultPlan } from './faults';
 import { PAGES } from './pages';
 import type { Params } from './params';
 import { RESOURCES } from './resources';
@@ -23,7 +23,7 @@ import { Router } from './router';
 import { clone, newId, Store, type StripeObject } from './store';
 
 export type { DeliveryOptions } from './delivery';
-export type { Fault } from './faults';
+export type { Fault, FaultKind } from './faults';
 export type { SeedPrice, SeedProduct } from './resources/products';
 
 export const EMULATOR_API_VERSION = '2026-10-28.endive';
@@ -59,12 +59,23 @@ export interface StripeEmulator {
   flushDeliveries(): Promise<void>;
   /** Points deliveries at another receiver (or none). */
   setWebhook(url: string | undefined, secret?: string): void;
-  /** Makes the next matching API request(s) fail with this status, in Stripe's envelope. */
+  /** Makes the next matching API request(s) fail: a status in Stripe's envelope, a timeout or a reset (see faults.ts). */
   injectFault(fault: Fault): void;
+  clearFaults(): void;
+  /** Every API request received so far (test controls and hosted pages excluded), oldest first. */
+  requests(): ApiRequestRecord[];
   /** Every event so far, oldest first. */
   events(): Stripe.Event[];
   deliveries(): DeliveryRecord[];
   close(): Promise<void>;
+}
+
+export interface ApiRequestRecord {
+  method: string;
+  path: string;
+  idempotencyKey: string | null;
+  /** The injected fault this request suffered, if any. */
+  fault?: FaultKind;
 }
 
 interface IdempotentResult {
@@ -89,6 +100,7 @@ export async function startStripeEmulator(options: StripeEmulatorOptions = {}): 
   const idempotency = new Map<string, IdempotentResult>();
   const delivery = new WebhookDelivery(() => webhook);
   const faults = new FaultPlan();
+  const requestLog: ApiRequestRecord[] = [];
   delivery.setOptions(options.delivery ?? {});
   const eventListeners: ((event: Stripe.Event) => void)[] = [];
 
@@ -131,6 +143,7 @@ export async function startStripeEmulator(options: StripeEmulatorOptions = {}): 
     eventLog.length = 0;
     idempotency.clear();
     faults.clear();
+    requestLog.length = 0;
     clockOffset = 0;
     seed();
   };
@@ -146,7 +159,13 @@ export async function startStripeEmulator(options: StripeEmulatorOptions = {}): 
       'request-id': requestId,
       'stripe-version': header(request, 'stripe-version') ?? EMULATOR_API_VERSION,
     };
+    // Set when a timeout or reset fault takes this request: whatever it would answer is lost instead.
+    let lostAnswer: FaultKind | undefined;
     const respond = (status: number, payload: string, extra: Record<string, string> = {}) => {
+      if (lostAnswer) {
+        loseAnswer(lostAnswer, response);
+        return;
+      }
       response.writeHead(status, { ...headers, ...extra });
       response.end(payload);
     };
@@ -156,7 +175,15 @@ export async function startStripeEmulator(options: StripeEmulatorOptions = {}): 
       const matched = router.match(method, url.pathname);
       if (!matched) throw unrecognizedUrl(method, url.pathname);
       const fault = isControl ? undefined : faults.take(method, url.pathname);
-      if (fault) throw fault;
+      if (!isControl) requestLog.push({ method, path: url.pathname, idempotencyKey: idempotencyKey ?? null, ...(fault && { fault: fault.kind }) });
+      if (fault?.kind === 'status') throw fault.error;
+      if (fault) {
+        lostAnswer = fault.kind;
+        if (!fault.afterHandling) {
+          loseAnswer(fault.kind, response);
+          return;
+        }
+      }
       const params: Params = { ...qs.parse(url.search.slice(1), QS_OPTIONS), ...(body ? qs.parse(body, QS_OPTIONS) : {}) };
       const replayKey = method === 'POST' && idempotencyKey && !isControl ? `${apiKey}:${idempotencyKey}` : undefined;
       const fingerprint = JSON.stringify(params);
@@ -230,6 +257,8 @@ export async function startStripeEmulator(options: StripeEmulatorOptions = {}): 
       webhook = url ? { url, secret: secret ?? webhook?.secret ?? options.webhookSecret ?? DEFAULT_WEBHOOK_SECRET } : undefined;
     },
     injectFault: (fault) => faults.add(fault),
+    clearFaults: () => faults.clear(),
+    requests: () => requestLog.map((record) => ({ ...record })),
     events: () => eventLog.map((event) => clone(event)),
     deliveries: () => delivery.deliveries(),
     async close() {
@@ -238,6 +267,14 @@ export async function startStripeEmulator(options: StripeEmulatorOptions = {}): 
       await new Promise<void>((resolve, reject) => server.close((error) => (error ? reject(error) : resolve())));
     },
   };
+}
+
+/**
+ * A reset destroys the connection at once; a timeout leaves the request unanswered until the client
+ * gives up (and destroys its socket) or close() closes every connection, held ones included.
+ */
+function loseAnswer(kind: FaultKind, response: ServerResponse): void {
+  if (kind === 'reset') response.socket?.destroy();
 }
 
 function header(request: IncomingMessage, name: string): string | undefined {
