@@ -9,32 +9,39 @@
  * Where it runs:
  *   AWS          TABLE_NAME (the deployed table; AWS credentials and region from the environment) and
  *                STRIPE_SECRET_KEY, optional STRIPE_API_URL;
- *   local stack  DYNAMODB_ENDPOINT (printed in the banner of npm start), TABLE_NAME (default
- *                linkout-local), and the stack's Stripe found as `npm run stripe` finds it
- *                (STRIPE_API_URL, else the emulator on 127.0.0.1:$STRIPE_EMULATOR_PORT).
+ *   local stack  otherwise: the running `npm start`, found through its record
+ *                (lib/local/running-stack.ts), or DYNAMODB_ENDPOINT when set.
  */
 import { parseArgs } from 'node:util';
 import { DynamoAccountLinks } from '#adapters/dynamodb/account-links';
 import { DynamoBackfillProgress } from '#adapters/dynamodb/backfill-progress';
 import { documentClient, dynamoFromEnv } from '#adapters/dynamodb/client';
 import { DynamoEntitlementStore } from '#adapters/dynamodb/entitlement-store';
-import { DEFAULT_LOCAL_TABLE_NAME, TABLE_NAME_ENV } from '#adapters/dynamodb/table-definition';
+import { TABLE_NAME_ENV } from '#adapters/dynamodb/table-definition';
 import { createStripeClient } from '#adapters/stripe/client';
 import { StripeSubscriptionPages } from '#adapters/stripe/subscription-pages';
 import { type BackfillProgress, backfillEstimate, DEFAULT_REQUESTS_PER_SECOND, intervalPacer, runBackfill } from '#core/backfill';
 import { nowInUnixSeconds } from '#core/clock';
-import { stripeTargetFromEnv } from '#local/stripe-target';
+import { localStackTarget } from '#local/running-stack';
 
 /** Stripe's live-mode limit for read requests; nothing above it can be sustained. */
 const LIVE_READ_LIMIT_PER_SECOND = 100;
 
 const USAGE = `usage: npm run backfill [-- --restart] [-- --rate <Stripe requests per second, default ${DEFAULT_REQUESTS_PER_SECOND}>]
   AWS:         TABLE_NAME=<deployed table> STRIPE_SECRET_KEY=sk_... npm run backfill
-  local stack: DYNAMODB_ENDPOINT=<from the npm start banner> npm run backfill
+  local stack: npm run backfill (while npm start runs)
 Stripe allows 25 read requests/s in test mode and 100/s in live mode, shared with live traffic.`;
 
 /** A wrong invocation: nothing ran, so there is nothing to continue. */
 class UsageError extends Error {}
+
+function usage<T>(find: () => T): T {
+  try {
+    return find();
+  } catch (error) {
+    throw new UsageError(`${(error as Error).message}\n${USAGE}`);
+  }
+}
 
 interface Target {
   description: string;
@@ -45,22 +52,15 @@ interface Target {
 }
 
 function targetFromEnv(env: NodeJS.ProcessEnv): Target {
-  if (env.DYNAMODB_ENDPOINT) {
-    const stripe = stripeTargetFromEnv(env);
-    const stripeApiUrl = stripe.kind === 'url' ? stripe.apiUrl : stripe.kind === 'emulator' ? `http://127.0.0.1:${stripe.port}` : undefined;
-    const tableName = env[TABLE_NAME_ENV] || DEFAULT_LOCAL_TABLE_NAME;
-    return {
-      description: `local stack: DynamoDB ${env.DYNAMODB_ENDPOINT} table ${tableName}, Stripe ${stripeApiUrl ?? 'api.stripe.com (test mode)'}`,
-      env,
-      tableName,
-      stripeKey: stripe.secretKey,
-      stripeApiUrl,
-    };
+  // The local stack unless a deployed table is named (as `npm run reconcile` decides).
+  if (env.DYNAMODB_ENDPOINT || !env[TABLE_NAME_ENV]) {
+    const local = usage(() => localStackTarget(env));
+    return { description: local.description, env: local.env, tableName: local.tableName, stripeKey: local.stripeSecretKey, stripeApiUrl: local.stripeApiUrl };
   }
   const tableName = env[TABLE_NAME_ENV];
   const stripeKey = env.STRIPE_SECRET_KEY;
   if (!tableName || !stripeKey) {
-    throw new UsageError(`Set TABLE_NAME and STRIPE_SECRET_KEY for AWS, or DYNAMODB_ENDPOINT for the local stack.\n${USAGE}`);
+    throw new UsageError(`Set STRIPE_SECRET_KEY as well as TABLE_NAME for AWS (or unset TABLE_NAME for the local stack).\n${USAGE}`);
   }
   return {
     description: `AWS: table ${tableName} in ${env.AWS_REGION ?? env.AWS_DEFAULT_REGION ?? 'the default region'}, Stripe ${env.STRIPE_API_URL || 'api.stripe.com'}`,

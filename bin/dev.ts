@@ -7,6 +7,7 @@ import { parseArgs } from 'node:util';
 import { apiRoutes } from '#handlers/routes';
 import { stateDirFromEnv } from '#local/dev-jwt';
 import { type LocalStack, startLocalStack } from '#local/dev-server';
+import { recordRunningStack } from '#local/running-stack';
 
 async function main(): Promise<void> {
   const { values } = parseArgs({ options: { persist: { type: 'boolean', default: false } }, strict: true });
@@ -16,12 +17,21 @@ async function main(): Promise<void> {
     log: (line) => console.log(`[${new Date().toISOString().slice(11, 19)}] ${line}`),
   });
   console.log(banner(stack, dataDir));
+  // `npm run reconcile` and `npm run backfill` find this stack's DynamoDB (a free port) through the record.
+  const forget = recordRunningStack(stateDirFromEnv(), {
+    pid: process.pid,
+    url: stack.url,
+    dynamoEndpoint: stack.dynamoEndpoint,
+    tableName: stack.tableName,
+    ...(stack.stripeApiUrl && { stripeApiUrl: stack.stripeApiUrl }),
+  });
 
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;
     stopping = true;
     console.log(`\n${signal}: shutting down...`);
+    forget();
     stack.close().then(
       () => process.exit(0),
       (error: unknown) => {

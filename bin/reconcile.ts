@@ -5,22 +5,21 @@
  * Target:
  * - AWS: TABLE_NAME and AWS credentials/region in the environment, STRIPE_SECRET_KEY (the key the
  *   deployment uses), no DYNAMODB_ENDPOINT.
- * - The running local stack (`npm start`) otherwise: DYNAMODB_ENDPOINT is the DynamoDB line of its
- *   banner (dynalite listens on a free port), the table defaults to the local one, and Stripe is
- *   found the way `npm run stripe` finds it (STRIPE_API_URL, else 127.0.0.1:$STRIPE_EMULATOR_PORT).
+ * - The running local stack (`npm start`) otherwise, found through the record it keeps
+ *   (lib/local/running-stack.ts), or DYNAMODB_ENDPOINT when set.
  * Options: --json prints the report as JSON only.
  * Exit codes: 0 every listed event handled, 1 the run stopped on a failure (the next run retries).
  */
 import { parseArgs } from 'node:util';
-import { DEFAULT_LOCAL_TABLE_NAME, TABLE_NAME_ENV } from '#adapters/dynamodb/table-definition';
+import { TABLE_NAME_ENV } from '#adapters/dynamodb/table-definition';
 import { logger } from '#adapters/logger';
 import type { ReconcileReport } from '#core/reconciliation';
 import { makeReconciler, reconcilerPortsFromEnv } from '#handlers/reconciler';
-import { stripeTargetFromEnv } from '#local/stripe-target';
+import { localStackTarget } from '#local/running-stack';
 
 const USAGE =
   'usage: npm run reconcile [-- --json]\n' +
-  '  local stack: DYNAMODB_ENDPOINT=<the DynamoDB endpoint npm start printed> npm run reconcile\n' +
+  '  local stack: npm run reconcile (while npm start runs)\n' +
   '  AWS:         TABLE_NAME=<table> STRIPE_SECRET_KEY=<key> AWS_REGION=<region> npm run reconcile';
 
 /** The handler environment for the target: AWS as given, or the running local stack's parts. */
@@ -30,24 +29,8 @@ export function reconcileEnv(env: NodeJS.ProcessEnv): { env: NodeJS.ProcessEnv; 
     if (!env.STRIPE_SECRET_KEY) throw new Error(`STRIPE_SECRET_KEY is not set\n${USAGE}`);
     return { env, target: `table ${env[TABLE_NAME_ENV]} in ${env.AWS_REGION ?? 'the default region'}` };
   }
-  if (!env.DYNAMODB_ENDPOINT) {
-    throw new Error(`The local stack's DynamoDB listens on a free port: set DYNAMODB_ENDPOINT to the DynamoDB line of the banner of npm start.\n${USAGE}`);
-  }
-  const stripe = stripeTargetFromEnv(env);
-  if (stripe.kind === 'emulator' && stripe.port === 0)
-    throw new Error('STRIPE_EMULATOR_PORT=0: set STRIPE_API_URL to the emulator URL the banner of npm start printed.');
-  const apiUrl = stripe.kind === 'url' ? stripe.apiUrl : stripe.kind === 'emulator' ? `http://127.0.0.1:${stripe.port}` : undefined;
-  const tableName = env[TABLE_NAME_ENV] ?? DEFAULT_LOCAL_TABLE_NAME;
-  return {
-    env: {
-      ...env,
-      [TABLE_NAME_ENV]: tableName,
-      AWS_REGION: env.AWS_REGION ?? 'local',
-      STRIPE_SECRET_KEY: stripe.secretKey,
-      ...(apiUrl && { STRIPE_API_URL: apiUrl }),
-    },
-    target: `local stack: ${env.DYNAMODB_ENDPOINT} table ${tableName}, Stripe ${apiUrl ?? 'api.stripe.com'}`,
-  };
+  const target = localStackTarget(env);
+  return { env: target.env, target: target.description };
 }
 
 function reportText(report: ReconcileReport): string {
