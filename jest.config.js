@@ -16,6 +16,10 @@ module.exports = {
       transform: { '^.+\\.(t|j)sx?$': ['@swc/jest', { jsc: { target: 'es2022' }, module: { type: 'commonjs' } }] },
       // @middy/* is ESM-only: let swc turn it into CommonJS for jest.
       transformIgnorePatterns: ['/node_modules/(?!(@middy)/)'],
+      // Every test logs at DEBUG into per-worker files, scanned for secrets after the run (test/setup/capture-logs.ts).
+      globalSetup: '<rootDir>/test/setup/start-log-capture.ts',
+      setupFiles: ['<rootDir>/test/setup/capture-logs.ts'],
+      globalTeardown: '<rootDir>/test/setup/scan-logs.ts',
     },
     '<rootDir>/packages/stripe-emulator',
   ],

@@ -28,7 +28,22 @@ describe('appErrorFromStripe', () => {
     expect(mapped).toBeInstanceOf(AppError);
     expect([(mapped as AppError).kind, (mapped as AppError).code]).toEqual([kind, code]);
     expect((mapped as AppError).message).toContain('doing something');
-    expect((mapped as AppError).cause).toBe(generated);
+    if (code === 'stripe_rejected_credentials') {
+      // Same type and status, without Stripe's message (it quotes the key): see the test below.
+      expect((mapped as AppError).cause).toMatchObject({ type: (generated as { type: string }).type, statusCode: (raw as { statusCode?: number }).statusCode });
+      expect(((mapped as AppError).cause as Error).message).not.toContain('boom');
+    } else expect((mapped as AppError).cause).toBe(generated);
+  });
+
+  // Found by the log scan (test/setup/scan-logs.ts): the cause of a logged 5xx carried Stripe's message with the key.
+  it.each([
+    ['a rejected key (401)', { type: 'authentication_error' as never, statusCode: 401 }],
+    ['a restricted key (403)', { type: 'invalid_request_error', statusCode: 403 }],
+  ])('%s: nothing in the mapped error (and so in its log line) quotes the key', (_name, raw) => {
+    const key = 'sk_test_51FullKeyAsAProxyMightEchoIt0123456789';
+    const mapped = appErrorFromStripe(stripeError({ ...raw, message: `Invalid API Key provided: ${key}` } as never), 'doing something') as AppError;
+    const cause = mapped.cause as Error;
+    expect([mapped.code, cause.message, cause.stack, JSON.stringify(cause)].join('\n')).not.toContain(key);
   });
 
   it.each([
