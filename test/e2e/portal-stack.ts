@@ -13,6 +13,7 @@ import { createStripeClient } from '#adapters/stripe/client';
 import type { LinkoutConfig } from '#core/config';
 import { issueDevToken, loadOrCreateSigningKey } from '#local/dev-jwt';
 import { type LocalStack, startLocalStack } from '#local/dev-server';
+import { captureLog } from '../setup/log-sink';
 
 const teamConfig: LinkoutConfig = (() => {
   const config = loadConfig();
@@ -34,7 +35,8 @@ export function usePortalStack(adjust: (config: LinkoutConfig) => LinkoutConfig 
   let stateDir: string;
   beforeAll(async () => {
     stateDir = mkdtempSync(path.join(tmpdir(), 'linkout-portal-e2e-'));
-    handle.stack = await startLocalStack({ port: 0, env: { STRIPE_EMULATOR_PORT: '0' }, config: adjust(teamConfig), stateDir });
+    // The gateway's request log goes into the captured logs that are scanned for secrets (test/setup/).
+    handle.stack = await startLocalStack({ port: 0, env: { STRIPE_EMULATOR_PORT: '0' }, config: adjust(teamConfig), stateDir, log: captureLog });
     if (!handle.stack.portalSynced) throw new Error('the local stack did not sync the portal configurations');
     handle.stripe = createStripeClient({ secretKey: handle.stack.stripe.secretKey, apiUrl: handle.stack.stripeApiUrl!, maxNetworkRetries: 0 });
   });

@@ -209,13 +209,16 @@ describe('secrets never reach a template or an environment variable', () => {
 
 describe('Lambdas', () => {
   const handlerNames = [...new Set(apiRoutes.map((route) => route.handler))];
-  /** The API's functions, without the scheduled pause resumer (lib/infra/pause-resumer.ts, tested on its own). */
-  const routeFunctions = (template: Template) => Object.fromEntries(Object.entries(lambdaFunctions(template)).filter(([id]) => !id.startsWith('PauseResumer')));
+  /** Scheduled functions, each tested on its own (test/infra/pause-resumer.test.ts, test/infra/reconciler.test.ts). */
+  const SCHEDULED = ['PauseResumer', 'Reconciler'];
+  /** The API's functions, without the scheduled ones. */
+  const routeFunctions = (template: Template) =>
+    Object.fromEntries(Object.entries(lambdaFunctions(template)).filter(([id]) => !SCHEDULED.some((prefix) => id.startsWith(prefix))));
 
-  it('has one function per handler of the route table, plus the portal configuration sync and the pause resumer', () => {
+  it('has one function per handler of the route table, plus the portal configuration sync, the pause resumer and the reconciler', () => {
     const functions = Object.keys(lambdaFunctions(dev.api));
-    expect(functions).toHaveLength(handlerNames.length + 2);
-    expect(functions.filter((id) => id.startsWith('PauseResumer'))).toHaveLength(1);
+    expect(functions).toHaveLength(handlerNames.length + 1 + SCHEDULED.length);
+    for (const prefix of SCHEDULED) expect(functions.filter((id) => id.startsWith(prefix))).toHaveLength(1);
   });
 
   it.each([
@@ -354,8 +357,8 @@ describe('alarms', () => {
   it('alarms on errors and throttles of every function, all wired to the alarm topic', () => {
     const alarms = Object.values(resourcesOf(dev.api, 'AWS::CloudWatch::Alarm'));
     const handlerCount = new Set(apiRoutes.map((route) => route.handler)).size;
-    // The pause resumer adds its own errors alarm (its other alarms are in test/infra/pause-resumer.test.ts).
-    expect(alarms.filter((a) => a.Properties.MetricName === 'Errors' && a.Properties.Namespace === 'AWS/Lambda')).toHaveLength(handlerCount + 1);
+    // The scheduled functions add an errors alarm each (their other alarms are tested with them).
+    expect(alarms.filter((a) => a.Properties.MetricName === 'Errors' && a.Properties.Namespace === 'AWS/Lambda')).toHaveLength(handlerCount + 2);
     expect(alarms.filter((a) => a.Properties.MetricName === 'Throttles' && a.Properties.Namespace === 'AWS/Lambda')).toHaveLength(handlerCount);
     const topicId = Object.keys(resourcesOf(dev.api, 'AWS::SNS::Topic'))[0]!;
     for (const alarm of alarms) expect(alarm.Properties.AlarmActions).toEqual([{ Ref: topicId }]);
