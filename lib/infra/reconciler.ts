@@ -7,18 +7,17 @@
  * checkpoint), so a lost one is simply replaced by the next; the alarms watch that runs keep
  * happening and get through.
  */
-import { type CfnElement, Duration, Stack, Validations } from 'aws-cdk-lib';
+import { Duration } from 'aws-cdk-lib';
 import { Alarm, ComparisonOperator, type IMetric, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
-import { Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { FilterPattern, MetricFilter } from 'aws-cdk-lib/aws-logs';
-import { Schedule, ScheduleExpression } from 'aws-cdk-lib/aws-scheduler';
-import { LambdaInvoke } from 'aws-cdk-lib/aws-scheduler-targets';
+import type { Schedule } from 'aws-cdk-lib/aws-scheduler';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import { LinkoutFunction, metricNamespace } from './linkout-function';
+import { runOnSchedule } from './schedule';
 import type { LinkoutStage } from './stage';
 
 /**
@@ -61,33 +60,13 @@ export class Reconciler extends Construct {
       timeout: Duration.minutes(10),
       memorySize: 512,
     });
-    // A failed run is not retried by Lambda: the next scheduled run starts from the checkpoint anyway.
-    this.function.configureAsyncInvoke({ retryAttempts: 0, maxEventAge: RECONCILER_RATE });
-
-    this.schedule = new Schedule(this, 'Schedule', {
-      schedule: ScheduleExpression.rate(RECONCILER_RATE),
+    this.schedule = runOnSchedule(this, this.function, {
+      rate: RECONCILER_RATE,
       description: `Applies Stripe events whose webhooks were missed (${props.stage.name})`,
-      target: new LambdaInvoke(this.function, {
-        role: this.schedulerRole(),
-        retryAttempts: 3,
-        maxEventAge: RECONCILER_RATE,
-      }),
+      what: 'reconciler',
     });
 
     this.createAlarms(props.alarmTopic);
-  }
-
-  /** The role EventBridge Scheduler assumes, for this account's schedules only; it may invoke the reconciler and nothing else. */
-  private schedulerRole(): Role {
-    const role = new Role(this, 'SchedulerRole', {
-      assumedBy: new ServicePrincipal('scheduler.amazonaws.com', { conditions: { StringEquals: { 'aws:SourceAccount': Stack.of(this).account } } }),
-    });
-    const functionId = Stack.of(this).getLogicalId(this.function.node.defaultChild as CfnElement);
-    Validations.of(role).acknowledge({
-      id: `AwsSolutions-IAM5[Resource::<${functionId}.Arn>:*]`,
-      reason: 'Lambda grantInvoke covers the versions and aliases of the one reconciler function, nothing else.',
-    });
-    return role;
   }
 
   private createAlarms(topic: ITopic): void {
