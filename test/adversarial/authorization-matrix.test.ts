@@ -15,7 +15,6 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { ScanCommand } from '@aws-sdk/client-dynamodb';
 import { generateKeyPair, type JWTPayload } from 'jose';
 import type Stripe from 'stripe';
 import { loadConfig } from '#adapters/config';
@@ -23,7 +22,7 @@ import { createStripeClient } from '#adapters/stripe/client';
 import { apiRoutes } from '#handlers/routes';
 import { type DevSigningKey, issueDevToken, loadOrCreateSigningKey } from '#local/dev-jwt';
 import { type LocalStack, startLocalStack } from '#local/dev-server';
-import { localDynamoClient } from '#local/dynamodb';
+import { canonical, tableItems as scanTable } from '../helpers/table-scan';
 import { captureLog } from '../setup/log-sink';
 
 /**
@@ -108,33 +107,8 @@ beforeAll(async () => {
 // ---------------------------------------------------------------------------------------------
 // State: the table (whole, or the victim's part) and the victim's Stripe objects.
 
-async function tableItems(): Promise<string[]> {
-  const client = localDynamoClient(portal.stack.dynamoEndpoint);
-  const items: string[] = [];
-  let startKey: Record<string, unknown> | undefined;
-  try {
-    do {
-      const page = await client.send(new ScanCommand({ TableName: portal.stack.tableName, ConsistentRead: true, ExclusiveStartKey: startKey as never }));
-      for (const item of page.Items ?? []) items.push(canonical(item));
-      startKey = page.LastEvaluatedKey;
-    } while (startKey);
-  } finally {
-    client.destroy();
-  }
-  return items.sort();
-}
-
-function canonical(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
-  if (value && typeof value === 'object') {
-    return `{${Object.keys(value)
-      .sort()
-      .map((key) => `${JSON.stringify(key)}:${canonical((value as Record<string, unknown>)[key])}`)
-      .join(',')}}`;
-  }
-  // stripe-node gives some integers as BigInt, which JSON.stringify refuses.
-  return typeof value === 'bigint' ? `${value}n` : JSON.stringify(value);
-}
+/** Every item of the stack's table (test/helpers/table-scan.ts), to compare as sets. */
+const tableItems = () => scanTable(portal.stack.dynamoEndpoint, portal.stack.tableName);
 
 /** The victim's records and Stripe objects, to compare before and after an attack. */
 async function victimState() {

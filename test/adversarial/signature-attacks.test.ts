@@ -7,10 +7,9 @@
  * change the table, so the "nothing written" check can fail.
  */
 import { createHmac, randomBytes } from 'node:crypto';
-import { ScanCommand } from '@aws-sdk/client-dynamodb';
 import type Stripe from 'stripe';
-import { localDynamoClient } from '#local/dynamodb';
 import { usePortalStack } from '../e2e/portal-stack';
+import { tableItems as scanTable } from '../helpers/table-scan';
 
 const portal = usePortalStack();
 /** Stripe's default tolerance, which the handler applies in both directions. */
@@ -40,34 +39,8 @@ function eventBody(suffix: string, secondsAhead: number): string {
   });
 }
 
-/** Every item of the stack's table, canonically serialised, so two scans compare as sets. */
-async function tableItems(): Promise<string[]> {
-  const client = localDynamoClient(portal.stack.dynamoEndpoint);
-  const items: string[] = [];
-  let startKey: Record<string, unknown> | undefined;
-  try {
-    do {
-      const page = await client.send(new ScanCommand({ TableName: portal.stack.tableName, ConsistentRead: true, ExclusiveStartKey: startKey as never }));
-      for (const item of page.Items ?? []) items.push(canonical(item));
-      startKey = page.LastEvaluatedKey;
-    } while (startKey);
-  } finally {
-    client.destroy();
-  }
-  return items.sort();
-}
-
-function canonical(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
-  if (value && typeof value === 'object') {
-    return `{${Object.keys(value)
-      .sort()
-      .map((key) => `${JSON.stringify(key)}:${canonical((value as Record<string, unknown>)[key])}`)
-      .join(',')}}`;
-  }
-  // stripe-node gives some integers as BigInt, which JSON.stringify refuses.
-  return typeof value === 'bigint' ? `${value}n` : JSON.stringify(value);
-}
+/** Every item of the stack's table (test/helpers/table-scan.ts), to compare as sets. */
+const tableItems = () => scanTable(portal.stack.dynamoEndpoint, portal.stack.tableName);
 
 interface Delivery {
   body: string | Buffer;
