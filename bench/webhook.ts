@@ -1,194 +1,265 @@
 /**
- * `npm run bench`: webhook throughput and latency, and DynamoDB writes / Stripe calls per event,
- * measured through the real handler against dynalite (the embedded DynamoDB API server).
+ * The webhook path through the local stack's full HTTP path (gateway → signature check → handler →
+ * DynamoDB): what each kind of event costs, the throughput and latency at a given concurrency, and
+ * the raw rate of conditional writes on the same DynamoDB server (the physical limit).
  *
- *   BENCH_EVENTS=2000 BENCH_CONCURRENCY=8 npm run bench
- *
- * Three runs: in-order events (the common path), duplicates of those events, and stale (older)
- * events. Budgets are printed next to the results; the exit code is 1 when one is missed.
- * Numbers are for this machine and dynalite, not for DynamoDB itself (single-digit ms per write).
+ * Synthetic customers are linked straight in the table, as a customer linked by an earlier portal
+ * session would be; the kinds that need Stripe (a same-second tie, an unknown customer) use real
+ * customers and subscriptions in the emulator.
  */
-import { performance } from 'node:perf_hooks';
-import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import Stripe from 'stripe';
-import { DynamoAccountLinks } from '#adapters/dynamodb/account-links';
+import { randomUUID } from 'node:crypto';
+import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import type Stripe from 'stripe';
 import { documentClient } from '#adapters/dynamodb/client';
-import { DynamoEntitlementStore } from '#adapters/dynamodb/entitlement-store';
-import { DynamoPurchaseRecords } from '#adapters/dynamodb/purchase-records';
-import type { HttpResponse } from '#adapters/http/response';
-import { StripeSubscriptionStarter } from '#adapters/stripe/subscription-starter';
-import { nowInUnixSeconds } from '#core/clock';
-import { type BillingLookup, EntitlementSync } from '#core/entitlements-sync';
-import { PurchaseFulfilment } from '#core/purchases';
-import { makeWebhookHandler } from '#handlers/webhook';
-import { buildApiGatewayEvent } from '#local/api-gateway-event';
-import { ensureTable, localDynamoClient, startLocalDynamo } from '#local/dynamodb';
+import { localDynamoClient } from '#local/dynamodb';
+import type { BenchStack } from './bench-stack';
+import { countsBetween } from './dynamo-counter';
+import { type Latency, latencyOf, round, runPool, tallyStripeRequests } from './measure';
 
-const EVENTS = Number(process.env.BENCH_EVENTS ?? 2000);
-const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 8);
-const SUBSCRIPTIONS = Math.max(1, Math.floor(EVENTS / 10));
-const SECRET = 'whsec_bench';
-const TABLE = 'linkout-bench';
-/** Budgets for dynalite on a small shared machine; AWS latency is lower. */
-const BUDGET = { p95Ms: 100, writesPerEvent: 1, stripeCallsPerEvent: 0 };
+export const EVENT_KINDS = ['in-order', 'duplicate', 'stale', 'same-second tie', 'unknown customer', 'first of a known customer'] as const;
+export type EventKind = (typeof EVENT_KINDS)[number];
 
-const signer = new Stripe('sk_test_bench');
-const WRITES = new Set(['PutItemCommand', 'UpdateItemCommand', 'DeleteItemCommand', 'BatchWriteItemCommand', 'TransactWriteItemsCommand']);
-
-/** Stripe must not be called on these paths; any call is counted and fails the budget. */
-class CountingBilling implements BillingLookup {
-  calls = 0;
-  async subscription() {
-    this.calls++;
-    return undefined;
-  }
-  async customerAccountId() {
-    this.calls++;
-    return null;
-  }
-  async activeEntitlementKeys() {
-    this.calls++;
-    return [];
-  }
+export interface EventKindCost {
+  kind: EventKind;
+  events: number;
+  /** Outcome → count, as the handler answered. */
+  outcomes: Record<string, number>;
+  writesPerEvent: number;
+  readsPerEvent: number;
+  readUnitsPerEvent: number;
+  stripeCallsPerEvent: number;
+  /** DynamoDB operations and Stripe requests of the whole phase, by kind (to see what a count is made of). */
+  dynamoOperations: Record<string, number>;
+  stripeRequests: Record<string, number>;
 }
 
-function subscriptionEvent(i: number, created: number) {
-  const sub = `sub_bench_${i % SUBSCRIPTIONS}`;
+const PRICE = { id: 'price_bench', product: 'prod_stock_photos', lookup_key: 'stock_photos_monthly' };
+
+/** A subscription event as Stripe sends it, for a synthetic customer that Stripe is never asked about. */
+function syntheticSubscriptionEvent(id: string, created: number, customer: string, subscription: string, status = 'active') {
   return {
-    id: `evt_bench_${i}`,
+    id,
     object: 'event',
     type: 'customer.subscription.updated',
     created,
     data: {
       object: {
-        id: sub,
+        id: subscription,
         object: 'subscription',
-        customer: `cus_bench_${i % SUBSCRIPTIONS}`,
-        status: i % 7 === 0 ? 'past_due' : 'active',
+        customer,
+        status,
         created: 1_700_000_000,
         cancel_at_period_end: false,
         cancel_at: null,
         pause_collection: null,
-        items: {
-          data: [{ current_period_end: 1_900_000_000, price: { id: 'price_bench', product: 'prod_stock_photos', lookup_key: 'stock_photos_monthly' } }],
-        },
+        items: { data: [{ current_period_end: 1_900_000_000, price: PRICE }] },
       },
     },
   };
 }
 
-function countWrites(client: DynamoDBClient) {
-  const counter = { writes: 0 };
-  client.middlewareStack.add(
-    (next, context) => async (args) => {
-      if (WRITES.has((context as { commandName?: string }).commandName ?? '')) counter.writes++;
-      return next(args);
-    },
-    { step: 'initialize', name: 'benchCountWrites' },
-  );
-  return counter;
+function realSubscriptionEvent(id: string, created: number, subscription: Stripe.Subscription) {
+  return { id, object: 'event', type: 'customer.subscription.updated', created, data: { object: subscription } };
 }
 
-async function run(
-  name: string,
-  payloads: string[],
-  handler: ReturnType<typeof makeWebhookHandler>,
-  now: number,
-  counter: { writes: number },
-  billing: CountingBilling,
-) {
-  const latencies: number[] = [];
+/** Delivers `events` one at a time and returns what they cost together, per event. */
+async function costOf(bench: BenchStack, kind: EventKind, events: object[]): Promise<EventKindCost> {
+  const dynamoBefore = await bench.dynamo();
+  const stripeBefore = bench.stripeCalls();
   const outcomes: Record<string, number> = {};
-  const writesBefore = counter.writes;
-  const callsBefore = billing.calls;
-  let next = 0;
-  const started = performance.now();
-  await Promise.all(
-    Array.from({ length: CONCURRENCY }, async () => {
-      while (next < payloads.length) {
-        const payload = payloads[next++]!;
-        const event = buildApiGatewayEvent({
-          method: 'POST',
-          url: '/v1/webhooks/stripe',
-          headers: {
-            'content-type': 'application/json',
-            'stripe-signature': signer.webhooks.generateTestHeaderString({ payload, secret: SECRET, timestamp: now }),
-          },
-          body: payload,
-        });
-        const t0 = performance.now();
-        const response = (await handler(event, {} as never)) as HttpResponse;
-        latencies.push(performance.now() - t0);
-        if (response.statusCode !== 200) throw new Error(`${name}: HTTP ${response.statusCode} ${response.body}`);
-        const outcome = (JSON.parse(response.body ?? '{}') as { outcome: string }).outcome;
-        outcomes[outcome] = (outcomes[outcome] ?? 0) + 1;
-      }
-    }),
-  );
-  const seconds = (performance.now() - started) / 1000;
-  latencies.sort((a, b) => a - b);
-  const pct = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))]!;
-  const result = {
-    run: name,
-    events: payloads.length,
-    eventsPerSecond: Math.round(payloads.length / seconds),
-    p50Ms: +pct(50).toFixed(1),
-    p95Ms: +pct(95).toFixed(1),
-    p99Ms: +pct(99).toFixed(1),
-    writesPerEvent: +((counter.writes - writesBefore) / payloads.length).toFixed(3),
-    stripeCallsPerEvent: +((billing.calls - callsBefore) / payloads.length).toFixed(3),
-    outcomes: JSON.stringify(outcomes),
+  for (const event of events) {
+    const reply = await bench.deliver(event);
+    if (reply.status !== 200) throw new Error(`${kind}: HTTP ${reply.status} ${JSON.stringify(reply.body)}`);
+    const outcome = String(reply.body?.outcome);
+    outcomes[outcome] = (outcomes[outcome] ?? 0) + 1;
+  }
+  const dynamo = countsBetween(dynamoBefore, await bench.dynamo());
+  const per = (total: number) => round(total / events.length, 3);
+  return {
+    kind,
+    events: events.length,
+    outcomes,
+    writesPerEvent: per(dynamo.writes + dynamo.multiItem),
+    readsPerEvent: per(dynamo.reads),
+    readUnitsPerEvent: per(dynamo.readUnits),
+    stripeCallsPerEvent: per(bench.stripeCalls() - stripeBefore),
+    dynamoOperations: dynamo.byOperation,
+    stripeRequests: tallyStripeRequests(bench.stripeRequestsSince(stripeBefore)),
   };
-  return result;
 }
 
-async function main() {
-  const dynamo = await startLocalDynamo();
-  const client = localDynamoClient(dynamo.endpoint);
-  try {
-    await ensureTable(client, TABLE);
-    const counter = countWrites(client);
-    const db = documentClient(client);
-    const links = new DynamoAccountLinks(db, TABLE);
-    for (let s = 0; s < SUBSCRIPTIONS; s++) await links.link(`acct_bench_${s}`, `cus_bench_${s}`);
-    const billing = new CountingBilling();
-    const now = nowInUnixSeconds();
-    // The bench's events are subscription events only: purchases never reach Stripe here.
-    const purchases = new PurchaseFulfilment({
-      records: new DynamoPurchaseRecords(db, TABLE),
-      starter: new StripeSubscriptionStarter(() => undefined as never),
-      now: () => now,
-    });
-    const sync = new EntitlementSync({ store: new DynamoEntitlementStore(db, TABLE), links, billing, purchases, now: () => now });
-    const handler = makeWebhookHandler({ sync, secrets: () => ({ secretKey: '', webhookSecrets: [SECRET] }), now: () => now });
+/** Customers in the emulator (with the account in their metadata, as Linkout creates them) and an active subscription each. */
+async function realSubscriptions(bench: BenchStack, accounts: string[]): Promise<Stripe.Subscription[]> {
+  const [price] = (await bench.stripe.prices.list({ lookup_keys: ['stock_photos_monthly'] })).data;
+  if (!price) throw new Error('the emulator has no stock_photos_monthly price');
+  const subscriptions: Stripe.Subscription[] = [];
+  for (const account of accounts) {
+    const customer = await bench.stripe.customers.create({ metadata: { app_account_id: account } });
+    subscriptions.push(await bench.stripe.subscriptions.create({ customer: customer.id, items: [{ price: price.id }] }));
+  }
+  return subscriptions;
+}
 
-    // Event i of subscription s is created at base + i: strictly in order per subscription.
-    const base = now - 100_000;
-    const inOrder = Array.from({ length: EVENTS }, (_, i) => JSON.stringify(subscriptionEvent(i, base + Math.floor(i / SUBSCRIPTIONS) * 2 + 2)));
-    const stale = Array.from({ length: Math.floor(EVENTS / 2) }, (_, i) => JSON.stringify(subscriptionEvent(EVENTS + i, base + 1)));
+/**
+ * What one event of each kind costs, over `perKind` events of each (deterministic counts; the
+ * timings are measured separately). `namespace` keeps the ids of two calls on one stack apart.
+ */
+export async function measureEventKindCosts(bench: BenchStack, perKind = 10, namespace = randomUUID().slice(0, 8)): Promise<EventKindCost[]> {
+  const base = Math.floor(Date.now() / 1000) - 10_000;
+  const ids = Array.from({ length: perKind }, (_, k) => k);
+  const customer = (k: number) => `cus_${namespace}_${k}`;
+  const subscription = (k: number) => `sub_${namespace}_${k}`;
+  for (const k of ids) await bench.links.link(`acct_${namespace}_${k}`, customer(k));
+  const event = (name: string, k: number, created: number) =>
+    syntheticSubscriptionEvent(`evt_${namespace}_${name}_${k}`, created, customer(k), subscription(k));
 
-    const results = [
-      await run('in-order', inOrder, handler, now, counter, billing),
-      // Redeliveries of the newest event of every subscription: the `duplicate` outcome.
-      await run('duplicates', inOrder.slice(-SUBSCRIPTIONS), handler, now, counter, billing),
-      await run('stale', stale, handler, now, counter, billing),
-    ];
-    console.table(results);
-    const common = results[0]!;
-    const misses = [
-      common.p95Ms > BUDGET.p95Ms && `p95 ${common.p95Ms} ms > ${BUDGET.p95Ms} ms`,
-      common.writesPerEvent !== BUDGET.writesPerEvent && `writes/event ${common.writesPerEvent} != ${BUDGET.writesPerEvent}`,
-      results.some((r) => r.stripeCallsPerEvent !== BUDGET.stripeCallsPerEvent) && 'a Stripe call on a path that needs none',
-      results.some((r) => r.writesPerEvent > 1) && 'more than one write per event',
-    ].filter(Boolean);
-    console.log(
-      misses.length ? `budget missed: ${misses.join('; ')}` : `budgets met (in-order p95 <= ${BUDGET.p95Ms} ms, 1 write and 0 Stripe calls per event)`,
+  const first = await costOf(
+    bench,
+    'first of a known customer',
+    ids.map((k) => event('first', k, base + 2)),
+  );
+  const inOrderEvents = ids.map((k) => event('next', k, base + 4));
+  const inOrder = await costOf(bench, 'in-order', inOrderEvents);
+  const duplicate = await costOf(bench, 'duplicate', inOrderEvents);
+  const stale = await costOf(
+    bench,
+    'stale',
+    ids.map((k) => event('older', k, base + 1)),
+  );
+
+  // A tie: a second event for the subscription in the same second as the stored one; Stripe settles it.
+  const tied = await realSubscriptions(
+    bench,
+    ids.map((k) => `acct_${namespace}_tie_${k}`),
+  );
+  for (const [k, sub] of tied.entries()) await bench.links.link(`acct_${namespace}_tie_${k}`, String(sub.customer));
+  await costOf(
+    bench,
+    'in-order',
+    tied.map((sub, k) => realSubscriptionEvent(`evt_${namespace}_tie_a_${k}`, base + 2, sub)),
+  );
+  const tie = await costOf(
+    bench,
+    'same-second tie',
+    tied.map((sub, k) => realSubscriptionEvent(`evt_${namespace}_tie_b_${k}`, base + 2, sub)),
+  );
+
+  // An unknown customer: no link in the table, so Linkout asks Stripe whose customer it is.
+  const unknown = await realSubscriptions(
+    bench,
+    ids.map((k) => `acct_${namespace}_new_${k}`),
+  );
+  const firstUnknown = await costOf(
+    bench,
+    'unknown customer',
+    unknown.map((sub, k) => realSubscriptionEvent(`evt_${namespace}_new_${k}`, base + 2, sub)),
+  );
+  return [inOrder, duplicate, stale, tie, firstUnknown, first];
+}
+
+export interface WebhookThroughput {
+  events: number;
+  concurrency: number;
+  eventsPerSecond: number;
+  latency: Latency;
+  outcomes: Record<string, number>;
+  writesPerEvent: number;
+  stripeCallsPerEvent: number;
+}
+
+/**
+ * In-order events for `events / 10` linked customers, `concurrency` in flight. Each customer's first
+ * event is delivered before the clock starts (it reads the link once per container): what is timed
+ * is the common path.
+ */
+export async function measureWebhookThroughput(bench: BenchStack, options: { events: number; concurrency: number }): Promise<WebhookThroughput> {
+  const namespace = `tp${randomUUID().slice(0, 6)}`;
+  const customers = Math.max(1, Math.floor(options.events / 10));
+  const base = Math.floor(Date.now() / 1000) - 100_000;
+  for (let c = 0; c < customers; c++) await bench.links.link(`acct_${namespace}_${c}`, `cus_${namespace}_${c}`);
+  // Event i belongs to customer i % customers and is 2 s newer than that customer's previous one, so
+  // every customer's events arrive strictly in order (those in flight together are all different customers).
+  const event = (i: number) =>
+    syntheticSubscriptionEvent(
+      `evt_${namespace}_${i}`,
+      base + Math.floor(i / customers) * 2 + 2,
+      `cus_${namespace}_${i % customers}`,
+      `sub_${namespace}_${i % customers}`,
+      i % 7 === 0 ? 'past_due' : 'active',
     );
-    process.exitCode = misses.length ? 1 : 0;
+  await runPool(
+    Array.from({ length: customers }, (_, c) => event(c)),
+    options.concurrency,
+    async (primer) => {
+      await bench.deliver(primer);
+    },
+  );
+  // Signed ahead, as Stripe signs before it sends: the timed loop is Linkout's work, not the sender's.
+  const events = Array.from({ length: options.events }, (_, i) => bench.sign(event(customers + i)));
+  const dynamoBefore = await bench.dynamo();
+  const stripeBefore = bench.stripeCalls();
+  const outcomes: Record<string, number> = {};
+  const { latencies, seconds } = await runPool(events, options.concurrency, async (signed) => {
+    const reply = await bench.post(signed);
+    if (reply.status !== 200) throw new Error(`webhook: HTTP ${reply.status} ${JSON.stringify(reply.body)}`);
+    const outcome = String(reply.body?.outcome);
+    outcomes[outcome] = (outcomes[outcome] ?? 0) + 1;
+  });
+  const dynamo = countsBetween(dynamoBefore, await bench.dynamo());
+  return {
+    events: events.length,
+    concurrency: options.concurrency,
+    eventsPerSecond: Math.round(events.length / seconds),
+    latency: latencyOf(latencies),
+    outcomes,
+    writesPerEvent: round((dynamo.writes + dynamo.multiItem) / events.length, 3),
+    stripeCallsPerEvent: round((bench.stripeCalls() - stripeBefore) / events.length, 3),
+  };
+}
+
+export interface RawWriteRate {
+  writes: number;
+  concurrency: number;
+  writesPerSecond: number;
+  latency: Latency;
+}
+
+/**
+ * The physical limit: conditional UpdateItem calls ("apply if newer", like the store's ordered
+ * write, on an item of about the same size) on the same DynamoDB server, through the same counting
+ * proxy the handlers use, with the same concurrency. Nothing else: no HTTP gateway, no handler.
+ */
+export async function measureRawConditionalWrites(bench: BenchStack, options: { writes: number; concurrency: number }): Promise<RawWriteRate> {
+  const client = localDynamoClient(bench.countedDynamoEndpoint);
+  const db = documentClient(client);
+  const namespace = randomUUID().slice(0, 8);
+  const items = Math.max(1, Math.floor(options.writes / 10));
+  try {
+    const { latencies, seconds } = await runPool(
+      Array.from({ length: options.writes }, (_, i) => i),
+      options.concurrency,
+      async (i) => {
+        await db.send(
+          new UpdateCommand({
+            TableName: bench.stack.tableName,
+            Key: { pk: `BENCH#${namespace}#${i % items}`, sk: 'SUBSCRIPTION#sub_bench' },
+            UpdateExpression: 'SET #wm = :created, eventId = :id, #status = :status, customerId = :customer, priceIds = :prices, periodEnd = :end',
+            ConditionExpression: 'attribute_not_exists(#wm) OR #wm < :created',
+            ExpressionAttributeNames: { '#wm': 'watermark', '#status': 'status' },
+            ExpressionAttributeValues: {
+              ':created': 1_700_000_000 + i,
+              ':id': `evt_${namespace}_${i}`,
+              ':status': 'active',
+              ':customer': `cus_${namespace}_${i % items}`,
+              ':prices': ['stock_photos_monthly'],
+              ':end': 1_900_000_000,
+            },
+          }),
+        );
+      },
+    );
+    return { writes: options.writes, concurrency: options.concurrency, writesPerSecond: Math.round(options.writes / seconds), latency: latencyOf(latencies) };
   } finally {
     client.destroy();
-    await dynamo.close();
   }
 }
-
-void main();

@@ -12,6 +12,7 @@ import { callerFrom } from '#adapters/http/auth';
 import { buildOnFirstCall, httpHandler } from '#adapters/http/middleware';
 import { rawBody } from '#adapters/http/request';
 import { jsonResponse } from '#adapters/http/response';
+import { awsStripeSecrets } from '#adapters/http/secrets-middleware';
 import { StripeCatalogPrices, StripeCheckoutSessions, StripeCustomerSubscriptions } from '#adapters/stripe/checkout';
 import { StripeBillingCustomers } from '#adapters/stripe/customers';
 import { lazyStripeClient } from '#adapters/stripe/lazy-client';
@@ -41,12 +42,15 @@ export function makeCheckoutSessionsHandler(deps: CheckoutSessionsDeps) {
     purchases: deps.purchases,
     now: deps.now ?? nowInUnixSeconds,
   };
-  return httpHandler(async (event) => {
-    const caller = callerFrom(event, deps.config.auth);
-    const body = rawBody(event).toString('utf8');
-    const session = await createCheckoutSession(deps.config, caller, body, ports);
-    return jsonResponse(201, session);
-  });
+  return httpHandler(
+    async (event) => {
+      const caller = callerFrom(event, deps.config.auth);
+      const body = rawBody(event).toString('utf8');
+      const session = await createCheckoutSession(deps.config, caller, body, ports);
+      return jsonResponse(201, session);
+    },
+    ...awsStripeSecrets(),
+  );
 }
 
 function checkoutSessionsDepsFromEnv(): CheckoutSessionsDeps {

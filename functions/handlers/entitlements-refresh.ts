@@ -17,6 +17,7 @@ import { callerFrom } from '#adapters/http/auth';
 import { buildOnFirstCall, httpHandler } from '#adapters/http/middleware';
 import { rawBody } from '#adapters/http/request';
 import { jsonResponse } from '#adapters/http/response';
+import { awsStripeSecrets } from '#adapters/http/secrets-middleware';
 import { StripeAccountSubscriptions } from '#adapters/stripe/account-subscriptions';
 import { lazyStripeClient } from '#adapters/stripe/lazy-client';
 import { StripePurchaseLookup } from '#adapters/stripe/purchase-lookup';
@@ -56,15 +57,18 @@ export function makeEntitlementsRefreshHandler(deps: EntitlementsRefreshDeps) {
     subscriptions: new StripeAccountSubscriptions(deps.stripe),
     now,
   };
-  return httpHandler(async (event) => {
-    if (event.routeKey === PURCHASE_REFRESH_ROUTE_KEY) {
-      const purchaseId = parsePurchaseId(event.pathParameters?.id);
-      return jsonResponse(200, await refreshPurchase(purchaseId, ports));
-    }
-    const caller = callerFrom(event, deps.config.auth);
-    const request = parseRefreshRequest(rawBody(event).toString('utf8'));
-    return jsonResponse(200, await refreshAccount(caller.accountId, request.purchaseId, ports));
-  });
+  return httpHandler(
+    async (event) => {
+      if (event.routeKey === PURCHASE_REFRESH_ROUTE_KEY) {
+        const purchaseId = parsePurchaseId(event.pathParameters?.id);
+        return jsonResponse(200, await refreshPurchase(purchaseId, ports));
+      }
+      const caller = callerFrom(event, deps.config.auth);
+      const request = parseRefreshRequest(rawBody(event).toString('utf8'));
+      return jsonResponse(200, await refreshAccount(caller.accountId, request.purchaseId, ports));
+    },
+    ...awsStripeSecrets(),
+  );
 }
 
 function entitlementsRefreshDepsFromEnv(): EntitlementsRefreshDeps {

@@ -11,6 +11,7 @@ import { callerFrom } from '#adapters/http/auth';
 import { buildOnFirstCall, httpHandler } from '#adapters/http/middleware';
 import { rawBody } from '#adapters/http/request';
 import { jsonResponse } from '#adapters/http/response';
+import { awsStripeSecrets } from '#adapters/http/secrets-middleware';
 import { StripeBillingCustomers } from '#adapters/stripe/customers';
 import { lazyStripeClient } from '#adapters/stripe/lazy-client';
 import { StripePortalConfigurations, StripePortalSessions, StripeSubscriptions } from '#adapters/stripe/portal';
@@ -33,12 +34,15 @@ export function makePortalSessionsHandler(deps: PortalSessionsDeps) {
     subscriptions: new StripeSubscriptions(deps.stripe),
     sessions: new StripePortalSessions(deps.stripe),
   };
-  return httpHandler(async (event) => {
-    const caller = callerFrom(event, deps.config.auth);
-    const body = rawBody(event).toString('utf8');
-    const session = await createPortalSession(deps.config, caller, body, ports);
-    return jsonResponse(201, session);
-  });
+  return httpHandler(
+    async (event) => {
+      const caller = callerFrom(event, deps.config.auth);
+      const body = rawBody(event).toString('utf8');
+      const session = await createPortalSession(deps.config, caller, body, ports);
+      return jsonResponse(201, session);
+    },
+    ...awsStripeSecrets(),
+  );
 }
 
 export function portalSessionsDepsFromEnv(): PortalSessionsDeps {

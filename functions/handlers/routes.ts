@@ -12,6 +12,22 @@ export type HandlerName =
   | 'purchases'
   | 'subscription-pause';
 
+/**
+ * Whether a handler reads the Stripe secret (the API key or the webhook signing secrets). Only these
+ * Lambdas get the secret's ARN and read permission (lib/infra/linkout-function.ts) and load the
+ * Secrets Manager client (functions/adapters/http/secrets-middleware.ts); the others bundle neither.
+ */
+export const READS_STRIPE_SECRET: Record<HandlerName, boolean> = {
+  webhook: true,
+  entitlements: false,
+  'portal-sessions': true,
+  'checkout-sessions': true,
+  'entitlements-refresh': true,
+  subscriptions: true,
+  purchases: false,
+  'subscription-pause': true,
+};
+
 export interface ApiRoute {
   method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
   /** API Gateway route path; `{name}` marks a path parameter. */

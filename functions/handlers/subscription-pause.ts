@@ -18,6 +18,7 @@ import { callerFrom } from '#adapters/http/auth';
 import { buildOnFirstCall, httpHandler } from '#adapters/http/middleware';
 import { rawBody } from '#adapters/http/request';
 import { jsonResponse } from '#adapters/http/response';
+import { awsStripeSecrets } from '#adapters/http/secrets-middleware';
 import { lazyStripeClient } from '#adapters/stripe/lazy-client';
 import { StripePausableSubscriptions } from '#adapters/stripe/pausable-subscriptions';
 import type { AccountLinks } from '#core/accounts';
@@ -50,13 +51,16 @@ export function makeSubscriptionPauseHandler(deps: SubscriptionPauseDeps) {
     subscriptions: new StripePausableSubscriptions(deps.stripe),
     now: deps.now ?? nowInUnixSeconds,
   };
-  return httpHandler(async (event) => {
-    const caller = callerFrom(event, deps.config.auth);
-    const subscriptionId = parseSubscriptionId(event.pathParameters?.id);
-    if (event.routeKey === RESUME_ROUTE_KEY) return jsonResponse(200, await resumeSubscription(caller, subscriptionId, ports));
-    const request = parsePauseRequest(rawBody(event).toString('utf8'));
-    return jsonResponse(200, await pauseSubscription(caller, subscriptionId, request, ports));
-  });
+  return httpHandler(
+    async (event) => {
+      const caller = callerFrom(event, deps.config.auth);
+      const subscriptionId = parseSubscriptionId(event.pathParameters?.id);
+      if (event.routeKey === RESUME_ROUTE_KEY) return jsonResponse(200, await resumeSubscription(caller, subscriptionId, ports));
+      const request = parsePauseRequest(rawBody(event).toString('utf8'));
+      return jsonResponse(200, await pauseSubscription(caller, subscriptionId, request, ports));
+    },
+    ...awsStripeSecrets(),
+  );
 }
 
 function subscriptionPauseDepsFromEnv(): SubscriptionPauseDeps {

@@ -13,6 +13,7 @@ import { callerFrom } from '#adapters/http/auth';
 import { buildOnFirstCall, httpHandler } from '#adapters/http/middleware';
 import { rawBody } from '#adapters/http/request';
 import { jsonResponse } from '#adapters/http/response';
+import { awsStripeSecrets } from '#adapters/http/secrets-middleware';
 import { StripeCatalogPrices, StripeCustomerSubscriptions } from '#adapters/stripe/checkout';
 import { StripeBillingCustomers } from '#adapters/stripe/customers';
 import { lazyStripeClient } from '#adapters/stripe/lazy-client';
@@ -43,14 +44,17 @@ export function makeSubscriptionsHandler(deps: SubscriptionsDeps) {
     purchases: deps.purchases,
     now: deps.now ?? nowInUnixSeconds,
   };
-  return httpHandler(async (event) => {
-    const caller = callerFrom(event, deps.config.auth);
-    const body = rawBody(event).toString('utf8');
-    // API Gateway's view of the connection, not a header the client could set for another device.
-    const acceptance = { ipAddress: event.requestContext.http.sourceIp, userAgent: event.requestContext.http.userAgent };
-    const purchase = await createAmazonPaySubscription(deps.config, caller, { body, acceptance }, ports);
-    return jsonResponse(201, purchase);
-  });
+  return httpHandler(
+    async (event) => {
+      const caller = callerFrom(event, deps.config.auth);
+      const body = rawBody(event).toString('utf8');
+      // API Gateway's view of the connection, not a header the client could set for another device.
+      const acceptance = { ipAddress: event.requestContext.http.sourceIp, userAgent: event.requestContext.http.userAgent };
+      const purchase = await createAmazonPaySubscription(deps.config, caller, { body, acceptance }, ports);
+      return jsonResponse(201, purchase);
+    },
+    ...awsStripeSecrets(),
+  );
 }
 
 function subscriptionsDepsFromEnv(): SubscriptionsDeps {

@@ -14,6 +14,7 @@ import { isServerError } from '#adapters/http/error-mapper';
 import { buildOnFirstCall, type HttpMiddleware, httpHandler } from '#adapters/http/middleware';
 import { rawBody } from '#adapters/http/request';
 import { jsonResponse } from '#adapters/http/response';
+import { awsStripeSecrets } from '#adapters/http/secrets-middleware';
 import { logger } from '#adapters/logger';
 import { countWebhookOutcome } from '#adapters/metrics';
 import { currentStripeSecrets, type StripeSecrets } from '#adapters/secrets';
@@ -36,20 +37,24 @@ export interface WebhookDeps {
 
 export function makeWebhookHandler(deps: WebhookDeps) {
   const { sync, secrets = currentStripeSecrets, now = nowInUnixSeconds } = deps;
-  return httpHandler(async (event) => {
-    const stripeEvent = verifyStripeEvent({
-      rawBody: rawBody(event),
-      signatureHeader: event.headers['stripe-signature'],
-      secrets: secrets().webhookSecrets,
-      now: now(),
-    });
-    // Only a verified id: an unsigned body could put anything into the logs. Reset after the invocation.
-    logger.appendKeys({ stripeEventId: stripeEvent.id, stripeEventType: stripeEvent.type });
-    const outcome = await sync.process(toBillingEvent(stripeEvent));
-    countWebhookOutcome(outcome);
-    logger.info('stripe event', { outcome });
-    return jsonResponse(200, { received: true, outcome });
-  }, countFailedDeliveries());
+  return httpHandler(
+    async (event) => {
+      const stripeEvent = verifyStripeEvent({
+        rawBody: rawBody(event),
+        signatureHeader: event.headers['stripe-signature'],
+        secrets: secrets().webhookSecrets,
+        now: now(),
+      });
+      // Only a verified id: an unsigned body could put anything into the logs. Reset after the invocation.
+      logger.appendKeys({ stripeEventId: stripeEvent.id, stripeEventType: stripeEvent.type });
+      const outcome = await sync.process(toBillingEvent(stripeEvent));
+      countWebhookOutcome(outcome);
+      logger.info('stripe event', { outcome });
+      return jsonResponse(200, { received: true, outcome });
+    },
+    countFailedDeliveries(),
+    ...awsStripeSecrets(),
+  );
 }
 
 /** Deliveries that end in an error: refused (4xx, Stripe gives up) or failed (5xx, Stripe delivers again). */

@@ -1,8 +1,9 @@
 /**
  * Every Linkout Lambda, with the defaults fixed once: Node.js 22 on arm64, esbuild bundling with the
- * AWS SDK inside (no dependence on the runtime's copy; faster cold start), source maps, a log group
- * with the stage's retention, Powertools logging and metrics settings, the configuration, and — in one call —
- * the table and secret grants the handler needs, nothing more.
+ * AWS SDK inside (no dependence on the runtime's copy; faster cold start; options in ./bundling.ts,
+ * shared with the cold-start benchmark), source maps, a log group with the stage's retention,
+ * Powertools logging and metrics settings, the configuration, and — in one call — the table and secret
+ * grants the handler needs, nothing more.
  */
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -11,17 +12,16 @@ import { Duration, Stack, Validations } from 'aws-cdk-lib';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Architecture, Runtime } from 'aws-cdk-lib/aws-lambda';
-import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { type BundlingOptions, NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup } from 'aws-cdk-lib/aws-logs';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
 import { TABLE_NAME_ENV } from '#adapters/dynamodb/table-definition';
 import { METRICS_NAMESPACE_ENV, SERVICE_NAME, SERVICE_NAME_ENV, STRIPE_SECRET_ARN_ENV } from '#adapters/environment';
 import { METRIC_NAMESPACE } from '#adapters/metric-names';
+import { READS_STRIPE_SECRET } from '#handlers/routes';
+import { handlerEntry, LAMBDA_NODE_OPTIONS, lambdaBundling, PROJECT_ROOT } from './bundling';
 import { type LinkoutStage, logRetention, runtimeConfig, statefulRemovalPolicy } from './stage';
-
-const PROJECT_ROOT = path.resolve(__dirname, '../..');
-const HANDLERS_DIR = path.join(PROJECT_ROOT, 'functions/handlers');
 
 /** Lambda allows 4 KB of environment in total; above this the configuration ships as a file instead. */
 export const INLINE_CONFIG_LIMIT = 3000;
@@ -36,7 +36,10 @@ export interface LinkoutFunctionProps {
   stage: LinkoutStage;
   /** Omit for a function that never touches DynamoDB. */
   table?: { table: ITable; access: TableAccess };
-  /** The Stripe secret; the function receives its ARN and read permission, never its value. */
+  /**
+   * The Stripe secret; the function receives its ARN and read permission, never its value — unless the
+   * route table says its handler reads no Stripe secret (READS_STRIPE_SECRET): least privilege.
+   */
   stripeSecret: ISecret;
   description?: string;
   timeout?: Duration;
@@ -54,9 +57,10 @@ export class LinkoutFunction extends NodejsFunction {
     // An own role instead of AWSLambdaBasicExecutionRole: it may write to this log group only.
     const role = new Role(scope, `${id}Role`, { assumedBy: new ServicePrincipal('lambda.amazonaws.com') });
     logGroup.grantWrite(role);
+    const readsStripeSecret = handlerReadsStripeSecret(props.handlerName);
 
     super(scope, id, {
-      entry: path.join(HANDLERS_DIR, `${props.handlerName}.ts`),
+      entry: handlerEntry(props.handlerName),
       handler: 'handler',
       description: props.description ?? `Linkout ${props.handlerName} (${props.stage.name})`,
       runtime: Runtime.NODEJS_22_X,
@@ -70,21 +74,15 @@ export class LinkoutFunction extends NodejsFunction {
       projectRoot: PROJECT_ROOT,
       depsLockFilePath: path.join(PROJECT_ROOT, 'package-lock.json'),
       bundling: {
-        minify: true,
-        sourceMap: true,
-        sourcesContent: false,
-        target: 'node22',
-        format: OutputFormat.CJS,
-        externalModules: [],
-        tsconfig: path.join(PROJECT_ROOT, 'tsconfig.json'),
+        ...cdkBundling(),
         ...(!configInline && { commandHooks: bundleConfigFile(config) }),
       },
       environment: {
-        NODE_OPTIONS: '--enable-source-maps',
+        NODE_OPTIONS: LAMBDA_NODE_OPTIONS,
         [SERVICE_NAME_ENV]: SERVICE_NAME,
         [METRICS_NAMESPACE_ENV]: metricNamespace(scope),
         LOG_LEVEL: 'INFO',
-        [STRIPE_SECRET_ARN_ENV]: props.stripeSecret.secretArn,
+        ...(readsStripeSecret && { [STRIPE_SECRET_ARN_ENV]: props.stripeSecret.secretArn }),
         ...(props.table && { [TABLE_NAME_ENV]: props.table.table.tableName }),
         ...(configInline ? { LINKOUT_CONFIG: config } : { LINKOUT_CONFIG_FILE: `/var/task/${BUNDLED_CONFIG_FILE}` }),
       },
@@ -94,11 +92,27 @@ export class LinkoutFunction extends NodejsFunction {
       id: 'AwsSolutions-L1',
       reason: 'Pinned to Node.js 22 (LTS, supported by Lambda into 2027), the version the project is built and tested against.',
     });
-    props.stripeSecret.grantRead(this);
+    if (readsStripeSecret) props.stripeSecret.grantRead(this);
     if (props.table?.access === 'read') props.table.table.grantReadData(this);
     if (props.table?.access === 'read-write') props.table.table.grantReadWriteData(this);
     if (typeof props.table?.access === 'object') props.table.table.grant(this, ...props.table.access.actions);
   }
+}
+
+/** API handlers say so in the route table; every other function (scheduled, custom resource) talks to Stripe. */
+function handlerReadsStripeSecret(handlerName: string): boolean {
+  return (READS_STRIPE_SECRET as Record<string, boolean | undefined>)[handlerName] ?? true;
+}
+
+/** ./bundling.ts in CDK's terms (the benchmark passes the same settings to esbuild directly). */
+function cdkBundling(): BundlingOptions {
+  const { format, externalModules, mainFields, ...rest } = lambdaBundling;
+  return {
+    ...rest,
+    externalModules: [...externalModules],
+    ...(mainFields && { mainFields: [...mainFields] }),
+    format: format === 'esm' ? OutputFormat.ESM : OutputFormat.CJS,
+  };
 }
 
 /** The namespace of the stack's own metrics (the alarms in api-stack.ts read the same one). */

@@ -1,6 +1,6 @@
 /**
  * The AWS-only runtime pieces, driven through the real AWS SDK over HTTP:
- *  - the Stripe secrets middleware that `httpHandler` turns on when STRIPE_SECRET_ARN is set, and its
+ *  - the Stripe secrets middleware that `awsStripeSecrets()` adds when STRIPE_SECRET_ARN is set, and its
  *    Secrets Manager reader (Powertools Parameters with stale-on-failure);
  *  - the deploy-time custom resource that syncs portal configurations (against the Stripe emulator).
  * Secrets Manager is a small local server speaking its JSON wire protocol (GetSecretValue only).
@@ -12,6 +12,7 @@ import { SecretsProvider } from '@aws-lambda-powertools/parameters/secrets';
 import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
 import { httpHandler } from '#adapters/http/middleware';
 import { jsonResponse } from '#adapters/http/response';
+import { awsStripeSecrets } from '#adapters/http/secrets-middleware';
 import { currentStripeSecrets, requireSecretKey } from '#adapters/secrets';
 import { parseStoredStripeSecret, secretsManagerStripeSecrets } from '#adapters/secrets-manager';
 import { handler, secretNameFromArn } from '#handlers/portal-config-resource';
@@ -81,10 +82,13 @@ const stored = (secretKey: string, webhookSecrets: string) => JSON.stringify({ s
 
 /** A route that shows what the handler sees through `currentStripeSecrets()`. */
 function echoSecretsHandler() {
-  return httpHandler(async () => {
-    const secrets = currentStripeSecrets();
-    return jsonResponse(200, { secretKey: requireSecretKey(secrets), webhookSecrets: secrets.webhookSecrets });
-  });
+  return httpHandler(
+    async () => {
+      const secrets = currentStripeSecrets();
+      return jsonResponse(200, { secretKey: requireSecretKey(secrets), webhookSecrets: secrets.webhookSecrets });
+    },
+    ...awsStripeSecrets(),
+  );
 }
 
 async function invoke(handler: ReturnType<typeof echoSecretsHandler>) {

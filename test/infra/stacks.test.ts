@@ -13,7 +13,7 @@ import { STRIPE_ERROR_METRICS } from '#adapters/metric-names';
 import type { LinkoutConfig } from '#core/config';
 import { parseConfig } from '#core/config-validation';
 import { AASA_KEYS, ASSET_LINKS_KEY, buildAppleAppSiteAssociation, buildAssetLinks } from '#core/site';
-import { apiRoutes } from '#handlers/routes';
+import { apiRoutes, READS_STRIPE_SECRET } from '#handlers/routes';
 import { PORTAL_SESSION_THROTTLE, STALE_WEBHOOK_BURST, TABLE_ACCESS } from '#infra/api-stack';
 import { buildLinkoutApp } from '#infra/linkout-app';
 import { INLINE_CONFIG_LIMIT } from '#infra/linkout-function';
@@ -89,9 +89,9 @@ function resourcesOf(template: Template, type: string): Record<string, Resource>
 }
 
 function lambdaFunctions(template: Template): Record<string, Resource> {
-  // Our functions carry the Stripe secret's ARN; CDK's own helpers (Provider framework, BucketDeployment) do not.
+  // Our functions carry the Powertools service name; CDK's own helpers (Provider framework, BucketDeployment) do not.
   return Object.fromEntries(
-    Object.entries(resourcesOf(template, 'AWS::Lambda::Function')).filter(([, r]) => r.Properties.Environment?.Variables?.STRIPE_SECRET_ARN),
+    Object.entries(resourcesOf(template, 'AWS::Lambda::Function')).filter(([, r]) => r.Properties.Environment?.Variables?.POWERTOOLS_SERVICE_NAME),
   );
 }
 
@@ -189,7 +189,6 @@ describe('secrets never reach a template or an environment variable', () => {
     const functions = lambdaFunctions(dev.api);
     for (const fn of Object.values(functions)) {
       const variables = fn.Properties.Environment.Variables;
-      expect(variables.STRIPE_SECRET_ARN).toBeDefined();
       expect(variables).not.toHaveProperty('STRIPE_SECRET_KEY');
       expect(variables).not.toHaveProperty('STRIPE_WEBHOOK_SECRET');
     }
@@ -204,6 +203,25 @@ describe('secrets never reach a template or an environment variable', () => {
         ]),
       },
     });
+  });
+
+  it('only the API functions whose handler reads a Stripe secret get its ARN and read access (least privilege)', () => {
+    const functions = Object.entries(lambdaFunctions(dev.api));
+    const policies = Object.values(resourcesOf(dev.api, 'AWS::IAM::Policy'));
+    const pascal = (name: string) => name.replace(/(^|-)([a-z])/g, (_, _dash, letter: string) => letter.toUpperCase());
+    const secretAccess = (roleId: string) =>
+      policies
+        .filter((policy) => policy.Properties.Roles.some((role: { Ref: string }) => role.Ref === roleId))
+        .flatMap((policy) => policy.Properties.PolicyDocument.Statement.flatMap((s: { Action: string | string[] }) => [s.Action].flat()))
+        .includes('secretsmanager:GetSecretValue');
+    expect(Object.values(READS_STRIPE_SECRET)).toContain(false);
+    for (const [handler, reads] of Object.entries(READS_STRIPE_SECRET)) {
+      const matching = functions.filter(([id]) => id.startsWith(`${pascal(handler)}Function`));
+      expect(matching).toHaveLength(1);
+      const [, fn] = matching[0]!;
+      expect({ handler, arn: 'STRIPE_SECRET_ARN' in fn.Properties.Environment.Variables }).toEqual({ handler, arn: reads });
+      expect({ handler, grant: secretAccess(fn.Properties.Role['Fn::GetAtt'][0]) }).toEqual({ handler, grant: reads });
+    }
   });
 });
 

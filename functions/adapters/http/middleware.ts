@@ -1,7 +1,8 @@
 /**
  * The middy stack every HTTP handler shares: the Lambda context on every log line (request id,
  * cold start), the invocation's metrics flushed at its end, header normalisation, the one error
- * mapper and, in AWS, the Stripe secrets from Secrets Manager.
+ * mapper. The handlers that read a Stripe secret add the secrets middleware themselves
+ * (./secrets-middleware.ts), so that the others never load the Secrets Manager client.
  * No JSON body parser here: the webhook handler needs the raw body for its signature check, and
  * the app handlers parse (and validate) their bodies with zod themselves.
  */
@@ -9,13 +10,10 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy, { type MiddlewareObj, type Request } from '@middy/core';
 import httpHeaderNormalizer from '@middy/http-header-normalizer';
 import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
-import { STRIPE_SECRET_ARN_ENV } from '../environment';
 import { logger } from '../logger';
 import { countStripeError, publishMetrics } from '../metrics';
-import { secretsManagerStripeSecrets } from '../secrets-manager';
 import { errorResponse, isServerError, stripeErrorClass } from './error-mapper';
 import type { HttpResponse } from './response';
-import { stripeSecretsMiddleware } from './secrets-middleware';
 
 export type HttpEvent = APIGatewayProxyEventV2 & {
   requestContext: APIGatewayProxyEventV2['requestContext'] & {
@@ -29,15 +27,12 @@ export type HttpMiddleware = MiddlewareObj<HttpEvent, HttpResponse>;
 
 /** `extra` middlewares run inside the error mapper: their onError still sees the original error. */
 export function httpHandler(route: HttpRoute, ...extra: HttpMiddleware[]) {
-  // In AWS the Stripe secrets live in Secrets Manager; locally they are already in the environment.
-  const secretArn = process.env[STRIPE_SECRET_ARN_ENV];
   return middy<HttpEvent, HttpResponse>()
     .use(injectLambdaContext(logger, { resetKeys: true }))
     .use(publishMetrics())
     .use(httpHeaderNormalizer())
     .use({ onError: mapError })
     .use(extra)
-    .use(secretArn ? [stripeSecretsMiddleware(secretsManagerStripeSecrets({ secretId: secretArn }))] : [])
     .handler(route);
 }
 
