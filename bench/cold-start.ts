@@ -22,6 +22,7 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { type BuildOptions, build, type Metafile } from 'esbuild';
 import Stripe from 'stripe';
+import { CONFIG_SHA256_ENV, sha256Hex } from '#adapters/config';
 import { TABLE_NAME_ENV } from '#adapters/dynamodb/table-definition';
 import { STRIPE_SECRET_KEY_ENV, STRIPE_WEBHOOK_SECRET_ENV } from '#adapters/environment';
 import { BUNDLE_FILE, esbuildOptions, handlerEntry, LAMBDA_NODE_OPTIONS, PROJECT_ROOT } from '#infra/bundling';
@@ -276,6 +277,8 @@ async function benchFixture(stateDir: string) {
     [STRIPE_WEBHOOK_SECRET_ENV]: stack.webhookSecrets.join(','),
     STRIPE_API_URL: stack.stripeApiUrl,
     LINKOUT_CONFIG: JSON.stringify(stack.config),
+    // As CDK ships it (lib/infra/linkout-function.ts): validated at synth, trusted at cold start by its hash.
+    [CONFIG_SHA256_ENV]: sha256Hex(JSON.stringify(stack.config)),
     BENCH_CUSTOMER_ID: customer.id,
   };
   let sequence = 0;

@@ -2,7 +2,7 @@
  * Who may buy what through Checkout, where Checkout returns to, and what the request body may say.
  * Pure rules, table-tested in test/unit/checkout-policy.test.ts.
  */
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import type { CheckoutSettings, LinkoutConfig } from './config';
 import { forbidden, invalidRequest } from './errors';
 import { portalRoleFor } from './portal-policy';
@@ -10,13 +10,11 @@ import { parseJsonBody } from './request-body';
 import { siteUrl } from './site';
 
 /** POST /v1/checkout-sessions body. Strict: an unknown field (a customer id, a quantity) is a client bug worth a 400. */
-export const CheckoutSessionRequestSchema = z
-  .object({
-    /** A catalog price: its Stripe id (price_...) or its lookup key from the configuration. */
-    priceId: z.string().min(1).max(250),
-    returnPath: z.string().max(200).optional(),
-  })
-  .strict();
+export const CheckoutSessionRequestSchema = z.strictObject({
+  /** A catalog price: its Stripe id (price_...) or its lookup key from the configuration. */
+  priceId: z.string().check(z.minLength(1), z.maxLength(250)),
+  returnPath: z.optional(z.string().check(z.maxLength(200))),
+});
 export type CheckoutSessionRequest = z.infer<typeof CheckoutSessionRequestSchema>;
 
 export function parseCheckoutSessionRequest(body: string | undefined): CheckoutSessionRequest {
@@ -24,7 +22,7 @@ export function parseCheckoutSessionRequest(body: string | undefined): CheckoutS
 }
 
 /** A purchase request body (Checkout or Amazon Pay): JSON, then the route's strict schema; 400 otherwise. */
-export function parsePurchaseRequest<T>(body: string | undefined, schema: z.ZodType<T>): T {
+export function parsePurchaseRequest<T>(body: string | undefined, schema: z.ZodMiniType<T>): T {
   return parseJsonBody(body, schema, { example: '{"priceId": "price_..."}' });
 }
 

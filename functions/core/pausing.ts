@@ -16,7 +16,7 @@
  * writes nothing in Stripe and answers the current state. Everything a request can get wrong is
  * refused before any write: role (403), bounds (400), ownership (404), state (409).
  */
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { type PauseKind, pauseKind } from './access';
 import type { AccountLinks } from './accounts';
 import type { ReadPosition, SubscriptionSnapshot, SubscriptionStatus } from './billing-events';
@@ -87,7 +87,7 @@ export function parseSubscriptionId(raw: unknown): string {
   return raw;
 }
 
-const PauseRequestSchema = z.strictObject({ resumesAt: z.iso.datetime({ offset: true }).optional() });
+const PauseRequestSchema = z.strictObject({ resumesAt: z.optional(z.iso.datetime({ offset: true })) });
 
 /** The optional body of the pause: nothing, `{}` or `{"resumesAt": "<ISO 8601>"}`; resumesAt in Unix seconds. */
 export function parsePauseRequest(body: string | undefined): { resumesAt?: number } {

@@ -2,7 +2,7 @@
  * Who may open which portal, where it returns to, and what the request body may say.
  * Pure rules, table-tested in test/unit/portal-policy.test.ts.
  */
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import type { LinkoutConfig, PortalRole } from './config';
 import { forbidden, invalidRequest } from './errors';
 import { parseJsonBody } from './request-body';
@@ -62,33 +62,29 @@ const PORTAL_LOCALES = [
   'zh-TW',
 ] as const;
 
-const subscriptionId = z.string().regex(/^sub_[A-Za-z0-9_]{1,250}$/, 'a Stripe subscription id (sub_...)');
-const priceId = z.string().regex(/^price_[A-Za-z0-9_]{1,250}$/, 'a Stripe price id (price_...)');
+const subscriptionId = z.string().check(z.regex(/^sub_[A-Za-z0-9_]{1,250}$/, 'a Stripe subscription id (sub_...)'));
+const priceId = z.string().check(z.regex(/^price_[A-Za-z0-9_]{1,250}$/, 'a Stripe price id (price_...)'));
 
 const PortalFlowSchema = z.discriminatedUnion('type', [
-  z.object({ type: z.literal('payment_method_update') }).strict(),
-  z.object({ type: z.literal('subscription_cancel'), subscriptionId }).strict(),
-  z.object({ type: z.literal('subscription_pause'), subscriptionId }).strict(),
-  z.object({ type: z.literal('subscription_update'), subscriptionId }).strict(),
-  z
-    .object({
-      type: z.literal('subscription_update_confirm'),
-      subscriptionId,
-      priceId,
-      quantity: z.number().int().min(1).max(10_000).default(1),
-    })
-    .strict(),
+  z.strictObject({ type: z.literal('payment_method_update') }),
+  z.strictObject({ type: z.literal('subscription_cancel'), subscriptionId }),
+  z.strictObject({ type: z.literal('subscription_pause'), subscriptionId }),
+  z.strictObject({ type: z.literal('subscription_update'), subscriptionId }),
+  z.strictObject({
+    type: z.literal('subscription_update_confirm'),
+    subscriptionId,
+    priceId,
+    quantity: z._default(z.number().check(z.int(), z.minimum(1), z.maximum(10_000)), 1),
+  }),
 ]);
 export type PortalFlowRequest = z.infer<typeof PortalFlowSchema>;
 
 /** POST /v1/portal-sessions body. Strict: an unknown field is a client bug worth a 400. */
-export const PortalSessionRequestSchema = z
-  .object({
-    flow: PortalFlowSchema.optional(),
-    locale: z.enum(PORTAL_LOCALES, { error: `one of the locales Stripe's portal supports: ${PORTAL_LOCALES.join(', ')}` }).optional(),
-    returnPath: z.string().max(200).optional(),
-  })
-  .strict();
+export const PortalSessionRequestSchema = z.strictObject({
+  flow: z.optional(PortalFlowSchema),
+  locale: z.optional(z.enum(PORTAL_LOCALES, { error: `one of the locales Stripe's portal supports: ${PORTAL_LOCALES.join(', ')}` })),
+  returnPath: z.optional(z.string().check(z.maxLength(200))),
+});
 export type PortalSessionRequest = z.infer<typeof PortalSessionRequestSchema>;
 
 /** Parses the (optional) JSON body; an empty body means "the portal home page". */

@@ -4,7 +4,8 @@
  * Stripe's limits before anything is sent. Pure: the Stripe calls live in
  * functions/adapters/stripe/portal-sync.ts.
  */
-import { type CatalogProduct, type LinkoutConfig, LOOPBACK_HTTP_URL, type PauseDuration, type PortalRole } from './config';
+import type { CatalogProduct, LinkoutConfig, PauseDuration, PortalRole } from './config';
+import { LOOPBACK_HTTP_URL } from './config-constants';
 import { portalPauseDurations } from './pause-policy';
 import { MAX_PORTAL_HEADLINE_LENGTH, MAX_PORTAL_UPDATE_PRODUCTS, pauseBeyondLimit } from './portal-limits';
 import { portalReturnUrl } from './portal-policy';

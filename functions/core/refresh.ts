@@ -7,7 +7,7 @@
  * Bounded per account (REFRESH_INTERVAL_SECONDS): a client that refreshes in a loop costs one
  * conditional write per call and no Stripe call, so it cannot exhaust Stripe's rate limit.
  */
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import type { AccountLinks } from './accounts';
 import type { SubscriptionSnapshot } from './billing-events';
 import type { LinkoutConfig } from './config';
@@ -74,7 +74,7 @@ export function parsePurchaseId(raw: unknown): string {
   return raw;
 }
 
-const RefreshRequestSchema = z.strictObject({ purchaseId: z.string().optional() });
+const RefreshRequestSchema = z.strictObject({ purchaseId: z.optional(z.string()) });
 
 /** The optional body of POST /v1/entitlements/refresh: nothing, `{}` or `{"purchaseId": "cs_..."}`. */
 export function parseRefreshRequest(body: string | undefined): { purchaseId?: string } {

@@ -5,7 +5,7 @@
  * (functions/core/purchases.ts PurchaseFulfilment). The refusals are Checkout's, from the same code,
  * and all of them happen before anything is written in Stripe or DynamoDB.
  */
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { amazonPayReturnUrl, assertMayPurchase, parsePurchaseRequest } from './checkout-policy';
 import { type CatalogPrices, type CustomerSubscriptions, dedupeWindowStart, pendingPurchase, preparePurchase } from './checkout-sessions';
 import type { LinkoutConfig } from './config';
@@ -21,15 +21,13 @@ import type { PurchaseRecords } from './purchases';
 export const AMAZON_PAY_DEDUPE_WINDOW_SECONDS = 10;
 
 /** POST /v1/subscriptions body. Strict, like Checkout's: a customer id or a payment method id from the client is a 400. */
-export const SubscriptionRequestSchema = z
-  .object({
-    /** A catalog price: its Stripe id (price_...) or its lookup key from the configuration. */
-    priceId: z.string().min(1).max(250),
-    /** The one payment method this route starts; named so that another one can be added without a new route. */
-    paymentMethod: z.enum(['amazon_pay']),
-    returnPath: z.string().max(200).optional(),
-  })
-  .strict();
+export const SubscriptionRequestSchema = z.strictObject({
+  /** A catalog price: its Stripe id (price_...) or its lookup key from the configuration. */
+  priceId: z.string().check(z.minLength(1), z.maxLength(250)),
+  /** The one payment method this route starts; named so that another one can be added without a new route. */
+  paymentMethod: z.enum(['amazon_pay']),
+  returnPath: z.optional(z.string().check(z.maxLength(200))),
+});
 
 /** What the customer agreed to, as Stripe's mandate wants it: taken from the request, never from the body. */
 export interface CustomerAcceptance {

@@ -16,6 +16,7 @@ import { type BundlingOptions, NodejsFunction, OutputFormat } from 'aws-cdk-lib/
 import { LogGroup } from 'aws-cdk-lib/aws-logs';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
+import { CONFIG_SHA256_ENV, sha256Hex } from '#adapters/config';
 import { TABLE_NAME_ENV } from '#adapters/dynamodb/table-definition';
 import { METRICS_NAMESPACE_ENV, SERVICE_NAME, SERVICE_NAME_ENV, STRIPE_SECRET_ARN_ENV } from '#adapters/environment';
 import { METRIC_NAMESPACE } from '#adapters/metric-names';
@@ -85,6 +86,8 @@ export class LinkoutFunction extends NodejsFunction {
         ...(readsStripeSecret && { [STRIPE_SECRET_ARN_ENV]: props.stripeSecret.secretArn }),
         ...(props.table && { [TABLE_NAME_ENV]: props.table.table.tableName }),
         ...(configInline ? { LINKOUT_CONFIG: config } : { LINKOUT_CONFIG_FILE: `/var/task/${BUNDLED_CONFIG_FILE}` }),
+        // stage.config was validated at synth (loadConfig); the hash of exactly these bytes lets the cold start skip the zod schema.
+        [CONFIG_SHA256_ENV]: sha256Hex(config),
       },
     });
 

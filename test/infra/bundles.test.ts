@@ -6,6 +6,10 @@
  *  - entitlements and purchases read no Stripe secret: no Secrets Manager client, no stripe-node.
  *  - The webhook reaches stripe-node only through the lazy client's require, never from its entry's
  *    load-time import graph (Stripe is asked only on a tie or for an unknown customer).
+ *  - No handler evaluates the zod configuration schema when it loads: a deployed Lambda trusts the
+ *    configuration CDK validated at synth (LINKOUT_CONFIG_SHA256), and the schema is reachable only
+ *    through the config adapter's require, for a process without that hash. Request bodies and
+ *    Stripe payloads are checked with zod/mini, so classic zod is not evaluated at load either.
  *  - Every bundle loads in a fresh Node process.
  */
 import { spawnSync } from 'node:child_process';
@@ -24,6 +28,10 @@ import { resolveStage } from '#infra/stage';
 const HANDLERS = Object.keys(READS_STRIPE_SECRET) as HandlerName[];
 const LAZY_CLIENT = 'functions/adapters/stripe/lazy-client.ts';
 const SECRETS_MIDDLEWARE = 'functions/adapters/http/secrets-middleware.ts';
+const CONFIG_ADAPTER = 'functions/adapters/config.ts';
+const CONFIG_SCHEMA_MODULES = ['functions/core/config.ts', 'functions/core/config-validation.ts'];
+/** Modules whose require() calls load a module on first use (esbuild wraps it in an initializer), not at load. */
+const LAZY_LOADERS = new Set([LAZY_CLIENT, CONFIG_ADAPTER]);
 
 const workDir = mkdtempSync(path.join(tmpdir(), 'linkout-bundles-'));
 const metafiles = new Map<HandlerName, Metafile>();
@@ -45,8 +53,9 @@ const fromPackage = (name: string) => (input: string) => input.includes(`node_mo
 
 /**
  * The inputs evaluated when the bundle loads: every import edge from the entry except the lazy
- * client's require of the Stripe client, which runs on the first Stripe call (esbuild wraps a
- * require()d ES module in an initializer called there, not at load).
+ * loaders' requires — the Stripe client's on the first Stripe call, the configuration schema's
+ * only without LINKOUT_CONFIG_SHA256 (esbuild wraps a require()d ES module in an initializer called
+ * there, not at load).
  */
 function loadTimeGraph(metafile: Metafile, entry: string): Set<string> {
   const seen = new Set<string>();
@@ -57,7 +66,7 @@ function loadTimeGraph(metafile: Metafile, entry: string): Set<string> {
     seen.add(input);
     for (const edge of metafile.inputs[input]?.imports ?? []) {
       if (edge.external) continue;
-      if (input === LAZY_CLIENT && edge.kind === 'require-call') continue;
+      if (LAZY_LOADERS.has(input) && edge.kind === 'require-call') continue;
       pending.push(edge.path);
     }
   }
@@ -108,6 +117,22 @@ describe('Lambda bundles', () => {
     const loaded = [...loadTimeGraph(metafile, entry)];
     expect(loaded).toContain(LAZY_CLIENT);
     expect(loaded.filter(fromPackage('stripe'))).toEqual([]);
+  });
+
+  it.each(HANDLERS)('%s does not evaluate the zod configuration schema when it loads', (handler) => {
+    const metafile = metafiles.get(handler)!;
+    const entry = path.relative(PROJECT_ROOT, handlerEntry(handler));
+    // The full validation is still bundled, for a process without the synth-time hash …
+    expect(metafile.inputs[CONFIG_ADAPTER]?.imports).toContainEqual(
+      expect.objectContaining({ kind: 'require-call', path: 'functions/core/config-validation.ts' }),
+    );
+    expect(inputs(handler)).toEqual(expect.arrayContaining(CONFIG_SCHEMA_MODULES));
+    // … but neither the schema nor anything that imports it runs at load.
+    const loaded = [...loadTimeGraph(metafile, entry)];
+    expect(loaded).toContain(CONFIG_ADAPTER);
+    expect(loaded.filter((input) => CONFIG_SCHEMA_MODULES.includes(input))).toEqual([]);
+    // Classic zod (its method-chaining classes) only behind that require: bodies and payloads use zod/mini.
+    expect(loaded.filter((input) => input.includes('node_modules/zod/v4/classic/'))).toEqual([]);
   });
 
   it('every bundle loads in a fresh Node process and exports its handler', () => {

@@ -3,6 +3,7 @@
  * configuration) and prod (custom domain, alarm e-mail). Lambda bundling is skipped here to keep the
  * file fast; test/infra/synth.test.ts runs the real `npm run synth` with bundling once.
  */
+import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { App, Stack } from 'aws-cdk-lib';
@@ -269,7 +270,9 @@ describe('Lambdas', () => {
     for (const fn of Object.values(lambdaFunctions(dev.api))) {
       const inline = fn.Properties.Environment.Variables.LINKOUT_CONFIG as string;
       expect(Buffer.byteLength(inline)).toBeLessThanOrEqual(INLINE_CONFIG_LIMIT);
-      // The functions validate it at cold start: it must parse with the one schema.
+      // The functions trust it at cold start only with the hash of exactly these bytes …
+      expect(fn.Properties.Environment.Variables.LINKOUT_CONFIG_SHA256).toBe(createHash('sha256').update(inline).digest('hex'));
+      // … so it must be what the one schema accepts (validated without the hash).
       expect(loadConfig({ LINKOUT_CONFIG: inline }).app.bundleId).toBe(config.app.bundleId);
     }
   });
@@ -284,7 +287,9 @@ describe('Lambdas', () => {
       expect(variables).not.toHaveProperty('LINKOUT_CONFIG');
       expect(variables.LINKOUT_CONFIG_FILE).toBe('/var/task/linkout-config.json');
       const assetDir = path.join(synth.assembly.directory, `asset.${String(fn.Properties.Code.S3Key).replace(/\.zip$/, '')}`);
-      const shipped = loadConfig({ LINKOUT_CONFIG_FILE: path.join(assetDir, 'linkout-config.json') });
+      const shippedFile = path.join(assetDir, 'linkout-config.json');
+      expect(variables.LINKOUT_CONFIG_SHA256).toBe(createHash('sha256').update(readFileSync(shippedFile)).digest('hex'));
+      const shipped = loadConfig({ LINKOUT_CONFIG_FILE: shippedFile, LINKOUT_CONFIG_SHA256: variables.LINKOUT_CONFIG_SHA256 });
       expect(shipped.app.universalLinkPaths).toHaveLength(200);
       expect(existsSync(path.join(assetDir, 'index.js'))).toBe(true);
     }

@@ -3,7 +3,7 @@
  * Only the fields the access rules need are kept; everything else in Stripe's payload is ignored.
  */
 import type Stripe from 'stripe';
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { type BillingEvent, SUBSCRIPTION_STATUSES, type SubscriptionSnapshot, type SubscriptionStatus } from '#core/billing-events';
 import { invalidRequest } from '#core/errors';
 import { accountIdFromMetadata } from './account-metadata';
@@ -50,52 +50,52 @@ const idOf = (value: IdOrObject): string | null => (typeof value === 'string' ? 
  * never a 5xx or a write under a key like CUSTOMER#undefined. Objects stay loose: Stripe adds fields.
  */
 /** Stripe ids are at most 255 characters: a longer one is no id (nor fits a DynamoDB key). */
-const id = z.string().min(1).max(255);
-const idOrObject = z.union([id, z.looseObject({ id })]).nullish();
+const id = z.string().check(z.minLength(1), z.maxLength(255));
+const idOrObject = z.nullish(z.union([id, z.looseObject({ id })]));
 /** Unix seconds that fit a Date and a DynamoDB number: 1e300, -1 or 1.5 are not timestamps. */
-const unixSeconds = z.number().int().nonnegative().max(253_402_300_799);
+const unixSeconds = z.number().check(z.int(), z.nonnegative(), z.maximum(253_402_300_799));
 
 const subscriptionSchema = z.looseObject({
   id,
   customer: idOrObject,
   status: z.string(),
   created: unixSeconds,
-  items: z
-    .looseObject({
+  items: z.nullish(
+    z.looseObject({
       data: z.array(
         z.looseObject({
-          price: z.looseObject({ id, product: idOrObject, lookup_key: z.string().nullish() }),
-          current_period_end: unixSeconds.nullish(),
+          price: z.looseObject({ id, product: idOrObject, lookup_key: z.nullish(z.string()) }),
+          current_period_end: z.nullish(unixSeconds),
         }),
       ),
-    })
-    .nullish(),
-  cancel_at_period_end: z.boolean().nullish(),
-  cancel_at: unixSeconds.nullish(),
-  pause_collection: z.looseObject({ behavior: z.string(), resumes_at: unixSeconds.nullish() }).nullish(),
+    }),
+  ),
+  cancel_at_period_end: z.nullish(z.boolean()),
+  cancel_at: z.nullish(unixSeconds),
+  pause_collection: z.nullish(z.looseObject({ behavior: z.string(), resumes_at: z.nullish(unixSeconds) })),
 });
 const eventSchema = z.looseObject({ id, type: z.string(), created: unixSeconds });
 const invoiceSchema = z.looseObject({
-  id: id.nullish(),
+  id: z.nullish(id),
   customer: idOrObject,
-  parent: z.looseObject({ subscription_details: z.looseObject({ subscription: idOrObject }).nullish() }).nullish(),
+  parent: z.nullish(z.looseObject({ subscription_details: z.nullish(z.looseObject({ subscription: idOrObject })) })),
 });
 /** Stripe's metadata values are strings of at most 500 characters; the account id becomes a DynamoDB key. */
-const customerSchema = z.looseObject({ id, metadata: z.looseObject({ app_account_id: z.string().max(500).nullish() }).nullish() });
+const customerSchema = z.looseObject({ id, metadata: z.nullish(z.looseObject({ app_account_id: z.nullish(z.string().check(z.maxLength(500))) })) });
 const entitlementSummarySchema = z.looseObject({
   customer: id,
-  entitlements: z.looseObject({ data: z.array(z.looseObject({ lookup_key: z.string() })) }).nullish(),
+  entitlements: z.nullish(z.looseObject({ data: z.array(z.looseObject({ lookup_key: z.string() })) })),
 });
 
-const checkoutSessionSchema = z.looseObject({ id, status: z.string().nullish(), subscription: idOrObject });
+const checkoutSessionSchema = z.looseObject({ id, status: z.nullish(z.string()), subscription: idOrObject });
 const setupIntentSchema = z.looseObject({
   id,
   status: z.string(),
   payment_method: idOrObject,
-  last_setup_error: z.looseObject({ code: z.string().nullish(), decline_code: z.string().nullish() }).nullish(),
+  last_setup_error: z.nullish(z.looseObject({ code: z.nullish(z.string()), decline_code: z.nullish(z.string()) })),
 });
 
-function checked<T>(schema: z.ZodType<T>, value: unknown, what: string): T {
+function checked<T>(schema: z.ZodMiniType<T>, value: unknown, what: string): T {
   const result = schema.safeParse(value);
   if (result.success) return result.data;
   const issue = result.error.issues[0];
