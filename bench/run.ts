@@ -14,6 +14,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { type AttributeValue, ScanCommand } from '@aws-sdk/client-dynamodb';
+import { READS_STRIPE_SECRET } from '#handlers/routes';
 import { localDynamoClient } from '#local/dynamodb';
 import { type AppPathTiming, type AppRequestCost, measureAppPathCosts, measureAppPathTimings } from './app-paths';
 import { type BenchStack, startBenchStack } from './bench-stack';
@@ -184,7 +185,7 @@ async function main(): Promise<number> {
         p50Ms: oneAtATime.latency.p50Ms,
         writeUnits: inOrder.writesPerEvent,
         readUnits: inOrder.readUnitsPerEvent,
-        readsSecret: true,
+        readsSecret: READS_STRIPE_SECRET.webhook,
       },
       assumptions,
     ),
@@ -194,7 +195,7 @@ async function main(): Promise<number> {
         p50Ms: timing('POST /v1/portal-sessions').latency.p50Ms,
         writeUnits: linked('POST /v1/portal-sessions').writesPerRequest,
         readUnits: linked('POST /v1/portal-sessions').readUnitsPerRequest,
-        readsSecret: true,
+        readsSecret: READS_STRIPE_SECRET['portal-sessions'],
       },
       assumptions,
     ),
@@ -204,7 +205,7 @@ async function main(): Promise<number> {
         p50Ms: timing('GET /v1/entitlements').latency.p50Ms,
         writeUnits: linked('GET /v1/entitlements').writesPerRequest,
         readUnits: linked('GET /v1/entitlements').readUnitsPerRequest,
-        readsSecret: true,
+        readsSecret: READS_STRIPE_SECRET.entitlements,
       },
       assumptions,
     ),
