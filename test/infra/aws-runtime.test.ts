@@ -18,6 +18,7 @@ import { parseStoredStripeSecret, secretsManagerStripeSecrets } from '#adapters/
 import { handler, secretNameFromArn } from '#handlers/portal-config-resource';
 import { buildApiGatewayEvent } from '#local/api-gateway-event';
 import { lambdaContext } from '#local/lambda-bridge';
+import { liveModeKey } from '../helpers/live-keys';
 import { TEST_SECRET_KEY, useStripeEmulator } from '../helpers/stripe';
 
 const SECRET_ARN = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:linkout/dev/stripe-AbC123';
@@ -133,7 +134,7 @@ describe('Stripe secrets middleware in httpHandler', () => {
   });
 
   it('answers 503 without echoing the stored value when the secret is not JSON', async () => {
-    fake.state.secretString = 'sk_live_pasted_raw';
+    fake.state.secretString = liveModeKey('pasted_raw');
     const { status, body } = await invoke(echoSecretsHandler());
     expect(status).toBe(503);
     expect(body.error.code).toBe('stripe_secret_misconfigured');

@@ -23,6 +23,7 @@ import { type LambdaHandler, type LocalStack, PortInUseError, startLocalStack } 
 import { localDynamoClient } from '#local/dynamodb';
 import { createGatewayServer, gatewayState } from '#local/gateway';
 import { siteStaticRoutes } from '#local/static-files';
+import { liveModeKey } from '../helpers/live-keys';
 
 const config = loadConfig({});
 const routes: ApiRoute[] = [
@@ -376,6 +377,6 @@ describe('stack wiring', () => {
   });
 
   it('refuses a live-mode Stripe key', async () => {
-    await expect(startLocalStack({ port: 0, env: { STRIPE_SECRET_KEY: 'sk_live_123' }, config, stateDir })).rejects.toThrow(/live-mode key/);
+    await expect(startLocalStack({ port: 0, env: { STRIPE_SECRET_KEY: liveModeKey('123') }, config, stateDir })).rejects.toThrow(/live-mode key/);
   });
 });

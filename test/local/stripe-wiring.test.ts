@@ -13,6 +13,7 @@ import { loadConfig } from '#adapters/config';
 import { createStripeClient } from '#adapters/stripe/client';
 import { type LocalStack, PortInUseError, startLocalStack } from '#local/dev-server';
 import { LOCAL_SECRET_KEY, LOCAL_WEBHOOK_SECRET, stripeTargetFromEnv, webhookSecretsFromEnv } from '#local/stripe-target';
+import { liveModeKey } from '../helpers/live-keys';
 
 describe('stripe target from the environment', () => {
   it.each([
@@ -35,8 +36,8 @@ describe('stripe target from the environment', () => {
   });
 
   it.each([
-    ['a live secret key', { STRIPE_SECRET_KEY: 'sk_live_abc' }, /live-mode key/],
-    ['a live restricted key', { STRIPE_SECRET_KEY: 'rk_live_abc' }, /live-mode key/],
+    ['a live secret key', { STRIPE_SECRET_KEY: liveModeKey('abc') }, /live-mode key/],
+    ['a live restricted key', { STRIPE_SECRET_KEY: liveModeKey('abc', 'rk') }, /live-mode key/],
     ['a bad emulator port', { STRIPE_EMULATOR_PORT: 'twelve' }, /STRIPE_EMULATOR_PORT must be a port number/],
   ])('refuses %s', (_name, env, message) => {
     expect(() => stripeTargetFromEnv(env)).toThrow(message);

@@ -6,14 +6,15 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { liveModeKey } from '../helpers/live-keys';
 import { scanCaptureDirectory, secretKindsIn } from '../setup/log-scan';
 import { CAPTURE_DIR_ENV } from '../setup/log-sink';
 
 describe('secretKindsIn finds each kind of secret', () => {
   it.each([
     ['a test secret key', '{"message":"client","key":"sk_test_51HxYzAbCdEf0123456789"}', 'stripe_secret_key'],
-    ['a live secret key', 'STRIPE_SECRET_KEY=sk_live_51HxYzAbCdEf0123456789', 'stripe_secret_key'],
-    ['a restricted key', 'using rk_live_51HxYzAbCdEf0123456789', 'stripe_secret_key'],
+    ['a live secret key', `STRIPE_SECRET_KEY=${liveModeKey('51HxYzAbCdEf0123456789')}`, 'stripe_secret_key'],
+    ['a restricted key', `using ${liveModeKey('51HxYzAbCdEf0123456789', 'rk')}`, 'stripe_secret_key'],
     ['the test suite’s emulator key', 'secretKey: sk_test_linkout_emulator', 'stripe_secret_key'],
     ['a webhook signing secret', '{"webhookSecrets":["whsec_linkout_local_0123456789abcdef"]}', 'webhook_secret'],
     ['a JWT', '{"authorization":"eyJhbGciOiJSUzI1NiIsImtpZCI6ImsxIn0.eyJzdWIiOiJ1c2VyXzEifQ.c2lnbmF0dXJl"}', 'bearer_token'],

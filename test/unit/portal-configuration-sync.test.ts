@@ -11,6 +11,7 @@ import {
   type PortalSyncChanges,
   syncPortalConfigurationsOnDeploy,
 } from '#core/portal-configuration-sync';
+import { liveModeKey } from '../helpers/live-keys';
 
 const SECRET_NAME = 'linkout/dev/stripe';
 
@@ -57,14 +58,14 @@ describe('syncPortalConfigurationsOnDeploy', () => {
     [
       'Create with a live restricted key',
       { type: 'Create' },
-      'rk_live_123',
+      liveModeKey('123', 'rk'),
       firstDeploy,
       { resourceId: PORTAL_CONFIGURATIONS_RESOURCE_ID, configurationIds: bothRoles },
     ],
     [
       'Update of a drifted configuration',
       { type: 'Update', resourceId: PORTAL_CONFIGURATIONS_RESOURCE_ID },
-      'sk_live_123',
+      liveModeKey('123'),
       laterDeploy,
       { resourceId: PORTAL_CONFIGURATIONS_RESOURCE_ID, configurationIds: bothRoles },
     ],
