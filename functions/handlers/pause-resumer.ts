@@ -7,19 +7,14 @@
  * One log line per run with the report; one warning per entry left for the next run. Stripe
  * failures count the same `stripe_*` metrics as the HTTP handlers, so the same alarms see them.
  */
-import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import middy from '@middy/core';
-import type { Context } from 'aws-lambda';
 import { loadConfig } from '#adapters/config';
 import { documentClient, dynamoFromEnv, tableNameFromEnv } from '#adapters/dynamodb/client';
 import { DynamoEntitlementStore } from '#adapters/dynamodb/entitlement-store';
 import { DynamoResumeSchedule } from '#adapters/dynamodb/resume-schedule';
-import { STRIPE_SECRET_ARN_ENV } from '#adapters/environment';
 import { stripeErrorClass } from '#adapters/http/error-mapper';
-import { stripeSecretsMiddleware } from '#adapters/http/secrets-middleware';
 import { logger } from '#adapters/logger';
-import { countStripeError, publishMetrics } from '#adapters/metrics';
-import { secretsManagerStripeSecrets } from '#adapters/secrets-manager';
+import { countStripeError } from '#adapters/metrics';
+import { scheduledHandler } from '#adapters/scheduled-handler';
 import { lazyStripeClient } from '#adapters/stripe/lazy-client';
 import { StripePausableSubscriptions } from '#adapters/stripe/pausable-subscriptions';
 import { nowInUnixSeconds } from '#core/clock';
@@ -70,25 +65,4 @@ export function pauseResumerDepsFromEnv(env: NodeJS.ProcessEnv = process.env): P
   };
 }
 
-type ScheduledHandler = (event: unknown, context: Context) => Promise<ResumeReport>;
-
-/**
- * Built on the first invocation, like the HTTP handlers (buildOnFirstCall): the environment is
- * complete by then. In AWS the Stripe secret is loaded from Secrets Manager before each run (cached).
- */
-function buildHandler(): ScheduledHandler {
-  const secretArn = process.env[STRIPE_SECRET_ARN_ENV];
-  const run = makePauseResumer(pauseResumerDepsFromEnv());
-  return middy<unknown, ResumeReport, Error, Context>()
-    .use(injectLambdaContext(logger, { resetKeys: true }))
-    .use(publishMetrics())
-    .use(secretArn ? [stripeSecretsMiddleware(secretsManagerStripeSecrets({ secretId: secretArn }))] : [])
-    .handler(() => run());
-}
-
-let built: ScheduledHandler | undefined;
-
-export const handler: ScheduledHandler = (event, context) => {
-  built ??= buildHandler();
-  return built(event, context);
-};
+export const handler = scheduledHandler(() => makePauseResumer(pauseResumerDepsFromEnv()));

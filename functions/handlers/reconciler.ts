@@ -7,17 +7,12 @@
  * One log line per run with the report (the stack's alarms filter on it); a run that stopped on a
  * failure logs it as an error and counts the same `stripe_*` metrics as the HTTP handlers.
  */
-import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import middy from '@middy/core';
-import type { Context } from 'aws-lambda';
 import { documentClient, dynamoFromEnv, tableNameFromEnv } from '#adapters/dynamodb/client';
 import { DynamoReconcileCheckpoint } from '#adapters/dynamodb/reconcile-checkpoint';
-import { STRIPE_SECRET_ARN_ENV } from '#adapters/environment';
 import { stripeErrorClass } from '#adapters/http/error-mapper';
-import { stripeSecretsMiddleware } from '#adapters/http/secrets-middleware';
 import { logger } from '#adapters/logger';
-import { countStripeError, publishMetrics } from '#adapters/metrics';
-import { secretsManagerStripeSecrets } from '#adapters/secrets-manager';
+import { countStripeError } from '#adapters/metrics';
+import { scheduledHandler } from '#adapters/scheduled-handler';
 import { STRIPE_API_VERSION } from '#adapters/stripe/client';
 import { StripeEventSource, type StripeEventSourceOptions } from '#adapters/stripe/event-source';
 import { lazyStripeClient } from '#adapters/stripe/lazy-client';
@@ -62,25 +57,4 @@ export function reconcilerPortsFromEnv(env: NodeJS.ProcessEnv = process.env, eve
   };
 }
 
-type ScheduledHandler = (event: unknown, context: Context) => Promise<ReconcileReport>;
-
-/**
- * Built on the first invocation, like the pause resumer: the environment is complete by then. In AWS
- * the Stripe secret is loaded from Secrets Manager before each run (cached).
- */
-function buildHandler(): ScheduledHandler {
-  const secretArn = process.env[STRIPE_SECRET_ARN_ENV];
-  const run = makeReconciler(reconcilerPortsFromEnv());
-  return middy<unknown, ReconcileReport, Error, Context>()
-    .use(injectLambdaContext(logger, { resetKeys: true }))
-    .use(publishMetrics())
-    .use(secretArn ? [stripeSecretsMiddleware(secretsManagerStripeSecrets({ secretId: secretArn }))] : [])
-    .handler(() => run());
-}
-
-let built: ScheduledHandler | undefined;
-
-export const handler: ScheduledHandler = (event, context) => {
-  built ??= buildHandler();
-  return built(event, context);
-};
+export const handler = scheduledHandler(() => makeReconciler(reconcilerPortsFromEnv()));

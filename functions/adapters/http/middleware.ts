@@ -50,10 +50,10 @@ async function mapError(request: Request<HttpEvent, HttpResponse>): Promise<void
  * invocation of the container, once, and not at import, so that the environment is complete by then
  * (the dev server and the tests set it after loading the module).
  */
-export function buildOnFirstCall<Handler extends (event: HttpEvent, context: Context) => Promise<HttpResponse>>(
-  build: () => Handler,
-): (event: HttpEvent, context: Context) => Promise<HttpResponse> {
-  let built: Handler | undefined;
+export function buildOnFirstCall<Event = HttpEvent, Result = HttpResponse>(
+  build: () => (event: Event, context: Context) => Promise<Result>,
+): (event: Event, context: Context) => Promise<Result> {
+  let built: ((event: Event, context: Context) => Promise<Result>) | undefined;
   return (event, context) => {
     built ??= build();
     return built(event, context);

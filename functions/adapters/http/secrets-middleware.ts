@@ -10,9 +10,8 @@ import type { MiddlewareObj } from '@middy/core';
 import { STRIPE_SECRET_ARN_ENV } from '../environment';
 import { type StripeSecrets, setInvocationStripeSecrets } from '../secrets';
 import { secretsManagerStripeSecrets } from '../secrets-manager';
-import type { HttpMiddleware } from './middleware';
 
-export function stripeSecretsMiddleware(load: () => Promise<StripeSecrets>): MiddlewareObj {
+function stripeSecretsMiddleware(load: () => Promise<StripeSecrets>): MiddlewareObj {
   return {
     before: async () => {
       setInvocationStripeSecrets(await load());
@@ -20,8 +19,8 @@ export function stripeSecretsMiddleware(load: () => Promise<StripeSecrets>): Mid
   };
 }
 
-/** The secrets middleware when the function runs in AWS (its ARN is set), else nothing. */
-export function awsStripeSecrets(env: NodeJS.ProcessEnv = process.env): HttpMiddleware[] {
+/** The secrets middleware when the function runs in AWS (its ARN is set), else nothing; for HTTP and scheduled handlers alike. */
+export function awsStripeSecrets(env: NodeJS.ProcessEnv = process.env): MiddlewareObj[] {
   const secretArn = env[STRIPE_SECRET_ARN_ENV];
   return secretArn ? [stripeSecretsMiddleware(secretsManagerStripeSecrets({ secretId: secretArn }))] : [];
 }
