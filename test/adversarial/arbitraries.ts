@@ -7,6 +7,7 @@
  * suite would prove nothing by expecting a 4xx for it.
  */
 import fc from 'fast-check';
+import { STRIPE_API_VERSION } from '#adapters/stripe/client';
 import { SUBSCRIPTION_STATUSES } from '#core/billing-events';
 
 /** Any JSON value, as it arrives after a JSON round trip (undefined dropped, NaN → null). */
@@ -412,7 +413,7 @@ export function eventEnvelope(id: string, type: string, created: number, object:
   return {
     id,
     object: 'event',
-    api_version: '2026-10-28.endive',
+    api_version: STRIPE_API_VERSION,
     created,
     data: { object },
     livemode: false,

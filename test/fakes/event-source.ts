@@ -8,11 +8,13 @@
  *   (1-based, counted over the source's life) fail like Stripe being down.
  * - InMemoryReconcileCheckpoint: forward only, as the conditional update.
  */
+import { STRIPE_API_VERSION } from '#adapters/stripe/client';
 import type { BillingEvent } from '#core/billing-events';
 import { AppError } from '#core/errors';
 import { type EventPage, type EventSource, type ListedEvent, type ReconcileCheckpoint, STRIPE_EVENT_RETENTION_SECONDS } from '#core/reconciliation';
 
-export const PINNED_VERSION = '2026-10-28.endive';
+/** The version Linkout parses: listed events in it are applied, others skipped. */
+export const PINNED_VERSION = STRIPE_API_VERSION;
 
 export interface FakeEventInput {
   id: string;
