@@ -22,7 +22,7 @@ import { createStripeClient } from '#adapters/stripe/client';
 import { StripeSubscriptionPages } from '#adapters/stripe/subscription-pages';
 import { type BackfillProgress, backfillEstimate, DEFAULT_REQUESTS_PER_SECOND, intervalPacer, runBackfill } from '#core/backfill';
 import { nowInUnixSeconds } from '#core/clock';
-import { localStackTarget } from '#local/running-stack';
+import { localStackTarget, targetsLocalStack } from '#local/running-stack';
 
 /** Stripe's live-mode limit for read requests; nothing above it can be sustained. */
 const LIVE_READ_LIMIT_PER_SECOND = 100;
@@ -52,8 +52,7 @@ interface Target {
 }
 
 function targetFromEnv(env: NodeJS.ProcessEnv): Target {
-  // The local stack unless a deployed table is named (as `npm run reconcile` decides).
-  if (env.DYNAMODB_ENDPOINT || !env[TABLE_NAME_ENV]) {
+  if (targetsLocalStack(env)) {
     const local = usage(() => localStackTarget(env));
     return { description: local.description, env: local.env, tableName: local.tableName, stripeKey: local.stripeSecretKey, stripeApiUrl: local.stripeApiUrl };
   }

@@ -15,7 +15,7 @@ import { TABLE_NAME_ENV } from '#adapters/dynamodb/table-definition';
 import { logger } from '#adapters/logger';
 import type { ReconcileReport } from '#core/reconciliation';
 import { makeReconciler, reconcilerPortsFromEnv } from '#handlers/reconciler';
-import { localStackTarget } from '#local/running-stack';
+import { localStackTarget, targetsLocalStack } from '#local/running-stack';
 
 const USAGE =
   'usage: npm run reconcile [-- --json]\n' +
@@ -24,8 +24,7 @@ const USAGE =
 
 /** The handler environment for the target: AWS as given, or the running local stack's parts. */
 export function reconcileEnv(env: NodeJS.ProcessEnv): { env: NodeJS.ProcessEnv; target: string } {
-  const local = Boolean(env.DYNAMODB_ENDPOINT) || !env[TABLE_NAME_ENV];
-  if (!local) {
+  if (!targetsLocalStack(env)) {
     if (!env.STRIPE_SECRET_KEY) throw new Error(`STRIPE_SECRET_KEY is not set\n${USAGE}`);
     return { env, target: `table ${env[TABLE_NAME_ENV]} in ${env.AWS_REGION ?? 'the default region'}` };
   }

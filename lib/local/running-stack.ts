@@ -59,6 +59,11 @@ export interface LocalTarget {
   description: string;
 }
 
+/** Whether a command targets the local stack: a DynamoDB endpoint is given, or no deployed table is named. */
+export function targetsLocalStack(env: NodeJS.ProcessEnv): boolean {
+  return Boolean(env.DYNAMODB_ENDPOINT) || !env[TABLE_NAME_ENV];
+}
+
 /**
  * The running local stack as a handler environment: DYNAMODB_ENDPOINT (and the other parts) as given,
  * else as `npm start` recorded them; a clear error when neither says where the stack is.

@@ -6,7 +6,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { findRunningStack, localStackTarget, recordRunningStack } from '#local/running-stack';
+import { findRunningStack, localStackTarget, recordRunningStack, targetsLocalStack } from '#local/running-stack';
 
 describe('the running local stack record', () => {
   let stateDir: string;
@@ -54,6 +54,15 @@ describe('the running local stack record', () => {
     const target = localStackTarget({ LINKOUT_STATE_DIR: stateDir, DYNAMODB_ENDPOINT: 'http://127.0.0.1:1', STRIPE_API_URL: 'http://127.0.0.1:2' });
     expect(target.env.DYNAMODB_ENDPOINT).toBe('http://127.0.0.1:1');
     expect(target.stripeApiUrl).toBe('http://127.0.0.1:2');
+  });
+
+  it.each([
+    ['nothing set', {}, true],
+    ['a DynamoDB endpoint', { DYNAMODB_ENDPOINT: 'http://127.0.0.1:1' }, true],
+    ['a deployed table', { TABLE_NAME: 'linkout-prod' }, false],
+    ['a table and an endpoint', { TABLE_NAME: 'linkout-local', DYNAMODB_ENDPOINT: 'http://127.0.0.1:1' }, true],
+  ])('commands target the local stack with %s: %s', (_case, env, local) => {
+    expect(targetsLocalStack(env)).toBe(local);
   });
 
   it('without a running stack or DYNAMODB_ENDPOINT, says to start one', () => {
