@@ -16,7 +16,7 @@
  * Timings are medians of N runs on this (shared) machine; only ratios travel to Lambda.
  */
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -25,7 +25,16 @@ import Stripe from 'stripe';
 import { CONFIG_SHA256_ENV, sha256Hex } from '#adapters/config';
 import { TABLE_NAME_ENV } from '#adapters/dynamodb/table-definition';
 import { STRIPE_SECRET_KEY_ENV, STRIPE_WEBHOOK_SECRET_ENV } from '#adapters/environment';
-import { BUNDLE_FILE, esbuildOptions, handlerEntry, LAMBDA_NODE_OPTIONS, PROJECT_ROOT } from '#infra/bundling';
+import {
+  BUNDLE_FILE,
+  esbuildOptions,
+  handlerEntry,
+  LAMBDA_NODE_OPTIONS,
+  PROJECT_ROOT,
+  requiresStripeModule,
+  stripeModuleFile,
+  stripeModuleOptions,
+} from '#infra/bundling';
 import { buildApiGatewayEvent } from '#local/api-gateway-event';
 import { issueDevToken, loadOrCreateSigningKey } from '#local/dev-jwt';
 import { type LocalStack, startLocalStack } from '#local/dev-server';
@@ -61,16 +70,22 @@ export interface ColdStartRow {
   /** For yardsticks: the handler they stand for. */
   handler?: MeasuredHandler;
   bytes: number;
+  /** stripe-node shipped beside the bundle (0: not required); loaded on the first Stripe call, not at import. */
+  stripeModuleBytes: number;
   /** Median ms of `require(bundle)` in a fresh process. */
   importMs: number;
   /** Fastest run's import: less disturbed by other load on a shared machine than the median. */
   importMinMs: number;
+  /** Median CPU time (user + system, all the process's threads) of the import. */
+  importCpuMs: number;
   /** Median ms from the end of the import to the first invocation's answer. */
   firstInvocationMs: number;
   /** Median ms from spawning the process to the first answer (Node start + import + invocation). */
   processMs: number;
   /** Handler rows: importMs / the hot-path-clients bundle's importMs (budget 1.3). */
   importVsHotPath?: number;
+  /** Handler rows: importCpuMs / the hot-path-clients bundle's. */
+  importCpuVsHotPath?: number;
   /** Handler rows: (import + first invocation) / the hot-path-clients bundle's. */
   coldVsHotPath?: number;
   /** processMs / the empty bundle's processMs. */
@@ -90,12 +105,16 @@ const RESULT_MARK = '@@cold-start@@';
 /**
  * Yardsticks: what each handler's hot path cannot do without, imported and constructed at load,
  * then one call of the kind the handler makes. Built from stdin with the handlers' own options.
+ * A handler that reads a Stripe secret (READS_STRIPE_SECRET) needs the Secrets Manager client on
+ * every cold start in AWS (the webhook for its signing secret, portal sessions for the API key), so
+ * its yardstick constructs one; locally there is no Secrets Manager to call, and neither calls it.
  */
 const HOT_PATH_SOURCES: Record<MeasuredHandler, string> = {
   webhook: `
     import { createHmac, timingSafeEqual } from 'node:crypto';
     import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
     import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
+    ${secretsClientSource()}
     ${dynamoClientSource()}
     export const handler = async (event) => {
       const header = Object.fromEntries(event.headers['stripe-signature'].split(',').map((p) => p.split('=')));
@@ -117,6 +136,7 @@ const HOT_PATH_SOURCES: Record<MeasuredHandler, string> = {
     import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
     import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
     import Stripe from 'stripe';
+    ${secretsClientSource()}
     ${dynamoClientSource()}
     const api = new URL(process.env.STRIPE_API_URL);
     const stripe = new Stripe(process.env.STRIPE_SECRET_KEY, { telemetry: false, host: api.hostname, port: Number(api.port), protocol: 'http' });
@@ -128,6 +148,11 @@ const HOT_PATH_SOURCES: Record<MeasuredHandler, string> = {
 };
 const EMPTY_SOURCE = `export const handler = async () => ({ statusCode: 200, body: '{}' });`;
 
+function secretsClientSource(): string {
+  return `import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+    export const secrets = new SecretsManagerClient({ region: 'local', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });`;
+}
+
 function dynamoClientSource(): string {
   return `const db = DynamoDBDocumentClient.from(new DynamoDBClient({
       endpoint: process.env.DYNAMODB_ENDPOINT, region: 'local', credentials: { accessKeyId: 'local', secretAccessKey: 'local' }, maxAttempts: 3,
@@ -138,21 +163,25 @@ function dynamoClientSource(): string {
 const CHILD_SOURCE = `
 const { performance } = require('node:perf_hooks');
 const input = JSON.parse(process.env.BENCH_INPUT);
+const c0 = process.cpuUsage();
 const t0 = performance.now();
 const mod = require(input.bundle);
 const t1 = performance.now();
+const c1 = process.cpuUsage(c0);
 const context = { functionName: 'bench', functionVersion: '$LATEST', awsRequestId: 'bench-' + process.pid, memoryLimitInMB: '512',
   invokedFunctionArn: 'arn:aws:lambda:local:000000000000:function:bench', logGroupName: '/aws/lambda/bench', logStreamName: 'bench',
   callbackWaitsForEmptyEventLoop: true, getRemainingTimeInMillis: () => 10000 };
 Promise.resolve(mod.handler(input.event, context)).then((result) => {
   const t2 = performance.now();
-  process.stdout.write('\\n${RESULT_MARK}' + JSON.stringify({ importMs: t1 - t0, invokeMs: t2 - t1, statusCode: result && result.statusCode, body: result && result.body }) + '\\n', () => process.exit(0));
+  process.stdout.write('\\n${RESULT_MARK}' + JSON.stringify({ importMs: t1 - t0, importCpuMs: (c1.user + c1.system) / 1000, invokeMs: t2 - t1, statusCode: result && result.statusCode, body: result && result.body }) + '\\n', () => process.exit(0));
 }, (error) => { console.error(error); process.exit(2); });
 `;
 
 interface BuiltBundle {
   file: string;
   bytes: number;
+  /** stripe-node beside the bundle (lib/infra/bundling.ts STRIPE_PACKAGE), when the bundle requires it; loaded on the first Stripe call. */
+  stripeModuleBytes: number;
   metafile: Metafile;
 }
 
@@ -169,7 +198,13 @@ export async function buildLambdaBundle(entry: string, outdir: string, source?: 
   const file = path.join(outdir, BUNDLE_FILE);
   const output = result.metafile.outputs[path.relative(overrides.absWorkingDir ?? PROJECT_ROOT, file)];
   if (!output) throw new Error(`esbuild wrote no ${file}`);
-  return { file, bytes: output.bytes, metafile: result.metafile };
+  // As LinkoutFunction's afterBundling step does for a function that talks to Stripe.
+  let stripeModuleBytes = 0;
+  if (requiresStripeModule(result.metafile)) {
+    await build({ ...stripeModuleOptions(outdir), logLevel: 'silent' });
+    stripeModuleBytes = statSync(stripeModuleFile(outdir)).size;
+  }
+  return { file, bytes: output.bytes, stripeModuleBytes, metafile: result.metafile };
 }
 
 /** The metafile's inputs of the bundle, summed per package (scoped packages keep their scope). */
@@ -211,6 +246,7 @@ interface Subject {
 
 interface RunTiming {
   importMs: number;
+  importCpuMs: number;
   invokeMs: number;
   processMs: number;
 }
@@ -233,12 +269,12 @@ async function runFresh(bundle: string, event: unknown, env: NodeJS.ProcessEnv, 
   const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
   const line = stdout.split('\n').find((candidate) => candidate.startsWith(RESULT_MARK));
   if (code !== 0 || !line) throw new Error(`${bundle}: exit ${code}\n${stderr.slice(-2000)}\n${stdout.slice(-2000)}`);
-  const result = JSON.parse(line.slice(RESULT_MARK.length)) as { importMs: number; invokeMs: number; statusCode?: number; body?: string };
+  const result = JSON.parse(line.slice(RESULT_MARK.length)) as { importMs: number; importCpuMs: number; invokeMs: number; statusCode?: number; body?: string };
   const processMs = performance.now() - started;
   if (typeof result.statusCode !== 'number' || result.statusCode >= 300) {
     throw new Error(`${bundle}: the first invocation answered ${result.statusCode} ${result.body}`);
   }
-  return { importMs: result.importMs, invokeMs: result.invokeMs, processMs };
+  return { importMs: result.importMs, importCpuMs: result.importCpuMs, invokeMs: result.invokeMs, processMs };
 }
 
 const median = (values: number[]) => {
@@ -410,8 +446,10 @@ export async function measureColdStarts(options: ColdStartOptions = {}): Promise
         kind: subject.kind,
         ...(subject.kind !== 'empty' && { handler: subject.handler }),
         bytes: subject.built.bytes,
+        stripeModuleBytes: subject.built.stripeModuleBytes,
         importMs: round(median(runTimings.map((t) => t.importMs))),
         importMinMs: round(Math.min(...runTimings.map((t) => t.importMs))),
+        importCpuMs: round(median(runTimings.map((t) => t.importCpuMs))),
         firstInvocationMs: round(median(runTimings.map((t) => t.invokeMs))),
         processMs: round(median(runTimings.map((t) => t.processMs))),
         contents: bundleContents(subject.built.metafile, top),
@@ -429,6 +467,7 @@ export async function measureColdStarts(options: ColdStartOptions = {}): Promise
         {
           ...own,
           importVsHotPath: round(own.importMs / hot.importMs, 2),
+          importCpuVsHotPath: round(own.importCpuMs / hot.importCpuMs, 2),
           coldVsHotPath: round((own.importMs + own.firstInvocationMs) / (hot.importMs + hot.firstInvocationMs), 2),
           processVsEmpty: round(own.processMs / empty.processMs, 2),
           ...(before && {
@@ -454,9 +493,11 @@ export function formatColdStartTable(rows: readonly ColdStartRow[]): string {
     'KB',
     'import ms',
     'min',
+    'cpu ms',
     '1st call ms',
     'process ms',
     'import/hot',
+    'cpu/hot',
     'cold/hot',
     'process/empty',
     'import/ref',
@@ -468,9 +509,11 @@ export function formatColdStartTable(rows: readonly ColdStartRow[]): string {
     (row.bytes / 1024).toFixed(0),
     row.importMs.toFixed(1),
     row.importMinMs.toFixed(1),
+    row.importCpuMs.toFixed(1),
     row.firstInvocationMs.toFixed(1),
     row.processMs.toFixed(1),
     row.importVsHotPath?.toFixed(2) ?? '',
+    row.importCpuVsHotPath?.toFixed(2) ?? '',
     row.coldVsHotPath?.toFixed(2) ?? '',
     row.processVsEmpty?.toFixed(2) ?? '',
     row.importVsReference?.toFixed(2) ?? '',

@@ -309,6 +309,7 @@ async function main(): Promise<number> {
     cold.map((r) => ({
       bundle: r.bundle,
       KB: round(r.bytes / 1024, 0),
+      stripeBesideKB: r.stripeModuleBytes ? round(r.stripeModuleBytes / 1024, 0) : '',
       importMs: r.importMs,
       firstCallMs: r.firstInvocationMs,
       processMs: r.processMs,

@@ -8,7 +8,7 @@
  * Free of CDK imports: the benchmark and the tests load it without the CDK library.
  */
 import path from 'node:path';
-import type { BuildOptions } from 'esbuild';
+import type { BuildOptions, Metafile } from 'esbuild';
 
 export const PROJECT_ROOT = path.resolve(__dirname, '../..');
 const HANDLERS_DIR = path.join(PROJECT_ROOT, 'functions/handlers');
@@ -31,6 +31,14 @@ export interface LambdaBundling {
   tsconfig: string;
 }
 
+/**
+ * stripe-node is shipped beside the bundle, as one minified file at node_modules/stripe/index.js
+ * (built from the installed package, no network), not inside it: handlers require it on their first
+ * Stripe call (functions/adapters/stripe/lazy-client.ts), and the webhook's common path never makes
+ * one. Inside the bundle its 250 KB were parsed at every cold start all the same (about 20 ms).
+ */
+export const STRIPE_PACKAGE = 'stripe';
+
 // Each choice measured with bench/cold-start.ts (fresh Node 22 processes, medians of round-robin runs).
 export const lambdaBundling: LambdaBundling = {
   // Unminified bundles import 1.12-1.19x slower (2.4 MB instead of 0.96 MB for the webhook).
@@ -45,10 +53,36 @@ export const lambdaBundling: LambdaBundling = {
   // bench/cold-start.ts: import about 0.75x of main-first; part of the gain moves to the first call.
   mainFields: ['module', 'main'],
   // The AWS SDK inside the bundle: the versions tested here, not whatever the runtime ships, and
-  // its import is 1.10-1.27x slower when required from node_modules file by file.
-  externalModules: [],
+  // its import is 1.10-1.27x slower when required from node_modules file by file. stripe-node beside
+  // it instead (stripeModuleOptions): see STRIPE_PACKAGE.
+  externalModules: [STRIPE_PACKAGE],
   tsconfig: path.join(PROJECT_ROOT, 'tsconfig.json'),
 };
+
+/** Where Node's require('stripe') in a bundle at `outdir` finds stripe-node. */
+export function stripeModuleFile(outdir: string): string {
+  return path.join(outdir, 'node_modules', STRIPE_PACKAGE, BUNDLE_FILE);
+}
+
+/** Whether a bundle requires stripe-node from beside it (the import esbuild left external), by its metafile. */
+export function requiresStripeModule(metafile: Metafile): boolean {
+  return Object.values(metafile.inputs).some((input) => input.imports.some((edge) => edge.external && edge.path === STRIPE_PACKAGE));
+}
+
+/** esbuild's options for stripe-node beside a bundle at `outdir`: the bundles' settings, without a source map (none of its frames are ours). */
+export function stripeModuleOptions(outdir: string): BuildOptions {
+  return {
+    entryPoints: [STRIPE_PACKAGE],
+    bundle: true,
+    target: lambdaBundling.target,
+    platform: 'node',
+    format: lambdaBundling.format,
+    outfile: stripeModuleFile(outdir),
+    minify: lambdaBundling.minify,
+    ...(lambdaBundling.mainFields && { mainFields: [...lambdaBundling.mainFields] }),
+    absWorkingDir: PROJECT_ROOT,
+  };
+}
 
 /** The handler module's source file for a name in functions/handlers/. */
 export function handlerEntry(handlerName: string): string {

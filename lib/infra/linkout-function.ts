@@ -1,7 +1,8 @@
 /**
  * Every Linkout Lambda, with the defaults fixed once: Node.js 22 on arm64, esbuild bundling with the
  * AWS SDK inside (no dependence on the runtime's copy; faster cold start; options in ./bundling.ts,
- * shared with the cold-start benchmark), source maps, a log group with the stage's retention,
+ * shared with the cold-start benchmark) and stripe-node beside it for the functions that talk to
+ * Stripe, source maps, a log group with the stage's retention,
  * Powertools logging and metrics settings, the configuration, and — in one call — the table and secret
  * grants the handler needs, nothing more.
  */
@@ -16,12 +17,13 @@ import { type BundlingOptions, NodejsFunction, OutputFormat } from 'aws-cdk-lib/
 import { LogGroup } from 'aws-cdk-lib/aws-logs';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
+import { buildSync } from 'esbuild';
 import { CONFIG_SHA256_ENV, sha256Hex } from '#adapters/config';
 import { TABLE_NAME_ENV } from '#adapters/dynamodb/table-definition';
 import { METRICS_NAMESPACE_ENV, SERVICE_NAME, SERVICE_NAME_ENV, STRIPE_SECRET_ARN_ENV } from '#adapters/environment';
 import { METRIC_NAMESPACE } from '#adapters/metric-names';
 import { READS_STRIPE_SECRET } from '#handlers/routes';
-import { handlerEntry, LAMBDA_NODE_OPTIONS, lambdaBundling, PROJECT_ROOT } from './bundling';
+import { handlerEntry, LAMBDA_NODE_OPTIONS, lambdaBundling, PROJECT_ROOT, stripeModuleFile, stripeModuleOptions } from './bundling';
 import { type LinkoutStage, logRetention, runtimeConfig, statefulRemovalPolicy } from './stage';
 
 /** Lambda allows 4 KB of environment in total; above this the configuration ships as a file instead. */
@@ -76,7 +78,7 @@ export class LinkoutFunction extends NodejsFunction {
       depsLockFilePath: path.join(PROJECT_ROOT, 'package-lock.json'),
       bundling: {
         ...cdkBundling(),
-        ...(!configInline && { commandHooks: bundleConfigFile(config) }),
+        ...afterBundling([...(configInline ? [] : [bundledConfigFile(config)]), ...(readsStripeSecret ? [stripeModuleBeside] : [])]),
       },
       environment: {
         NODE_OPTIONS: LAMBDA_NODE_OPTIONS,
@@ -102,8 +104,12 @@ export class LinkoutFunction extends NodejsFunction {
   }
 }
 
-/** API handlers say so in the route table; every other function (scheduled, custom resource) talks to Stripe. */
-function handlerReadsStripeSecret(handlerName: string): boolean {
+/**
+ * API handlers say so in the route table; every other function (scheduled, custom resource) talks to
+ * Stripe. A function that reads the secret talks to Stripe, so it also gets stripe-node beside its
+ * bundle (test/infra/bundles.test.ts checks this against what each bundle requires).
+ */
+export function handlerReadsStripeSecret(handlerName: string): boolean {
   return (READS_STRIPE_SECRET as Record<string, boolean | undefined>)[handlerName] ?? true;
 }
 
@@ -123,13 +129,40 @@ export function metricNamespace(scope: Construct): string {
   return `${METRIC_NAMESPACE}/${Stack.of(scope).stackName}`;
 }
 
-/** Copies the validated configuration next to the bundle when it is too large for the environment. */
-function bundleConfigFile(config: string) {
-  const file = path.join(mkdtempSync(path.join(tmpdir(), 'linkout-config-')), BUNDLED_CONFIG_FILE);
-  writeFileSync(file, config);
+/** Shell commands CDK runs in a bundle's output directory once esbuild has written it. */
+type AfterBundling = (outputDir: string) => string[];
+
+function afterBundling(steps: AfterBundling[]): Pick<BundlingOptions, 'commandHooks'> {
+  if (steps.length === 0) return {};
   return {
-    beforeBundling: () => [],
-    beforeInstall: () => [],
-    afterBundling: (_inputDir: string, outputDir: string) => [`cp "${file}" "${path.join(outputDir, BUNDLED_CONFIG_FILE)}"`],
+    commandHooks: {
+      beforeBundling: () => [],
+      beforeInstall: () => [],
+      afterBundling: (_inputDir: string, outputDir: string) => steps.flatMap((step) => step(outputDir)),
+    },
   };
 }
+
+/** Copies the validated configuration next to the bundle when it is too large for the environment. */
+function bundledConfigFile(config: string): AfterBundling {
+  const file = path.join(mkdtempSync(path.join(tmpdir(), 'linkout-config-')), BUNDLED_CONFIG_FILE);
+  writeFileSync(file, config);
+  return (outputDir) => [`cp "${file}" "${path.join(outputDir, BUNDLED_CONFIG_FILE)}"`];
+}
+
+let stripeModuleDir: string | undefined;
+
+/**
+ * Copies stripe-node (./bundling.ts STRIPE_PACKAGE) beside the bundle; built from the installed package
+ * once per synth, and only when CDK really bundles (not when a test skips bundling).
+ */
+const stripeModuleBeside: AfterBundling = (outputDir) => {
+  if (!stripeModuleDir) {
+    const dir = mkdtempSync(path.join(tmpdir(), 'linkout-stripe-'));
+    buildSync({ ...stripeModuleOptions(dir), logLevel: 'warning' });
+    stripeModuleDir = dir;
+  }
+  const built = stripeModuleFile(stripeModuleDir);
+  const target = stripeModuleFile(outputDir);
+  return [`mkdir -p "${path.dirname(target)}"`, `cp "${built}" "${target}"`];
+};

@@ -4,8 +4,10 @@
  *  - The bundles are built with lib/infra/bundling.ts, and that is what CDK builds (checked once,
  *    byte for byte, against a LinkoutFunction synthesized with real bundling).
  *  - entitlements and purchases read no Stripe secret: no Secrets Manager client, no stripe-node.
- *  - The webhook reaches stripe-node only through the lazy client's require, never from its entry's
- *    load-time import graph (Stripe is asked only on a tie or for an unknown customer).
+ *  - stripe-node is not in any bundle: it ships beside the bundles of the functions that talk to
+ *    Stripe (node_modules/stripe/index.js, checked byte for byte against CDK's asset too), and is
+ *    reached only through the lazy client's require, never from an entry's load-time import graph
+ *    (the webhook asks Stripe only on a tie or for an unknown customer).
  *  - No handler evaluates the zod configuration schema when it loads: a deployed Lambda trusts the
  *    configuration CDK validated at synth (LINKOUT_CONFIG_SHA256), and the schema is reachable only
  *    through the config adapter's require, for a process without that hash. Request bodies and
@@ -13,7 +15,7 @@
  *  - Every bundle loads in a fresh Node process.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { App, Stack } from 'aws-cdk-lib';
@@ -21,12 +23,26 @@ import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { build, type Metafile } from 'esbuild';
 import { loadConfig } from '#adapters/config';
 import { type HandlerName, READS_STRIPE_SECRET } from '#handlers/routes';
-import { BUNDLE_FILE, esbuildOptions, handlerEntry, PROJECT_ROOT } from '#infra/bundling';
-import { LinkoutFunction } from '#infra/linkout-function';
+import {
+  BUNDLE_FILE,
+  esbuildOptions,
+  handlerEntry,
+  PROJECT_ROOT,
+  requiresStripeModule,
+  STRIPE_PACKAGE,
+  stripeModuleFile,
+  stripeModuleOptions,
+} from '#infra/bundling';
+import { handlerReadsStripeSecret, LinkoutFunction } from '#infra/linkout-function';
 import { resolveStage } from '#infra/stage';
 
 const HANDLERS = Object.keys(READS_STRIPE_SECRET) as HandlerName[];
+/** Every Lambda's handler module: the API handlers and the scheduled and custom-resource ones. */
+const LAMBDAS = readdirSync(path.join(PROJECT_ROOT, 'functions/handlers'))
+  .filter((file) => file.endsWith('.ts') && file !== 'routes.ts')
+  .map((file) => file.slice(0, -'.ts'.length));
 const LAZY_CLIENT = 'functions/adapters/stripe/lazy-client.ts';
+const STRIPE_CLIENT = 'functions/adapters/stripe/client.ts';
 const SECRETS_MIDDLEWARE = 'functions/adapters/http/secrets-middleware.ts';
 const CONFIG_ADAPTER = 'functions/adapters/config.ts';
 const CONFIG_SCHEMA_MODULES = ['functions/core/config.ts', 'functions/core/config-validation.ts'];
@@ -34,21 +50,22 @@ const CONFIG_SCHEMA_MODULES = ['functions/core/config.ts', 'functions/core/confi
 const LAZY_LOADERS = new Set([LAZY_CLIENT, CONFIG_ADAPTER]);
 
 const workDir = mkdtempSync(path.join(tmpdir(), 'linkout-bundles-'));
-const metafiles = new Map<HandlerName, Metafile>();
+const metafiles = new Map<string, Metafile>();
 const bundleFile = (handler: string) => path.join(workDir, handler, BUNDLE_FILE);
 
 beforeAll(async () => {
   await Promise.all(
-    HANDLERS.map(async (handler) => {
+    LAMBDAS.map(async (handler) => {
       const result = await build({ ...esbuildOptions(handlerEntry(handler), path.dirname(bundleFile(handler))), metafile: true, logLevel: 'silent' });
       metafiles.set(handler, result.metafile);
+      if (handlerReadsStripeSecret(handler)) await build({ ...stripeModuleOptions(path.dirname(bundleFile(handler))), logLevel: 'silent' });
     }),
   );
 }, 60_000);
 
 afterAll(() => rmSync(workDir, { recursive: true, force: true }));
 
-const inputs = (handler: HandlerName) => Object.keys(metafiles.get(handler)!.inputs);
+const inputs = (handler: string) => Object.keys(metafiles.get(handler)!.inputs);
 const fromPackage = (name: string) => (input: string) => input.includes(`node_modules/${name}/`);
 
 /**
@@ -74,20 +91,37 @@ function loadTimeGraph(metafile: Metafile, entry: string): Set<string> {
 }
 
 describe('Lambda bundles', () => {
-  it('CDK bundles a LinkoutFunction exactly as lib/infra/bundling.ts builds it', () => {
-    const app = new App({ outdir: path.join(workDir, 'cdk.out') });
+  it('CDK bundles a LinkoutFunction exactly as lib/infra/bundling.ts builds it, with stripe-node beside it when it talks to Stripe', () => {
+    // Asset metadata names each function's asset directory in the template.
+    const app = new App({ outdir: path.join(workDir, 'cdk.out'), context: { 'aws:cdk:enable-asset-metadata': true } });
     const stack = new Stack(app, 'BundleCheck');
-    new LinkoutFunction(stack, 'Entitlements', {
-      handlerName: 'entitlements',
-      stage: resolveStage(loadConfig(), 'dev'),
-      stripeSecret: new Secret(stack, 'StripeSecret'),
-    });
+    const stage = resolveStage(loadConfig(), 'dev');
+    const stripeSecret = new Secret(stack, 'StripeSecret');
+    const functions = ['entitlements', 'webhook'].map((handlerName) => ({
+      handlerName,
+      fn: new LinkoutFunction(stack, `Fn-${handlerName}`, { handlerName, stage, stripeSecret }),
+    }));
     const assembly = app.synth();
-    const assets = readdirSync(assembly.directory).filter((name) => name.startsWith('asset.'));
-    expect(assets).toHaveLength(1);
-    const cdkBundle = readFileSync(path.join(assembly.directory, assets[0]!, BUNDLE_FILE), 'utf8');
-    expect(cdkBundle).toBe(readFileSync(bundleFile('entitlements'), 'utf8'));
-  }, 60_000);
+    const template = JSON.parse(readFileSync(path.join(assembly.directory, 'BundleCheck.template.json'), 'utf8')) as {
+      Resources: Record<string, { Type: string; Metadata?: Record<string, string> }>;
+    };
+    for (const { handlerName, fn } of functions) {
+      const logicalId = stack.getLogicalId(fn.node.defaultChild as never);
+      const assetDir = path.join(assembly.directory, template.Resources[logicalId]!.Metadata!['aws:asset:path']!);
+      expect({ handlerName, bundle: readFileSync(path.join(assetDir, BUNDLE_FILE), 'utf8') === readFileSync(bundleFile(handlerName), 'utf8') }).toEqual({
+        handlerName,
+        bundle: true,
+      });
+      const shipped = stripeModuleFile(assetDir);
+      expect({ handlerName, stripeBeside: existsSync(shipped) }).toEqual({ handlerName, stripeBeside: handlerName === 'webhook' });
+      if (existsSync(shipped)) expect(readFileSync(shipped, 'utf8')).toBe(readFileSync(stripeModuleFile(path.dirname(bundleFile(handlerName))), 'utf8'));
+    }
+  }, 90_000);
+
+  it.each(LAMBDAS)('%s requires stripe-node exactly when CDK ships it beside the bundle', (handler) => {
+    expect(inputs(handler).filter(fromPackage('stripe'))).toEqual([]);
+    expect(requiresStripeModule(metafiles.get(handler)!)).toBe(handlerReadsStripeSecret(handler));
+  });
 
   it('only the handlers that read a Stripe secret bundle the secrets middleware and the Secrets Manager client', () => {
     for (const handler of HANDLERS) {
@@ -105,19 +139,21 @@ describe('Lambda bundles', () => {
     expect(inputs(handler).filter(fromPackage('@aws-sdk/client-secrets-manager'))).toEqual([]);
   });
 
-  it("the webhook loads stripe-node only through the lazy client, on Stripe's first call", () => {
-    const metafile = metafiles.get('webhook')!;
-    const entry = path.relative(PROJECT_ROOT, handlerEntry('webhook'));
-    // Still bundled, for a tie or an unknown customer …
-    expect(inputs('webhook').some(fromPackage('stripe'))).toBe(true);
-    expect(metafile.inputs[LAZY_CLIENT]?.imports).toContainEqual(
-      expect.objectContaining({ kind: 'require-call', path: 'functions/adapters/stripe/client.ts' }),
-    );
-    // … but not evaluated when the bundle loads.
-    const loaded = [...loadTimeGraph(metafile, entry)];
-    expect(loaded).toContain(LAZY_CLIENT);
-    expect(loaded.filter(fromPackage('stripe'))).toEqual([]);
-  });
+  it.each(HANDLERS.filter((handler) => READS_STRIPE_SECRET[handler]))(
+    "%s loads stripe-node only through the lazy client, on Stripe's first call",
+    (handler) => {
+      const metafile = metafiles.get(handler)!;
+      const entry = path.relative(PROJECT_ROOT, handlerEntry(handler));
+      expect(metafile.inputs[LAZY_CLIENT]?.imports).toContainEqual(
+        expect.objectContaining({ kind: 'require-call', path: 'functions/adapters/stripe/client.ts' }),
+      );
+      expect(metafile.inputs[STRIPE_CLIENT]?.imports).toContainEqual(expect.objectContaining({ path: STRIPE_PACKAGE, external: true }));
+      // Not evaluated when the bundle loads: the lazy client requires the module that requires stripe-node.
+      const loaded = [...loadTimeGraph(metafile, entry)];
+      expect(loaded).toContain(LAZY_CLIENT);
+      expect(loaded).not.toContain(STRIPE_CLIENT);
+    },
+  );
 
   it.each(HANDLERS)('%s does not evaluate the zod configuration schema when it loads', (handler) => {
     const metafile = metafiles.get(handler)!;
@@ -135,10 +171,21 @@ describe('Lambda bundles', () => {
     expect(loaded.filter((input) => input.includes('node_modules/zod/v4/classic/'))).toEqual([]);
   });
 
-  it('every bundle loads in a fresh Node process and exports its handler', () => {
-    const script = `for (const file of process.argv.slice(1)) if (typeof require(file).handler !== 'function') throw new Error(file + ' exports no handler');`;
-    const loaded = spawnSync(process.execPath, ['-e', script, ...HANDLERS.map(bundleFile)], { encoding: 'utf8', timeout: 30_000 });
+  it('every bundle loads in a fresh Node process and exports its handler; stripe-node beside it builds a client', () => {
+    const script = [
+      `const { createRequire } = require('node:module');`,
+      `for (const file of process.argv.slice(1)) {`,
+      `  if (typeof require(file).handler !== 'function') throw new Error(file + ' exports no handler');`,
+      // Resolved from the bundle's directory, outside the project: only the copy beside the bundle can answer.
+      `  let stripe; try { stripe = createRequire(file)('stripe'); } catch { continue; }`,
+      `  const Stripe = stripe.default ?? stripe;`,
+      `  if (typeof new Stripe('sk_test_bundle_check').customers.retrieve !== 'function') throw new Error(file + ': no Stripe client');`,
+      `  console.log(file);`,
+      `}`,
+    ].join('\n');
+    const loaded = spawnSync(process.execPath, ['-e', script, ...LAMBDAS.map(bundleFile)], { encoding: 'utf8', timeout: 30_000 });
     expect(loaded.stderr).toBe('');
     expect(loaded.status).toBe(0);
+    expect(loaded.stdout.trim().split('\n').sort()).toEqual(LAMBDAS.filter(handlerReadsStripeSecret).map(bundleFile).sort());
   });
 });
