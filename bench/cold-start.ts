@@ -7,7 +7,7 @@
  * Two yardsticks per handler, built with the same options: a bundle of only the clients its hot path
  * needs (imported and constructed at load, then one representative call), and an empty bundle.
  *
- *   tsx bench/cold-start.ts            # prints the table; COLD_START_RUNS=9 for more runs
+ *   tsx bench/cold-start.ts            # prints the table; COLD_START_RUNS=15 for more runs (default 9)
  *   COLD_START_ESBUILD='{"minify":false}' tsx bench/cold-start.ts     # try a bundling option on every bundle
  *   COLD_START_NODE_OPTIONS= tsx bench/cold-start.ts                  # without the Lambdas' NODE_OPTIONS
  *   COLD_START_REFERENCE=/tmp/before COLD_START_REFERENCE_ESBUILD='{"mainFields":["main","module"]}' tsx bench/cold-start.ts
@@ -40,7 +40,7 @@ import { issueDevToken, loadOrCreateSigningKey } from '#local/dev-jwt';
 import { type LocalStack, startLocalStack } from '#local/dev-server';
 
 export interface ColdStartOptions {
-  /** Fresh processes per bundle; the median is reported. Default 5 (COLD_START_RUNS). */
+  /** Fresh processes per bundle; the median is reported. Default 9 (COLD_START_RUNS). */
   runs?: number;
   /** Handlers to measure; default webhook, entitlements, portal-sessions. */
   handlers?: readonly MeasuredHandler[];
@@ -368,7 +368,7 @@ async function benchFixture(stateDir: string) {
 }
 
 export async function measureColdStarts(options: ColdStartOptions = {}): Promise<ColdStartRow[]> {
-  const runs = options.runs ?? Number(process.env.COLD_START_RUNS ?? 5);
+  const runs = options.runs ?? Number(process.env.COLD_START_RUNS ?? 9);
   const handlers = options.handlers ?? DEFAULT_HANDLERS;
   const top = options.topPackages ?? 6;
   const overrides = options.overrides ?? (process.env.COLD_START_ESBUILD ? (JSON.parse(process.env.COLD_START_ESBUILD) as BuildOptions) : {});
@@ -457,22 +457,32 @@ export async function measureColdStarts(options: ColdStartOptions = {}): Promise
       };
     };
     const empty = rowOf(subjects[0]!);
+    // Ratios are medians of per-round ratios: each round runs a handler and its yardstick back to
+    // back, so a burst of other load on the machine moves both sides of a ratio alike.
+    const ratio = (a: Subject, b: Subject, of: (t: RunTiming) => number) => {
+      const bTimings = timings.get(b)!;
+      return round(median(timings.get(a)!.map((t, i) => of(t) / of(bTimings[i]!))), 2);
+    };
+    const importOf = (t: RunTiming) => t.importMs;
+    const coldOf = (t: RunTiming) => t.importMs + t.invokeMs;
     const rows: ColdStartRow[] = [];
     for (const handler of handlers) {
-      const own = rowOf(subjects.find((subject) => subject.kind === 'handler' && subject.handler === handler)!);
-      const hot = rowOf(subjects.find((subject) => subject.kind === 'hot-path clients' && subject.handler === handler)!);
+      const ownSubject = subjects.find((subject) => subject.kind === 'handler' && subject.handler === handler)!;
+      const hotSubject = subjects.find((subject) => subject.kind === 'hot-path clients' && subject.handler === handler)!;
+      const own = rowOf(ownSubject);
+      const hot = rowOf(hotSubject);
       const referenced = subjects.find((subject) => subject.kind === 'reference' && subject.handler === handler);
       const before = referenced && rowOf(referenced);
       rows.push(
         {
           ...own,
-          importVsHotPath: round(own.importMs / hot.importMs, 2),
-          importCpuVsHotPath: round(own.importCpuMs / hot.importCpuMs, 2),
-          coldVsHotPath: round((own.importMs + own.firstInvocationMs) / (hot.importMs + hot.firstInvocationMs), 2),
+          importVsHotPath: ratio(ownSubject, hotSubject, importOf),
+          importCpuVsHotPath: ratio(ownSubject, hotSubject, (t) => t.importCpuMs),
+          coldVsHotPath: ratio(ownSubject, hotSubject, coldOf),
           processVsEmpty: round(own.processMs / empty.processMs, 2),
-          ...(before && {
-            importVsReference: round(own.importMs / before.importMs, 2),
-            coldVsReference: round((own.importMs + own.firstInvocationMs) / (before.importMs + before.firstInvocationMs), 2),
+          ...(referenced && {
+            importVsReference: ratio(ownSubject, referenced, importOf),
+            coldVsReference: ratio(ownSubject, referenced, coldOf),
           }),
         },
         { ...hot, processVsEmpty: round(hot.processMs / empty.processMs, 2) },

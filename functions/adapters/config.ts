@@ -50,12 +50,19 @@ export function sha256Hex(text: string): string {
 type ConfigValidationModule = typeof import('#core/config-validation');
 
 /**
- * A require, not an import: esbuild (CommonJS, no splitting) evaluates the zod schema only when this
- * runs, so a Lambda whose configuration was validated at synth never loads it
- * (test/infra/bundles.test.ts holds that).
+ * A require, not an import, and none at all in a Lambda bundle: lib/infra/bundling.ts defines
+ * LINKOUT_LAMBDA_BUNDLE for the bundles, esbuild drops the dead branch with its require, and a
+ * deployed function, whose configuration CDK validated and hashed at synth, carries neither the zod
+ * schema nor the classic zod it is written in (test/infra/bundles.test.ts holds that).
  */
 function loadConfigValidation(): ConfigValidationModule {
-  return require('../core/config-validation') as ConfigValidationModule;
+  if (process.env.LINKOUT_LAMBDA_BUNDLE === 'true') {
+    throw new Error(
+      `Invalid Linkout configuration: ${CONFIG_SHA256_ENV} is not set. A deployed function runs only the configuration CDK validated at synth: redeploy with cdk deploy`,
+    );
+  } else {
+    return require('../core/config-validation') as ConfigValidationModule;
+  }
 }
 
 function readConfigSource(env: NodeJS.ProcessEnv = process.env): string {

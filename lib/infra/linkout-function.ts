@@ -115,10 +115,11 @@ export function handlerReadsStripeSecret(handlerName: string): boolean {
 
 /** ./bundling.ts in CDK's terms (the benchmark passes the same settings to esbuild directly). */
 function cdkBundling(): BundlingOptions {
-  const { format, externalModules, mainFields, ...rest } = lambdaBundling;
+  const { format, externalModules, mainFields, define, ...rest } = lambdaBundling;
   return {
     ...rest,
     externalModules: [...externalModules],
+    define: { ...define },
     ...(mainFields && { mainFields: [...mainFields] }),
     format: format === 'esm' ? OutputFormat.ESM : OutputFormat.CJS,
   };

@@ -2,7 +2,8 @@
  * The configuration at a Lambda's cold start: CDK validated it at synth and ships it with
  * LINKOUT_CONFIG_SHA256, the hash of exactly the shipped bytes. With a matching hash the JSON is used
  * as shipped, without loading the zod schema; a different hash (edited in the console, or a stale
- * file) stops the cold start; without the hash (local stack, tests, scripts) the full validation runs.
+ * file) stops the cold start; without the hash the full validation runs (local stack, tests, scripts),
+ * except in a Lambda bundle, which carries no schema and refuses to start.
  */
 import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -62,6 +63,19 @@ describe('configuration hash at cold start', () => {
     expect(loadConfig({ LINKOUT_CONFIG: JSON.stringify(raw) }).auth.accountClaim).toBe('sub');
     raw.app.teamId = 'not-a-team';
     expect(() => loadConfig({ LINKOUT_CONFIG: JSON.stringify(raw) })).toThrow(/Invalid Linkout configuration:[\s\S]*app\.teamId/);
+  });
+
+  it('in a Lambda bundle (LINKOUT_LAMBDA_BUNDLE, defined at build time) no hash is refused with a clear error, without the schema', () => {
+    const previous = process.env.LINKOUT_LAMBDA_BUNDLE;
+    process.env.LINKOUT_LAMBDA_BUNDLE = 'true';
+    try {
+      expect(() => adapterWithoutSchema().loadConfig({ LINKOUT_CONFIG: shipped })).toThrow(
+        /LINKOUT_CONFIG_SHA256 is not set\. A deployed function runs only the configuration CDK validated at synth: redeploy with cdk deploy/,
+      );
+    } finally {
+      if (previous === undefined) delete process.env.LINKOUT_LAMBDA_BUNDLE;
+      else process.env.LINKOUT_LAMBDA_BUNDLE = previous;
+    }
   });
 
   it('an empty hash counts as no hash: the invalid configuration is still refused', () => {
