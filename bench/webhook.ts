@@ -261,8 +261,8 @@ export async function measureRawConditionalWrites(bench: BenchStack, options: { 
   const db = documentClient(client);
   const namespace = randomUUID().slice(0, 8);
   const items = Math.max(1, Math.floor(options.writes / 10));
-  // The same write, with the position, id and item varied per call; `namespace` keeps runs apart.
-  const write = (namespace: string) => async (i: number) => {
+  // The same write, with the position, id and item varied per call.
+  const write = async (i: number) => {
     await db.send(
       new UpdateCommand({
         TableName: bench.stack.tableName,
@@ -282,18 +282,12 @@ export async function measureRawConditionalWrites(bench: BenchStack, options: { 
     );
   };
   try {
-    // Untimed first: a fresh client and dynalite's first calls run unoptimised (measured 0.5x the warm rate).
-    await runPool(
-      Array.from({ length: Math.min(500, options.writes) }, (_, i) => i),
-      options.concurrency,
-      write(`${namespace}-warm`),
-    );
     const dynamoBefore = await bench.dynamo();
     const cpuBefore = process.cpuUsage();
     const { latencies, seconds } = await runPool(
       Array.from({ length: options.writes }, (_, i) => i),
       options.concurrency,
-      write(namespace),
+      write,
     );
     const benchCpuMs = cpuMsSince(cpuBefore);
     const dynamo = countsBetween(dynamoBefore, await bench.dynamo());
