@@ -2,7 +2,8 @@
  * The local stack as the benchmark (and test/integration/cost-counts.test.ts) drives it: the real
  * gateway, handler modules and embedded Stripe emulator, with the handlers' DynamoDB in a process of
  * its own (./dynamo-server.ts: dynalite behind the counting proxy of ./dynamo-counter.ts), and the
- * emulator's request log as the count of Stripe calls.
+ * emulator's request log as the count of Stripe calls. Timed webhook runs send from a process of
+ * their own (./load-generator.ts), optionally to webhook worker processes (./webhook-worker.ts).
  *
  * The emulator's webhook deliveries are switched off once the stack is up: the benchmark posts its
  * own signed events, and a delivery arriving in the middle of a measured phase would be counted
@@ -62,10 +63,17 @@ export interface BenchStack {
   /** POSTs an event signed by `sign` (within Stripe's 5-minute tolerance of signing). */
   post(signed: SignedEvent): Promise<Reply>;
   /**
-   * POSTs every event with `concurrency` in flight from a load generator in its own process
-   * (./load-generator.ts): timed runs, where the sender must not take the handlers' CPU.
+   * Where webhooks are served: `0` → the local stack itself (its handlers share one thread); `n` → n
+   * worker processes (./webhook-worker.ts) with the same handler, table and secrets, as Lambda runs
+   * concurrent invocations in containers of their own. Workers start on first use and stop at close.
    */
-  postAll(events: SignedEvent[], concurrency: number): Promise<LoadResult>;
+  webhookUrls(workers: number): Promise<string[]>;
+  /**
+   * POSTs every event with `concurrency` in flight from a load generator in its own process
+   * (./load-generator.ts): timed runs, where the sender must not take the handlers' CPU. Requests go
+   * round-robin over `urls` (base URLs from `webhookUrls`; default the stack's).
+   */
+  postAll(events: SignedEvent[], concurrency: number, urls?: string[]): Promise<LoadResult>;
   close(): Promise<void>;
 }
 
@@ -77,22 +85,33 @@ function teamConfig(): LinkoutConfig {
 
 const TABLE_NAME = 'linkout-bench';
 
-/** ./dynamo-server.ts in a child process; resolves once it prints its endpoints. */
-async function startDynamoServer(): Promise<{ child: ChildProcess; direct: string; counted: string }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(__dirname, 'dynamo-server.ts'), TABLE_NAME], {
+/**
+ * A bench script in a child process (tsx, this project's Node) that prints one JSON line when it is
+ * ready; resolves with that line. Closing its stdin is its signal to stop (`stopChild`), so it never
+ * outlives the benchmark, however the benchmark ended.
+ */
+async function startChild<T>(script: string, args: string[] = []): Promise<{ child: ChildProcess; ready: T }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(__dirname, script), ...args], {
     cwd: path.join(__dirname, '..'),
     stdio: ['pipe', 'pipe', 'inherit'],
   });
   let output = '';
-  const ready = new Promise<{ direct: string; counted: string }>((resolve, reject) => {
+  const ready = new Promise<T>((resolve, reject) => {
     child.stdout!.on('data', (chunk: Buffer) => {
       output += chunk.toString('utf8');
       const line = output.split('\n')[0];
-      if (output.includes('\n') && line) resolve(JSON.parse(line) as { direct: string; counted: string });
+      if (output.includes('\n') && line) resolve(JSON.parse(line) as T);
     });
-    child.once('exit', (code) => reject(new Error(`the bench's DynamoDB server exited (${code}) before it was ready`)));
+    child.once('exit', (code) => reject(new Error(`the bench's ${script} exited (${code}) before it was ready`)));
   });
-  return { child, ...(await ready) };
+  return { child, ready: await ready };
+}
+
+async function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = once(child, 'exit');
+  child.stdin!.end();
+  await exited;
 }
 
 /** ./load-generator.ts in a child process: sends `request` on its stdin, resolves with what it prints. */
@@ -112,21 +131,13 @@ async function runLoadGenerator(request: LoadRequest): Promise<LoadResult> {
   return JSON.parse(output) as LoadResult;
 }
 
-async function stopDynamoServer(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = once(child, 'exit');
-  // Closing stdin is the server's signal to stop (see dynamo-server.ts).
-  child.stdin!.end();
-  await exited;
-}
-
 export async function startBenchStack(options: { log?: (line: string) => void } = {}): Promise<BenchStack> {
   const stateDir = mkdtempSync(path.join(tmpdir(), 'linkout-bench-'));
-  let server: Awaited<ReturnType<typeof startDynamoServer>> | undefined;
+  let server: { child: ChildProcess; ready: { direct: string; counted: string } } | undefined;
   let stack: LocalStack;
   try {
-    server = await startDynamoServer();
-    const counted = server.counted;
+    server = await startChild<{ direct: string; counted: string }>('dynamo-server.ts', [TABLE_NAME]);
+    const counted = server.ready.counted;
     stack = await startLocalStack({
       port: 0,
       tableName: TABLE_NAME,
@@ -139,14 +150,14 @@ export async function startBenchStack(options: { log?: (line: string) => void } 
       ...(options.log && { log: options.log }),
     });
   } catch (error) {
-    if (server) await stopDynamoServer(server.child);
+    if (server) await stopChild(server.child);
     rmSync(stateDir, { recursive: true, force: true });
     throw error;
   }
   const emulator = stack.emulator;
   if (!emulator || !stack.portalSynced) {
     await stack.close();
-    await stopDynamoServer(server.child);
+    await stopChild(server.child);
     rmSync(stateDir, { recursive: true, force: true });
     throw new Error('the bench needs the embedded Stripe emulator with the portal configurations synced');
   }
@@ -154,8 +165,10 @@ export async function startBenchStack(options: { log?: (line: string) => void } 
   emulator.setWebhook(undefined);
 
   const stripe = createStripeClient({ secretKey: stack.stripe.secretKey, apiUrl: stack.stripeApiUrl!, maxNetworkRetries: 0 });
-  const dynamoServer = server;
+  const dynamoServer = { child: server.child, ...server.ready };
   const setupClient = localDynamoClient(dynamoServer.direct);
+  const workers: ChildProcess[] = [];
+  let workerUrls: string[] = [];
   const signingKey = await loadOrCreateSigningKey(stateDir);
   const signer = new Stripe('sk_test_bench_signer');
   const webhookSecret = stack.webhookSecrets[0]!;
@@ -202,12 +215,24 @@ export async function startBenchStack(options: { log?: (line: string) => void } 
     call,
     sign,
     post,
-    postAll: (events, concurrency) => runLoadGenerator({ url: `${stack.url}/v1/webhooks/stripe`, concurrency, events }),
+    async webhookUrls(count) {
+      if (count === 0) return [stack.url];
+      // Started on first use and kept: a worker's first events are its cold start, as a container's are.
+      while (workers.length < count) {
+        const worker = await startChild<{ url: string }>('webhook-worker.ts');
+        workers.push(worker.child);
+        workerUrls.push(worker.ready.url);
+      }
+      return workerUrls.slice(0, count);
+    },
+    postAll: (events, concurrency, urls = [stack.url]) => runLoadGenerator({ urls: urls.map((url) => `${url}/v1/webhooks/stripe`), concurrency, events }),
     deliver: (event) => post(sign(event)),
     async close() {
       setupClient.destroy();
+      await Promise.all(workers.map(stopChild));
+      workerUrls = [];
       await stack.close();
-      await stopDynamoServer(dynamoServer.child);
+      await stopChild(dynamoServer.child);
       rmSync(stateDir, { recursive: true, force: true });
     },
   };

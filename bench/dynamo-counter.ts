@@ -13,6 +13,7 @@
  */
 import { Agent, createServer, request as httpRequest, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { processCpuMs } from './measure';
 
 const WRITE_OPERATIONS = new Set(['PutItem', 'UpdateItem', 'DeleteItem']);
 const READ_OPERATIONS = new Set(['GetItem', 'Query', 'Scan']);
@@ -64,12 +65,6 @@ export function countsBetween(before: DynamoCounts, after: DynamoCounts): Dynamo
   };
 }
 
-/** This process's CPU time so far (the proxy runs in the DynamoDB server's process, ./dynamo-server.ts). */
-function cpuMs(): number {
-  const { user, system } = process.cpuUsage();
-  return (user + system) / 1000;
-}
-
 function readAll(stream: IncomingMessage): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
@@ -98,7 +93,7 @@ export async function startDynamoCounter(target: string): Promise<DynamoCounter>
   const server = createServer(async (req, res) => {
     if (req.method === 'GET' && req.url === COUNTS_PATH) {
       res.writeHead(200, { 'content-type': 'application/json' });
-      res.end(JSON.stringify({ ...counts, serverCpuMs: cpuMs() }));
+      res.end(JSON.stringify({ ...counts, serverCpuMs: processCpuMs() }));
       return;
     }
     try {
@@ -132,7 +127,7 @@ export async function startDynamoCounter(target: string): Promise<DynamoCounter>
   const { port } = server.address() as AddressInfo;
   return {
     endpoint: `http://127.0.0.1:${port}`,
-    counts: () => ({ ...counts, byOperation: { ...counts.byOperation }, serverCpuMs: cpuMs() }),
+    counts: () => ({ ...counts, byOperation: { ...counts.byOperation }, serverCpuMs: processCpuMs() }),
     close: () =>
       new Promise((resolve) => {
         agent.destroy();

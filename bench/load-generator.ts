@@ -10,15 +10,16 @@
  *
  * Import its types only (`import type`): importing the module runs it.
  *
- * Protocol: one JSON document on stdin ({url, concurrency, events: [{payload, signature}]}); one on
+ * Protocol: one JSON document on stdin ({urls, concurrency, events: [{payload, signature}]}); one on
  * stdout ({seconds, latencies, replies: [{status, body}]}) when every event has been answered.
  */
 import { Agent, request } from 'node:http';
 import type { Reply, SignedEvent } from './bench-stack';
-import { runPool } from './measure';
+import { processCpuMs, runPool } from './measure';
 
 export interface LoadRequest {
-  url: string;
+  /** Event i goes to urls[i % urls.length], as API Gateway spreads requests over containers. */
+  urls: string[];
   concurrency: number;
   events: SignedEvent[];
 }
@@ -58,16 +59,15 @@ function post(agent: Agent, url: URL, event: SignedEvent): Promise<Reply> {
 
 async function generateLoad(input: LoadRequest): Promise<LoadResult> {
   const agent = new Agent({ keepAlive: true, maxSockets: input.concurrency });
-  const url = new URL(input.url);
+  const urls = input.urls.map((url) => new URL(url));
   const replies: Reply[] = new Array(input.events.length);
   const cpuBefore = process.cpuUsage();
   try {
     const indexes = input.events.map((_, i) => i);
     const { latencies, seconds } = await runPool(indexes, input.concurrency, async (i) => {
-      replies[i] = await post(agent, url, input.events[i]!);
+      replies[i] = await post(agent, urls[i % urls.length]!, input.events[i]!);
     });
-    const cpu = process.cpuUsage(cpuBefore);
-    return { seconds, latencies, replies, cpuMs: (cpu.user + cpu.system) / 1000 };
+    return { seconds, latencies, replies, cpuMs: processCpuMs(cpuBefore) };
   } finally {
     agent.destroy();
   }

@@ -57,3 +57,12 @@ export function tallyStripeRequests(requests: string[]): Record<string, number> 
   }
   return tally;
 }
+
+/** CPU time (user + system, ms, all threads) this process has used so far, or since `before`. */
+export function processCpuMs(before?: NodeJS.CpuUsage): number {
+  const { user, system } = process.cpuUsage(before);
+  return (user + system) / 1000;
+}
+
+/** GET on this path of a webhook worker (./webhook-worker.ts) answers {cpuMs}: its processCpuMs() so far. */
+export const WORKER_CPU_PATH = '/__bench/cpu';

@@ -2,8 +2,13 @@
  * `npm run bench`: one run on the local stack that measures Linkout against its anchors and
  * physical limits, prints the tables and budgets, and writes a JSON report.
  *
- *   npm run bench -- [--events 2000] [--concurrency 8] [--app-requests 100] [--json <file>]
- *   (or BENCH_EVENTS, BENCH_CONCURRENCY, BENCH_APP_REQUESTS; the report defaults to .linkout/bench/report.json)
+ *   npm run bench -- [--events 2000] [--concurrency 8] [--webhook-workers 0] [--app-requests 100] [--json <file>]
+ *   (or BENCH_EVENTS, BENCH_CONCURRENCY, BENCH_WEBHOOK_WORKERS, BENCH_APP_REQUESTS; the report defaults
+ *   to .linkout/bench/report.json)
+ *
+ * --webhook-workers n serves the timed webhook runs from n worker processes (./webhook-worker.ts)
+ * instead of the stack's own thread, as Lambda gives concurrent invocations containers of their own:
+ * on a machine with cores to spare this measures the design rather than one thread.
  *
  * The load generator, gateway, handlers and Stripe emulator share one Node process; DynamoDB
  * (dynalite behind the counting proxy) runs in a second one (./dynamo-server.ts). Throughput and
@@ -40,6 +45,7 @@ const THROUGHPUT_RATIO_BUDGET = 0.6;
 interface Options {
   events: number;
   concurrency: number;
+  webhookWorkers: number;
   appRequests: number;
   json: string;
 }
@@ -54,16 +60,24 @@ interface Budget {
 
 function options(): Options {
   const { values } = parseArgs({
-    options: { events: { type: 'string' }, concurrency: { type: 'string' }, 'app-requests': { type: 'string' }, json: { type: 'string' } },
+    options: {
+      events: { type: 'string' },
+      concurrency: { type: 'string' },
+      'webhook-workers': { type: 'string' },
+      'app-requests': { type: 'string' },
+      json: { type: 'string' },
+    },
   });
-  const positive = (name: string, raw: string | undefined, fallback: number) => {
+  const whole = (name: string, raw: string | undefined, fallback: number, least: number) => {
     const value = Number(raw ?? fallback);
-    if (!Number.isInteger(value) || value < 1) throw new Error(`${name} must be a positive whole number, not "${raw}"`);
+    if (!Number.isInteger(value) || value < least) throw new Error(`${name} must be a whole number of at least ${least}, not "${raw}"`);
     return value;
   };
+  const positive = (name: string, raw: string | undefined, fallback: number) => whole(name, raw, fallback, 1);
   return {
     events: positive('--events / BENCH_EVENTS', values.events ?? process.env.BENCH_EVENTS, 2000),
     concurrency: positive('--concurrency / BENCH_CONCURRENCY', values.concurrency ?? process.env.BENCH_CONCURRENCY, 8),
+    webhookWorkers: whole('--webhook-workers / BENCH_WEBHOOK_WORKERS', values['webhook-workers'] ?? process.env.BENCH_WEBHOOK_WORKERS, 0, 0),
     appRequests: positive('--app-requests / BENCH_APP_REQUESTS', values['app-requests'] ?? process.env.BENCH_APP_REQUESTS, 100),
     json: path.resolve(values.json ?? DEFAULT_REPORT),
   };
@@ -139,23 +153,27 @@ function budgets(
   ];
 }
 
+const servedBy = (workers: number) => (workers === 0 ? "the stack's one thread" : `${workers} worker process(es)`);
+
 /**
  * The most the webhook path can reach on this machine with the CPU it measurably needs per event:
- * the stack's handlers share one thread (at most 1000 / its ms per event), and all processes share
- * the cores (at most cores × 1000 / the sum). Says whether a missed ratio is the code or the machine.
+ * the handlers share one thread per server (at most threads × 1000 / their ms per event), and all
+ * processes share the cores (at most cores × 1000 / the sum). Says whether a missed ratio is the code
+ * or the machine.
  */
 function webhookCeiling(run: WebhookThroughput, rawRate: number) {
   const cores = availableParallelism();
   const cpu = run.cpuMsPerEvent;
   const total = cpu.benchProcess + cpu.dynamoServer + (cpu.sender ?? 0);
-  const eventsPerSecond = Math.round(Math.min(1000 / cpu.benchProcess, (cores * 1000) / total));
+  const handlerThreads = Math.max(1, run.workers);
+  const eventsPerSecond = Math.round(Math.min((handlerThreads * 1000) / cpu.benchProcess, (cores * 1000) / total));
   const ratio = round(eventsPerSecond / rawRate, 2);
   return {
     cores,
     eventsPerSecond,
     ratio,
     explanation:
-      `The webhook run needed ${round(total, 2)} ms of CPU per event in all (${cpu.benchProcess} in the stack's one thread); with ${cores} core(s) that caps this machine at ` +
+      `The webhook run needed ${round(total, 2)} ms of CPU per event in all (${cpu.benchProcess} in ${servedBy(run.workers)}); with ${cores} core(s) that caps this machine at ` +
       `${eventsPerSecond} events/s (${ratio}x the raw rate) however fast the rest is.`,
   };
 }
@@ -180,11 +198,11 @@ async function main(): Promise<number> {
     // two raw runs of 2,000 at 0.55x and 0.65x of the third), so both paths are warm before either is timed.
     progress('webhook: warming up both paths (4,000 raw writes and 1,000 events, untimed)');
     await measureRawConditionalWrites(bench, { writes: 4000, concurrency: opts.concurrency });
-    await measureWebhookThroughput(bench, { events: 1000, concurrency: opts.concurrency });
+    await measureWebhookThroughput(bench, { events: 1000, concurrency: opts.concurrency, workers: opts.webhookWorkers });
     progress(`webhook: raw conditional writes on the same dynalite (${opts.events} at concurrency ${opts.concurrency})`);
     rawBefore = await measureRawConditionalWrites(bench, { writes: opts.events, concurrency: opts.concurrency });
-    progress(`webhook: ${opts.events} in-order events through the HTTP path at concurrency ${opts.concurrency}`);
-    throughput = await measureWebhookThroughput(bench, { events: opts.events, concurrency: opts.concurrency });
+    progress(`webhook: ${opts.events} in-order events through the HTTP path at concurrency ${opts.concurrency}, served by ${servedBy(opts.webhookWorkers)}`);
+    throughput = await measureWebhookThroughput(bench, { events: opts.events, concurrency: opts.concurrency, workers: opts.webhookWorkers });
     progress('webhook: raw conditional writes again (the limit is the mean of the two runs around the webhook run)');
     rawAfter = await measureRawConditionalWrites(bench, { writes: opts.events, concurrency: opts.concurrency });
     progress('webhook: 200 in-order events one at a time (the duration one Lambda invocation takes, for the cost)');
@@ -341,7 +359,7 @@ async function main(): Promise<number> {
     takenAt: new Date().toISOString(),
     seconds: round((Date.now() - started) / 1000, 1),
     node: process.version,
-    options: { events: opts.events, concurrency: opts.concurrency, appRequests: opts.appRequests },
+    options: { events: opts.events, concurrency: opts.concurrency, webhookWorkers: opts.webhookWorkers, appRequests: opts.appRequests },
     webhook: {
       rawConditionalWrites: { runs: [rawBefore, rawAfter], meanPerSecond: rawRate },
       throughput,

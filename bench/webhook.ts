@@ -14,7 +14,7 @@ import { documentClient } from '#adapters/dynamodb/client';
 import { localDynamoClient } from '#local/dynamodb';
 import type { BenchStack } from './bench-stack';
 import { countsBetween } from './dynamo-counter';
-import { type Latency, latencyOf, round, runPool, tallyStripeRequests } from './measure';
+import { type Latency, latencyOf, processCpuMs, round, runPool, tallyStripeRequests, WORKER_CPU_PATH } from './measure';
 
 export const EVENT_KINDS = ['in-order', 'duplicate', 'stale', 'same-second tie', 'unknown customer', 'first of a known customer'] as const;
 export type EventKind = (typeof EVENT_KINDS)[number];
@@ -162,7 +162,7 @@ export async function measureEventKindCosts(bench: BenchStack, perKind = 10, nam
  * cores than busy processes, the rate is bounded by the sum over the cores, whatever the code does.
  */
 export interface CpuPerOperation {
-  /** The benchmark's own process: the local stack (gateway, handlers) in a webhook run, the DynamoDB client in a raw run. */
+  /** The benchmark's own process: the local stack (gateway, handlers) in a webhook run, with its webhook workers if any; the DynamoDB client in a raw run. */
   benchProcess: number;
   /** dynalite and the counting proxy (./dynamo-server.ts). */
   dynamoServer: number;
@@ -173,6 +173,8 @@ export interface CpuPerOperation {
 export interface WebhookThroughput {
   events: number;
   concurrency: number;
+  /** 0: served by the local stack's own thread; n: by n worker processes (BenchStack.webhookUrls). */
+  workers: number;
   eventsPerSecond: number;
   latency: Latency;
   outcomes: Record<string, number>;
@@ -182,11 +184,17 @@ export interface WebhookThroughput {
 }
 
 /**
- * In-order events for `events / 10` linked customers, `concurrency` in flight. Each customer's first
- * event is delivered before the clock starts (it reads the link once per container): what is timed
- * is the common path.
+ * In-order events for `events / 10` linked customers, `concurrency` in flight, served by the stack
+ * itself (`workers` 0) or by that many worker processes. Each customer's first event is delivered to
+ * every server before the clock starts (a container reads the link once): what is timed is the
+ * common path.
  */
-export async function measureWebhookThroughput(bench: BenchStack, options: { events: number; concurrency: number }): Promise<WebhookThroughput> {
+export async function measureWebhookThroughput(
+  bench: BenchStack,
+  options: { events: number; concurrency: number; workers?: number },
+): Promise<WebhookThroughput> {
+  const workers = options.workers ?? 0;
+  const urls = await bench.webhookUrls(workers);
   const namespace = `tp${randomUUID().slice(0, 6)}`;
   const customers = Math.max(1, Math.floor(options.events / 10));
   const base = Math.floor(Date.now() / 1000) - 100_000;
@@ -194,27 +202,29 @@ export async function measureWebhookThroughput(bench: BenchStack, options: { eve
   // Event i belongs to customer i % customers and is 2 s newer than that customer's previous one, so
   // every customer's events arrive strictly in order (those in flight together are all different customers).
   const event = (i: number) =>
-    syntheticSubscriptionEvent(
-      `evt_${namespace}_${i}`,
-      base + Math.floor(i / customers) * 2 + 2,
-      `cus_${namespace}_${i % customers}`,
-      `sub_${namespace}_${i % customers}`,
-      i % 7 === 0 ? 'past_due' : 'active',
+    bench.sign(
+      syntheticSubscriptionEvent(
+        `evt_${namespace}_${i}`,
+        base + Math.floor(i / customers) * 2 + 2,
+        `cus_${namespace}_${i % customers}`,
+        `sub_${namespace}_${i % customers}`,
+        i % 7 === 0 ? 'past_due' : 'active',
+      ),
     );
-  await runPool(
-    Array.from({ length: customers }, (_, c) => event(c)),
-    options.concurrency,
-    async (primer) => {
-      await bench.deliver(primer);
-    },
-  );
+  // Round r primes every customer on server r (events r·customers … (r+1)·customers − 1).
+  for (const [round, url] of urls.entries()) {
+    const primers = Array.from({ length: customers }, (_, c) => event(round * customers + c));
+    const primed = await bench.postAll(primers, options.concurrency, [url]);
+    if (primed.replies.some((reply) => reply.status !== 200)) throw new Error(`webhook: priming ${url} failed`);
+  }
   // Signed ahead, as Stripe signs before it sends: the timed loop is Linkout's work, not the sender's.
-  const events = Array.from({ length: options.events }, (_, i) => bench.sign(event(customers + i)));
+  const events = Array.from({ length: options.events }, (_, i) => event(urls.length * customers + i));
   const dynamoBefore = await bench.dynamo();
   const stripeBefore = bench.stripeCalls();
   const cpuBefore = process.cpuUsage();
-  const { latencies, seconds, replies, cpuMs: senderCpuMs } = await bench.postAll(events, options.concurrency);
-  const benchCpuMs = cpuMsSince(cpuBefore);
+  const workersBefore = await workerCpuMs(bench, workers);
+  const { latencies, seconds, replies, cpuMs: senderCpuMs } = await bench.postAll(events, options.concurrency, urls);
+  const benchCpuMs = processCpuMs(cpuBefore) + ((await workerCpuMs(bench, workers)) - workersBefore);
   const outcomes: Record<string, number> = {};
   for (const reply of replies) {
     if (reply.status !== 200) throw new Error(`webhook: HTTP ${reply.status} ${JSON.stringify(reply.body)}`);
@@ -225,6 +235,7 @@ export async function measureWebhookThroughput(bench: BenchStack, options: { eve
   return {
     events: events.length,
     concurrency: options.concurrency,
+    workers,
     eventsPerSecond: Math.round(events.length / seconds),
     latency: latencyOf(latencies),
     outcomes,
@@ -238,9 +249,11 @@ export async function measureWebhookThroughput(bench: BenchStack, options: { eve
   };
 }
 
-function cpuMsSince(before: NodeJS.CpuUsage): number {
-  const { user, system } = process.cpuUsage(before);
-  return (user + system) / 1000;
+/** The CPU time the webhook workers have used so far, summed (0 without workers). */
+async function workerCpuMs(bench: BenchStack, workers: number): Promise<number> {
+  const urls = workers > 0 ? await bench.webhookUrls(workers) : [];
+  const used = await Promise.all(urls.map(async (url) => ((await (await fetch(`${url}${WORKER_CPU_PATH}`)).json()) as { cpuMs: number }).cpuMs));
+  return used.reduce((sum, ms) => sum + ms, 0);
 }
 
 export interface RawWriteRate {
@@ -289,7 +302,7 @@ export async function measureRawConditionalWrites(bench: BenchStack, options: { 
       options.concurrency,
       write,
     );
-    const benchCpuMs = cpuMsSince(cpuBefore);
+    const benchCpuMs = processCpuMs(cpuBefore);
     const dynamo = countsBetween(dynamoBefore, await bench.dynamo());
     return {
       writes: options.writes,

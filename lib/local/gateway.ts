@@ -46,13 +46,18 @@ export function gatewayState(settings: GatewaySettings): GatewayState {
 }
 
 export function createGatewayServer(state: GatewayState): Server {
-  return createServer((req, res) => {
+  return createServer(gatewayListener(state));
+}
+
+/** The gateway as a request listener, for a server that also answers something else (the bench's webhook workers). */
+export function gatewayListener(state: GatewayState): (req: IncomingMessage, res: ServerResponse) => void {
+  return (req, res) => {
     handleRequest(state, req, res).catch((error: unknown) => {
       state.log(`unexpected server error: ${(error as Error).stack ?? String(error)}`);
       if (!res.headersSent) send(res, gatewayReplies.internalError(), false);
       else res.destroy();
     });
-  });
+  };
 }
 
 interface GatewayRequest {
