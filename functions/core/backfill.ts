@@ -22,8 +22,8 @@
 import type { AccountLinks } from './accounts';
 import type { SubscriptionSnapshot } from './billing-events';
 import type { EntitlementStore, OrderedWriteResult } from './entitlements-sync';
-import { AppError } from './errors';
 import { readPosition, readStart, writeReadSnapshots } from './read-snapshots';
+import { retryWhileThrottled } from './throttling';
 
 /** Stripe's largest page: the fewest requests for an account. */
 const BACKFILL_PAGE_SIZE = 100;
@@ -136,18 +136,16 @@ export async function runBackfill(ports: BackfillPorts, { restart = false, pageS
   }
 }
 
-/** One request, paced, with the read position taken just before it; 429s wait and retry. */
+/** One request, paced, with the read position taken just before it; 429s wait and retry (./throttling.ts). */
 async function readPage(ports: BackfillPorts, cursor: string | undefined, pageSize: number) {
-  for (let attempt = 0; ; attempt++) {
-    await ports.pace();
-    const position = readPosition(readStart(ports.now), ports.randomId, 'backfill');
-    try {
+  return retryWhileThrottled(
+    async () => {
+      await ports.pace();
+      const position = readPosition(readStart(ports.now), ports.randomId, 'backfill');
       return { page: await ports.pages.page(cursor, pageSize), position };
-    } catch (error) {
-      if (!(error instanceof AppError) || error.kind !== 'throttled' || attempt >= MAX_THROTTLED_RETRIES) throw error;
-      await ports.sleep((error.options.retryAfterSeconds ?? 1) * 1000);
-    }
-  }
+    },
+    { retries: MAX_THROTTLED_RETRIES, sleep: ports.sleep },
+  );
 }
 
 async function importPage(ports: BackfillPorts, page: SubscriptionPage, position: ReturnType<typeof readPosition>): Promise<BackfillCounts> {

@@ -6,19 +6,20 @@
  *
  * Rate limits: reads are safe to repeat, so each list call lets stripe-node retry connection errors,
  * 409 and 5xx up to LIST_NETWORK_RETRIES times, and a 429 (which stripe-node retries only when
- * Stripe says `Stripe-Should-Retry: true`) is waited out here with exponential backoff. Pages after
+ * Stripe says `Stripe-Should-Retry: true`) is waited out as the backfill waits it out
+ * (#core/throttling: Retry-After, else exponential backoff). Pages after
  * the first are spaced by `pageIntervalMs`, so one run never bursts against the account's limit
  * that the live API traffic shares.
  */
 import type Stripe from 'stripe';
 import type { EventPage, EventSource, ListedEvent } from '#core/reconciliation';
-import { callStripe, isStripeError } from './errors';
+import { retryWhileThrottled } from '#core/throttling';
+import { callStripe } from './errors';
 import { HANDLED_EVENT_TYPES, toBillingEvent } from './mapping';
 
 const PAGE_SIZE = 100;
 const LIST_NETWORK_RETRIES = 3;
 const RATE_LIMIT_RETRIES = 4;
-const RATE_LIMIT_BASE_DELAY_MS = 1000;
 /** Ten pages a second at most: far below Stripe's read limit (100/s live, 25/s test mode). */
 const DEFAULT_PAGE_INTERVAL_MS = 100;
 
@@ -50,8 +51,9 @@ export class StripeEventSource implements EventSource {
       limit: PAGE_SIZE,
       ...(query.startingAfter && { starting_after: query.startingAfter }),
     };
-    const list = await callStripe('listing events', () =>
-      this.withRateLimitRetries(() => this.stripe().events.list(params, { maxNetworkRetries: LIST_NETWORK_RETRIES })),
+    const list = await retryWhileThrottled(
+      () => callStripe('listing events', () => this.stripe().events.list(params, { maxNetworkRetries: LIST_NETWORK_RETRIES })),
+      { retries: RATE_LIMIT_RETRIES, sleep: this.sleep },
     );
     return { events: list.data.map(toListedEvent), hasMore: list.has_more };
   }
@@ -63,17 +65,6 @@ export class StripeEventSource implements EventSource {
       if (wait > 0) await this.sleep(wait);
     }
     this.lastPageAt = Date.now();
-  }
-
-  private async withRateLimitRetries<T>(call: () => Promise<T>): Promise<T> {
-    for (let retry = 0; ; retry++) {
-      try {
-        return await call();
-      } catch (error) {
-        if (!(isStripeError(error) && error.statusCode === 429) || retry >= RATE_LIMIT_RETRIES) throw error;
-        await this.sleep(RATE_LIMIT_BASE_DELAY_MS * 2 ** retry);
-      }
-    }
   }
 }
 
