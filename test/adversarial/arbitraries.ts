@@ -7,7 +7,6 @@
  * suite would prove nothing by expecting a 4xx for it.
  */
 import fc from 'fast-check';
-import { STRIPE_API_VERSION } from '#adapters/stripe/client';
 import { SUBSCRIPTION_STATUSES } from '#core/billing-events';
 
 /** Any JSON value, as it arrives after a JSON round trip (undefined dropped, NaN → null). */
@@ -406,21 +405,6 @@ export function withValueAt(value: unknown, path: JsonPath, replacement: unknown
   // defineProperty: an assignment to `__proto__` would replace the prototype instead of adding a field.
   else Object.defineProperty(node, last, { value: replacement, enumerable: true, writable: true, configurable: true });
   return copy;
-}
-
-/** Stripe's event envelope around `object`. */
-export function eventEnvelope(id: string, type: string, created: number, object: unknown): Record<string, unknown> {
-  return {
-    id,
-    object: 'event',
-    api_version: STRIPE_API_VERSION,
-    created,
-    data: { object },
-    livemode: false,
-    pending_webhooks: 1,
-    request: { id: null, idempotency_key: null },
-    type,
-  };
 }
 
 /** How a handled event is mutated: which kind, and the result. */

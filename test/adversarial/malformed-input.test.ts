@@ -49,12 +49,12 @@ import { apiRoutes } from '#handlers/routes';
 import { issueDevToken, loadOrCreateSigningKey } from '#local/dev-jwt';
 import { type LocalStack, startLocalStack } from '#local/dev-server';
 import { localDynamoClient } from '#local/dynamodb';
+import { stripeEvent } from '../integration/entitlement-harness';
 import {
   almostRightBody,
   anyMutation,
   type BodyInput,
   breakMutation,
-  eventEnvelope,
   HANDLED_TYPES,
   harmlessMutation,
   hugeString,
@@ -445,9 +445,9 @@ describe(`signed webhooks with malformed objects (fast-check seed ${SEED})`, () 
     const object = handled.object(run);
     const now = Math.floor(Date.now() / 1000);
     if (mutation.kind === 'break' && mutation.inEnvelope)
-      return JSON.stringify(withValueAt(eventEnvelope(`evt_malformed_${run}`, type, now, object), mutation.path, mutation.value));
+      return JSON.stringify(withValueAt(stripeEvent(`evt_malformed_${run}`, type, now, object), mutation.path, mutation.value));
     const path = mutation.kind === 'harmless' ? [mutation.key] : mutation.path;
-    return JSON.stringify(eventEnvelope(`evt_malformed_${run}`, type, now, withValueAt(object, path, mutation.value)));
+    return JSON.stringify(stripeEvent(`evt_malformed_${run}`, type, now, withValueAt(object, path, mutation.value)));
   }
 
   const handledTypes = Object.keys(HANDLED_TYPES);
@@ -461,7 +461,7 @@ describe(`signed webhooks with malformed objects (fast-check seed ${SEED})`, () 
   it('a valid event of every handled type is accepted (200), so the refusals below are about the mutation', async () => {
     for (const type of handledTypes) {
       const answer = await deliver(
-        JSON.stringify(eventEnvelope(`evt_malformed_valid_${type}`, type, Math.floor(Date.now() / 1000), HANDLED_TYPES[type]!.object(0))),
+        JSON.stringify(stripeEvent(`evt_malformed_valid_${type}`, type, Math.floor(Date.now() / 1000), HANDLED_TYPES[type]!.object(0))),
       );
       expect({ type, status: answer.status, text: answer.text }).toEqual({ type, status: 200, text: expect.any(String) });
     }
@@ -558,7 +558,7 @@ describe(`signed webhooks with malformed objects (fast-check seed ${SEED})`, () 
         run += 1;
         const before = await scanTable();
         const stripeBefore = stripeRequests;
-        const answer = await deliver(JSON.stringify(eventEnvelope(`evt_malformed_${run}`, type, Math.floor(Date.now() / 1000), data)));
+        const answer = await deliver(JSON.stringify(stripeEvent(`evt_malformed_${run}`, type, Math.floor(Date.now() / 1000), data)));
         expect({ status: answer.status, body: JSON.parse(answer.text) }).toEqual({ status: 200, body: { received: true, outcome: 'ignored' } });
         expect(await scanTable()).toEqual(before);
         expect(stripeRequests - stripeBefore).toBe(0);
