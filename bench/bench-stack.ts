@@ -85,16 +85,21 @@ function teamConfig(): LinkoutConfig {
 
 const TABLE_NAME = 'linkout-bench';
 
+/** A script of bench/ in a child process under tsx and this process's Node; stdin and stdout are pipes to it. */
+function spawnBenchScript(script: string, args: string[] = []): ChildProcess {
+  return spawn(process.execPath, ['--import', 'tsx', path.join(__dirname, script), ...args], {
+    cwd: path.join(__dirname, '..'),
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
+}
+
 /**
  * A bench script in a child process (tsx, this project's Node) that prints one JSON line when it is
  * ready; resolves with that line. Closing its stdin is its signal to stop (`stopChild`), so it never
  * outlives the benchmark, however the benchmark ended.
  */
 async function startChild<T>(script: string, args: string[] = []): Promise<{ child: ChildProcess; ready: T }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(__dirname, script), ...args], {
-    cwd: path.join(__dirname, '..'),
-    stdio: ['pipe', 'pipe', 'inherit'],
-  });
+  const child = spawnBenchScript(script, args);
   let output = '';
   const ready = new Promise<T>((resolve, reject) => {
     child.stdout!.on('data', (chunk: Buffer) => {
@@ -116,10 +121,7 @@ async function stopChild(child: ChildProcess): Promise<void> {
 
 /** ./load-generator.ts in a child process: sends `request` on its stdin, resolves with what it prints. */
 async function runLoadGenerator(request: LoadRequest): Promise<LoadResult> {
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(__dirname, 'load-generator.ts')], {
-    cwd: path.join(__dirname, '..'),
-    stdio: ['pipe', 'pipe', 'inherit'],
-  });
+  const child = spawnBenchScript('load-generator.ts');
   let output = '';
   child.stdout!.on('data', (chunk: Buffer) => {
     output += chunk.toString('utf8');

@@ -7,8 +7,10 @@
  *
  * Free of CDK imports: the benchmark and the tests load it without the CDK library.
  */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
-import type { BuildOptions, Metafile } from 'esbuild';
+import { type BuildOptions, buildSync, type Metafile } from 'esbuild';
 
 export const PROJECT_ROOT = path.resolve(__dirname, '../..');
 const HANDLERS_DIR = path.join(PROJECT_ROOT, 'functions/handlers');
@@ -77,17 +79,22 @@ export function requiresStripeModule(metafile: Metafile): boolean {
 
 /** esbuild's options for stripe-node beside a bundle at `outdir`: the bundles' settings, without a source map (none of its frames are ours). */
 export function stripeModuleOptions(outdir: string): BuildOptions {
-  return {
-    entryPoints: [STRIPE_PACKAGE],
-    bundle: true,
-    target: lambdaBundling.target,
-    platform: 'node',
-    format: lambdaBundling.format,
-    outfile: stripeModuleFile(outdir),
-    minify: lambdaBundling.minify,
-    ...(lambdaBundling.mainFields && { mainFields: [...lambdaBundling.mainFields] }),
-    absWorkingDir: PROJECT_ROOT,
-  };
+  return { ...targetOptions(), entryPoints: [STRIPE_PACKAGE], outfile: stripeModuleFile(outdir) };
+}
+
+let stripeModuleBuild: string | undefined;
+
+/**
+ * stripe-node built once per process (stripeModuleOptions), for copying beside every bundle that talks
+ * to Stripe: by LinkoutFunction's after-bundling step and by the cold-start benchmark alike.
+ */
+export function builtStripeModule(): string {
+  if (!stripeModuleBuild) {
+    const dir = mkdtempSync(path.join(tmpdir(), 'linkout-stripe-'));
+    buildSync({ ...stripeModuleOptions(dir), logLevel: 'warning' });
+    stripeModuleBuild = stripeModuleFile(dir);
+  }
+  return stripeModuleBuild;
 }
 
 /** The handler module's source file for a name in functions/handlers/. */
@@ -98,19 +105,26 @@ export function handlerEntry(handlerName: string): string {
 /** esbuild's options for one Lambda bundle, as CDK passes them on its command line (no write, no metafile: callers add those). */
 export function esbuildOptions(entry: string, outdir: string): BuildOptions {
   return {
+    ...targetOptions(),
     entryPoints: [entry],
-    bundle: true,
-    target: lambdaBundling.target,
-    platform: 'node',
-    format: lambdaBundling.format,
     outfile: path.join(outdir, BUNDLE_FILE),
-    minify: lambdaBundling.minify,
     sourcemap: lambdaBundling.sourceMap,
     sourcesContent: lambdaBundling.sourcesContent,
     external: [...lambdaBundling.externalModules],
     define: { ...lambdaBundling.define },
-    ...(lambdaBundling.mainFields && { mainFields: [...lambdaBundling.mainFields] }),
     tsconfig: lambdaBundling.tsconfig,
+  };
+}
+
+/** What every build of code for the Lambdas shares: the runtime it targets and how it is packed. */
+function targetOptions(): BuildOptions {
+  return {
+    bundle: true,
+    target: lambdaBundling.target,
+    platform: 'node',
+    format: lambdaBundling.format,
+    minify: lambdaBundling.minify,
+    ...(lambdaBundling.mainFields && { mainFields: [...lambdaBundling.mainFields] }),
     absWorkingDir: PROJECT_ROOT,
   };
 }

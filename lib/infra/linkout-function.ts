@@ -17,13 +17,12 @@ import { type BundlingOptions, NodejsFunction, OutputFormat } from 'aws-cdk-lib/
 import { LogGroup } from 'aws-cdk-lib/aws-logs';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
-import { buildSync } from 'esbuild';
 import { CONFIG_SHA256_ENV, sha256Hex } from '#adapters/config';
 import { TABLE_NAME_ENV } from '#adapters/dynamodb/table-definition';
 import { METRICS_NAMESPACE_ENV, SERVICE_NAME, SERVICE_NAME_ENV, STRIPE_SECRET_ARN_ENV } from '#adapters/environment';
 import { METRIC_NAMESPACE } from '#adapters/metric-names';
 import { READS_STRIPE_SECRET } from '#handlers/routes';
-import { handlerEntry, LAMBDA_NODE_OPTIONS, lambdaBundling, PROJECT_ROOT, stripeModuleFile, stripeModuleOptions } from './bundling';
+import { builtStripeModule, handlerEntry, LAMBDA_NODE_OPTIONS, lambdaBundling, PROJECT_ROOT, stripeModuleFile } from './bundling';
 import { type LinkoutStage, logRetention, runtimeConfig, statefulRemovalPolicy } from './stage';
 
 /** Lambda allows 4 KB of environment in total; above this the configuration ships as a file instead. */
@@ -151,19 +150,11 @@ function bundledConfigFile(config: string): AfterBundling {
   return (outputDir) => [`cp "${file}" "${path.join(outputDir, BUNDLED_CONFIG_FILE)}"`];
 }
 
-let stripeModuleDir: string | undefined;
-
 /**
  * Copies stripe-node (./bundling.ts STRIPE_PACKAGE) beside the bundle; built from the installed package
  * once per synth, and only when CDK really bundles (not when a test skips bundling).
  */
 const stripeModuleBeside: AfterBundling = (outputDir) => {
-  if (!stripeModuleDir) {
-    const dir = mkdtempSync(path.join(tmpdir(), 'linkout-stripe-'));
-    buildSync({ ...stripeModuleOptions(dir), logLevel: 'warning' });
-    stripeModuleDir = dir;
-  }
-  const built = stripeModuleFile(stripeModuleDir);
   const target = stripeModuleFile(outputDir);
-  return [`mkdir -p "${path.dirname(target)}"`, `cp "${built}" "${target}"`];
+  return [`mkdir -p "${path.dirname(target)}"`, `cp "${builtStripeModule()}" "${target}"`];
 };

@@ -15,7 +15,7 @@
  *  - Every bundle loads in a fresh Node process.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { App, Stack } from 'aws-cdk-lib';
@@ -54,13 +54,19 @@ const metafiles = new Map<string, Metafile>();
 const bundleFile = (handler: string) => path.join(workDir, handler, BUNDLE_FILE);
 
 beforeAll(async () => {
-  await Promise.all(
-    LAMBDAS.map(async (handler) => {
-      const result = await build({ ...esbuildOptions(handlerEntry(handler), path.dirname(bundleFile(handler))), metafile: true, logLevel: 'silent' });
-      metafiles.set(handler, result.metafile);
-      if (handlerReadsStripeSecret(handler)) await build({ ...stripeModuleOptions(path.dirname(bundleFile(handler))), logLevel: 'silent' });
-    }),
-  );
+  // stripe-node built here, apart from CDK's own build of it, and copied beside each bundle that talks to Stripe.
+  const stripeDir = path.join(workDir, 'stripe');
+  const [, ...results] = await Promise.all([
+    build({ ...stripeModuleOptions(stripeDir), logLevel: 'silent' }),
+    ...LAMBDAS.map((handler) => build({ ...esbuildOptions(handlerEntry(handler), path.dirname(bundleFile(handler))), metafile: true, logLevel: 'silent' })),
+  ]);
+  for (const [i, handler] of LAMBDAS.entries()) {
+    metafiles.set(handler, results[i]!.metafile);
+    if (!handlerReadsStripeSecret(handler)) continue;
+    const beside = stripeModuleFile(path.dirname(bundleFile(handler)));
+    mkdirSync(path.dirname(beside), { recursive: true });
+    copyFileSync(stripeModuleFile(stripeDir), beside);
+  }
 }, 60_000);
 
 afterAll(() => rmSync(workDir, { recursive: true, force: true }));
