@@ -14,7 +14,7 @@ import { documentClient } from '#adapters/dynamodb/client';
 import { localDynamoClient } from '#local/dynamodb';
 import type { BenchStack, Reply } from './bench-stack';
 import { countsBetween } from './dynamo-counter';
-import { type Latency, latencyOf, round, runSequential, tallyStripeRequests } from './measure';
+import { type Latency, latencyOf, round, runSequential, tally, tallyStripeRequests } from './measure';
 
 export const APP_PATHS = ['POST /v1/portal-sessions', 'POST /v1/checkout-sessions', 'GET /v1/entitlements'] as const;
 export type AppPath = (typeof APP_PATHS)[number];
@@ -58,10 +58,9 @@ async function costOf(bench: BenchStack, path: AppPath, account: AccountState, a
   const tokens = await Promise.all(accounts.map((a) => bench.token(a)));
   const dynamoBefore = await bench.dynamo();
   const stripeBefore = bench.stripeCalls();
-  const statuses: Record<string, number> = {};
+  const answered: number[] = [];
   const { latencies } = await runSequential(tokens, async (token) => {
-    const reply = await request(bench, path, token);
-    statuses[reply.status] = (statuses[reply.status] ?? 0) + 1;
+    answered.push((await request(bench, path, token)).status);
   });
   const dynamo = countsBetween(dynamoBefore, await bench.dynamo());
   const per = (total: number) => round(total / accounts.length, 3);
@@ -69,7 +68,7 @@ async function costOf(bench: BenchStack, path: AppPath, account: AccountState, a
     path,
     account,
     requests: accounts.length,
-    statuses,
+    statuses: tally(answered),
     readsPerRequest: per(dynamo.reads),
     readUnitsPerRequest: per(dynamo.readUnits),
     writesPerRequest: per(dynamo.writes + dynamo.multiItem),

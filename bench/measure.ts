@@ -50,12 +50,14 @@ export function runSequential<T>(items: readonly T[], work: (item: T) => Promise
 
 /** "GET /v1/customers/cus_123" → "GET /v1/customers/{id}", counted: which Stripe calls a phase made. */
 export function tallyStripeRequests(requests: string[]): Record<string, number> {
-  const tally: Record<string, number> = {};
-  for (const request of requests) {
-    const shape = request.replace(/\/(cus|sub|bps|cs|price|prod|bpc|in|pi|evt|si)_[A-Za-z0-9]+/g, '/{id}');
-    tally[shape] = (tally[shape] ?? 0) + 1;
-  }
-  return tally;
+  return tally(requests.map((request) => request.replace(/\/(cus|sub|bps|cs|price|prod|bpc|in|pi|evt|si)_[A-Za-z0-9]+/g, '/{id}')));
+}
+
+/** How often each value occurs, e.g. ['applied', 'applied', 'stale'] → { applied: 2, stale: 1 }. */
+export function tally(values: readonly (string | number)[]): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const value of values) counts[value] = (counts[value] ?? 0) + 1;
+  return counts;
 }
 
 /** CPU time (user + system, ms, all threads) this process has used so far, or since `before`. */

@@ -12,9 +12,9 @@ import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type Stripe from 'stripe';
 import { documentClient } from '#adapters/dynamodb/client';
 import { localDynamoClient } from '#local/dynamodb';
-import type { BenchStack } from './bench-stack';
+import type { BenchStack, Reply } from './bench-stack';
 import { countsBetween } from './dynamo-counter';
-import { type Latency, latencyOf, processCpuMs, round, runPool, tallyStripeRequests, WORKER_CPU_PATH } from './measure';
+import { type Latency, latencyOf, processCpuMs, round, runPool, tally, tallyStripeRequests, WORKER_CPU_PATH } from './measure';
 
 export const EVENT_KINDS = ['in-order', 'duplicate', 'stale', 'same-second tie', 'unknown customer', 'first of a known customer'] as const;
 export type EventKind = (typeof EVENT_KINDS)[number];
@@ -62,17 +62,19 @@ function realSubscriptionEvent(id: string, created: number, subscription: Stripe
   return { id, object: 'event', type: 'customer.subscription.updated', created, data: { object: subscription } };
 }
 
+/** The handler's outcome in a webhook answer; any answer but 200 stops the phase. */
+function outcomeOf(reply: Reply, what: string): string {
+  if (reply.status !== 200) throw new Error(`${what}: HTTP ${reply.status} ${JSON.stringify(reply.body)}`);
+  return String(reply.body?.outcome);
+}
+
 /** Delivers `events` one at a time and returns what they cost together, per event. */
 async function costOf(bench: BenchStack, kind: EventKind, events: object[]): Promise<EventKindCost> {
   const dynamoBefore = await bench.dynamo();
   const stripeBefore = bench.stripeCalls();
-  const outcomes: Record<string, number> = {};
-  for (const event of events) {
-    const reply = await bench.deliver(event);
-    if (reply.status !== 200) throw new Error(`${kind}: HTTP ${reply.status} ${JSON.stringify(reply.body)}`);
-    const outcome = String(reply.body?.outcome);
-    outcomes[outcome] = (outcomes[outcome] ?? 0) + 1;
-  }
+  const answered: string[] = [];
+  for (const event of events) answered.push(outcomeOf(await bench.deliver(event), kind));
+  const outcomes = tally(answered);
   const dynamo = countsBetween(dynamoBefore, await bench.dynamo());
   const per = (total: number) => round(total / events.length, 3);
   return {
@@ -225,12 +227,7 @@ export async function measureWebhookThroughput(
   const workersBefore = await workerCpuMs(bench, workers);
   const { latencies, seconds, replies, cpuMs: senderCpuMs } = await bench.postAll(events, options.concurrency, urls);
   const benchCpuMs = processCpuMs(cpuBefore) + ((await workerCpuMs(bench, workers)) - workersBefore);
-  const outcomes: Record<string, number> = {};
-  for (const reply of replies) {
-    if (reply.status !== 200) throw new Error(`webhook: HTTP ${reply.status} ${JSON.stringify(reply.body)}`);
-    const outcome = String(reply.body?.outcome);
-    outcomes[outcome] = (outcomes[outcome] ?? 0) + 1;
-  }
+  const outcomes = tally(replies.map((reply) => outcomeOf(reply, 'webhook')));
   const dynamo = countsBetween(dynamoBefore, await bench.dynamo());
   return {
     events: events.length,
