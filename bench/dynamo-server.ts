@@ -12,6 +12,7 @@
  */
 import { ensureTable, localDynamoClient, startLocalDynamo } from '#local/dynamodb';
 import { startDynamoCounter } from './dynamo-counter';
+import { stopWhenStdinCloses } from './measure';
 
 async function main() {
   const tableName = process.argv[2];
@@ -26,9 +27,7 @@ async function main() {
     await dynamo.close();
     process.exit(0);
   };
-  process.stdin.on('end', stop);
-  process.stdin.on('close', stop);
-  process.stdin.resume();
+  stopWhenStdinCloses(stop);
   process.on('SIGTERM', stop);
   process.stdout.write(`${JSON.stringify({ direct: dynamo.endpoint, counted: counter.endpoint })}\n`);
 }

@@ -68,3 +68,13 @@ export function processCpuMs(before?: NodeJS.CpuUsage): number {
 
 /** GET on this path of a webhook worker (./webhook-worker.ts) answers {cpuMs}: its processCpuMs() so far. */
 export const WORKER_CPU_PATH = '/__bench/cpu';
+
+/**
+ * For a bench child started by ./bench-stack.ts: runs `stop` when its stdin closes, which is how the
+ * parent says so, and what happens however the parent ended, so the child never outlives it.
+ */
+export function stopWhenStdinCloses(stop: () => void): void {
+  process.stdin.on('end', stop);
+  process.stdin.on('close', stop);
+  process.stdin.resume();
+}

@@ -23,7 +23,7 @@ import { apiRoutes } from '#handlers/routes';
 import { devJwtSettings, loadOrCreateSigningKey } from '#local/dev-jwt';
 import { gatewayListener, gatewayState } from '#local/gateway';
 import { handlerModules } from '#local/handler-loader';
-import { processCpuMs, WORKER_CPU_PATH } from './measure';
+import { processCpuMs, stopWhenStdinCloses, WORKER_CPU_PATH } from './measure';
 
 /** API Gateway's integration limit, as the local stack uses it. */
 const LAMBDA_TIMEOUT_MS = 30_000;
@@ -60,9 +60,7 @@ async function main() {
       process.exit(0);
     });
   };
-  process.stdin.on('end', stop);
-  process.stdin.on('close', stop);
-  process.stdin.resume();
+  stopWhenStdinCloses(stop);
   process.stdout.write(`${JSON.stringify({ url: `http://127.0.0.1:${(server.address() as AddressInfo).port}` })}\n`);
 }
 
